@@ -1,0 +1,50 @@
+# Quick start: `make app` runs the Streamlit app on the bundled data; `make test` runs
+# every test. Both create/refresh .venv on their own (it is rebuilt when pyproject.toml
+# changes), so a fresh machine needs only Python >= 3.11.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP_APP  := $(VENV)/.installed-app
+STAMP_TEST := $(VENV)/.installed-test
+PORT ?= 8501
+
+.PHONY: app test test-fast lint bench data serve clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP_APP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(STAMP_TEST): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@ $(STAMP_APP)
+
+app: $(STAMP_APP)
+	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
+
+test: $(STAMP_TEST)
+	$(BIN)/python -m pytest --nbmake tests notebooks
+
+test-fast: $(STAMP_TEST)
+	$(BIN)/python -m pytest -m "not browser and not notebook and not slow" tests
+
+lint: $(STAMP_TEST)
+	$(BIN)/ruff check locator tests benchmarks app.py
+	$(BIN)/mypy locator
+
+bench: $(STAMP_TEST)
+	$(BIN)/python benchmarks/bench_nearest.py
+	$(BIN)/python benchmarks/bench_coverage.py
+	$(BIN)/python benchmarks/bench_geocode.py
+
+data: $(STAMP_APP)
+	$(BIN)/python -m locator.datasets build
+
+serve: $(STAMP_APP)
+	$(BIN)/locator serve
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -1,0 +1,54 @@
+"""locator: find the nearest authorized after-sales outlet and measure network coverage.
+
+The public API is re-exported here. Names are imported lazily so that
+``import locator`` stays fast (the app, the CLI and the HTTP API all start from it).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_EXPORTS: dict[str, str] = {
+    # errors
+    "LocatorError": "errors",
+    "DataError": "errors",
+    "GeocodeError": "errors",
+    "GeocoderServiceError": "errors",
+    "ConfigurationError": "errors",
+    "Problem": "errors",
+    # data
+    "load_cities": "data",
+    "load_places": "data",
+    "load_outlets": "data",
+    "validate_outlets": "data",
+    "audit_outlets": "audit",
+    "AuditFinding": "audit",
+    # geocoding
+    "OfflineGeocoder": "geocode",
+    "get_geocoder": "geocode",
+    # nearest
+    "OutletIndex": "index",
+    "DriveTimeModel": "index",
+    # coverage
+    "coverage_report": "coverage",
+    "suggest_sites": "coverage",
+    "service_areas": "coverage",
+}
+
+__all__ = sorted([*_EXPORTS, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'locator' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

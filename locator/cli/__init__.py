@@ -1,0 +1,34 @@
+"""The ``locator`` console script (typer). One sub-module per feature registers its commands."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+app = typer.Typer(
+    name="locator",
+    help="Find the nearest authorized after-sales outlet; measure and map network coverage.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# Each module adds its commands to ``app`` on import.
+from . import coverage as _coverage  # noqa: E402,F401
+from . import data as _data  # noqa: E402,F401
+from . import geocode as _geocode  # noqa: E402,F401
+from . import maps as _maps  # noqa: E402,F401
+from . import nearest as _nearest  # noqa: E402,F401
+from . import serve as _serve  # noqa: E402,F401
+
+
+def main() -> None:
+    """Entry point: run the app; user errors end in one line on stderr, never a traceback."""
+    from ..errors import LocatorError
+
+    try:
+        app()
+    except LocatorError as err:
+        typer.echo(f"error: {err}", err=True)
+        sys.exit(2)

