@@ -70,8 +70,12 @@ __all__ = [
     "ServiceAreas",
     "SiteSuggestion",
     "SuggestedSite",
+    "coverage_matrix",
     "coverage_report",
+    "gaps_frame",
+    "geodesic_area_km2",
     "geodesic_circle",
+    "geometry_to_geojson",
     "greedy_max_coverage",
     "radius_for",
     "service_areas",
@@ -373,8 +377,7 @@ class CoverageReport:
 
     def gaps_frame(self) -> pd.DataFrame:
         """The gaps as a DataFrame (one row per uncovered place, largest first)."""
-        cols = list(Gap.__dataclass_fields__)
-        return pd.DataFrame([g.to_dict() for g in self.gaps], columns=cols)
+        return gaps_frame(self.gaps)
 
     def cities_frame(self) -> pd.DataFrame:
         return pd.DataFrame(
@@ -385,6 +388,11 @@ class CoverageReport:
         return pd.DataFrame(
             [p.to_dict() for p in self.provinces], columns=list(AreaCoverage.__dataclass_fields__)
         )
+
+
+def gaps_frame(gaps: Iterable[Gap]) -> pd.DataFrame:
+    """Gaps as a DataFrame with the :class:`Gap` fields as columns (empty frame if none)."""
+    return pd.DataFrame([g.to_dict() for g in gaps], columns=list(Gap.__dataclass_fields__))
 
 
 # --------------------------------------------------------------------------- the model
