@@ -1,0 +1,317 @@
+"""Self-contained HTML: one file that draws the map from ``file://`` with the network off.
+
+:func:`render_html` renders a folium map built by :mod:`locator.maps` and, with
+``self_contained=True``, replaces every ``<script src>`` / ``<link rel=stylesheet>``
+with the library file from the ``xstatic-leaflet``, ``xstatic-jquery`` and
+``xstatic-leaflet-markercluster`` wheels, inlined; Leaflet's images become
+``data:`` URIs. Any external asset it does not know how to inline is an error,
+never a silent CDN request. A Content-Security-Policy ``<meta>`` limits the page to
+inline code and ``data:`` images (plus the tile host, when there are tiles), so even
+a bug elsewhere cannot make the page fetch or send anything.
+
+:func:`embed_page` is the one-call version for the HTTP API and the app:
+outlets (and optional coverage/search layers) in, an HTML string out.
+:func:`iframe_snippet` gives the markup a web site pastes to embed it::
+
+    <iframe src="https://example.org/outlets-map.html" title="Service outlet map"
+            width="100%" height="480" style="border:0" loading="lazy"
+            sandbox="allow-scripts" allow="geolocation"></iframe>
+
+``sandbox="allow-scripts"`` runs the map in an opaque origin: it cannot read the host
+page's cookies or DOM. Links in popups open only if the host adds
+``allow-popups allow-popups-to-escape-sandbox`` to ``sandbox``.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import html as html_lib
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import folium
+import pandas as pd
+
+from . import maps
+from .errors import ConfigurationError
+
+__all__ = [
+    "EXTERNAL_ASSET_RE",
+    "asset_text",
+    "embed_page",
+    "iframe_snippet",
+    "inline_assets",
+    "render_html",
+]
+
+
+# --------------------------------------------------------------------------- assets
+
+
+def _dirs() -> dict[str, Path]:
+    import xstatic.pkg.jquery as xjq
+    import xstatic.pkg.leaflet as xl
+    import xstatic.pkg.leaflet_markercluster as xmc
+
+    return {
+        "leaflet": Path(xl.BASE_DIR),
+        "jquery": Path(xjq.BASE_DIR),
+        "markercluster": Path(xmc.BASE_DIR),
+    }
+
+
+# Asset name -> (package, file, "js"|"css"). The names are folium's own link names.
+_ASSETS: dict[str, tuple[str, str, str]] = {
+    "leaflet": ("leaflet", "leaflet.js", "js"),
+    "leaflet_css": ("leaflet", "leaflet.css", "css"),
+    "jquery": ("jquery", "jquery.min.js", "js"),
+    "markerclusterjs": ("markercluster", "leaflet.markercluster.js", "js"),
+    "markerclustercss": ("markercluster", "MarkerCluster.css", "css"),
+    "markerclusterdefaultcss": ("markercluster", "MarkerCluster.Default.css", "css"),
+}
+
+
+def _url_to_asset() -> dict[str, str]:
+    """Every CDN URL our maps can reference -> the asset name that replaces it."""
+    from folium.plugins import MarkerCluster
+
+    out: dict[str, str] = {}
+    for name, url in [
+        maps.LEAFLET_JS,
+        maps.JQUERY_JS,
+        maps.LEAFLET_CSS,
+        *folium.Map.default_js,
+        *folium.Map.default_css,
+        *MarkerCluster.default_js,
+        *MarkerCluster.default_css,
+    ]:
+        if name in _ASSETS:
+            out[url] = name
+    return out
+
+
+def _data_uri(path: Path, mime: str = "image/png") -> str:
+    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+
+
+@functools.cache
+def asset_text(name: str) -> str:
+    """The text of one bundled asset, ready to inline (cached).
+
+    JS has its source-map comment dropped and any ``</script`` / ``<!--`` neutralized
+    (it has none today; this keeps a future version from ending the tag early).
+    Leaflet's CSS gets its images as ``data:`` URIs.
+    """
+    if name not in _ASSETS:
+        raise ConfigurationError(f"no bundled asset named {name!r}")
+    pkg, filename, kind = _ASSETS[name]
+    base = _dirs()[pkg]
+    text = (base / filename).read_text(encoding="utf-8")
+    if kind == "js":
+        text = re.sub(r"^//# sourceMappingURL=.*$", "", text, flags=re.M)
+        text = re.sub(r"</(script)", r"<\\/\1", text, flags=re.I).replace("<!--", "<\\!--")
+    else:
+        text = re.sub(r"/\*# sourceMappingURL=.*?\*/", "", text)
+
+        def repl(m: re.Match[str]) -> str:
+            img = base / m.group(1)
+            return f"url({_data_uri(img)})" if img.is_file() else m.group(0)
+
+        text = re.sub(r"url\((images/[\w.-]+\.png)\)", repl, text)
+        text = re.sub(r"</(style)", r"<\\/\1", text, flags=re.I)
+    return text
+
+
+@functools.cache
+def _icon_default_fix() -> str:
+    """Make ``L.Icon.Default`` (the stock blue pin) use data: URIs, no path sniffing."""
+    img = _dirs()["leaflet"] / "images"
+    return (
+        "L.Icon.Default.mergeOptions({"
+        f'iconUrl:"{_data_uri(img / "marker-icon.png")}",'
+        f'iconRetinaUrl:"{_data_uri(img / "marker-icon-2x.png")}",'
+        f'shadowUrl:"{_data_uri(img / "marker-shadow.png")}"'
+        "});"
+        "L.Icon.Default.include({_getIconUrl:function(n){"
+        "return L.Icon.prototype._getIconUrl.call(this,n);}});"
+    )
+
+
+_SCRIPT_RE = re.compile(r'<script src="([^"]+)"></script>')
+_LINK_RE = re.compile(r'<link rel="stylesheet" href="([^"]+)"\s*/?>')
+#: Anything left after inlining that would make the browser fetch something.
+EXTERNAL_ASSET_RE = re.compile(
+    r"<script[^>]*\ssrc\s*=|<link[^>]*\shref\s*=|@import|url\(\s*['\"]?(?:https?:)?//",
+    re.I,
+)
+
+
+def inline_assets(html: str) -> str:
+    """Replace the known CDN ``<script>``/``<link>`` tags in ``html`` by inline copies.
+
+    Raises :class:`~locator.errors.ConfigurationError` if any external script,
+    stylesheet or CSS ``url()`` remains (an asset we have no local copy of).
+    """
+    known = _url_to_asset()
+    unknown: list[str] = []
+
+    def script(m: re.Match[str]) -> str:
+        name = known.get(m.group(1))
+        if name is None or _ASSETS[name][2] != "js":
+            unknown.append(m.group(1))
+            return m.group(0)
+        extra = f"\n{_icon_default_fix()}" if name == "leaflet" else ""
+        return f"<script>/* {name} (inlined) */\n{asset_text(name)}{extra}\n</script>"
+
+    def link(m: re.Match[str]) -> str:
+        name = known.get(m.group(1))
+        if name is None or _ASSETS[name][2] != "css":
+            unknown.append(m.group(1))
+            return m.group(0)
+        return f"<style>/* {name} (inlined) */\n{asset_text(name)}\n</style>"
+
+    out = _SCRIPT_RE.sub(script, html)
+    out = _LINK_RE.sub(link, out)
+    if unknown:
+        raise ConfigurationError(
+            "cannot inline external asset(s): " + ", ".join(sorted(set(unknown)))
+        )
+    left = EXTERNAL_ASSET_RE.search(out)
+    if left:
+        snippet = out[max(0, left.start() - 40) : left.end() + 60]
+        raise ConfigurationError(f"an external reference is left in the page: {snippet!r}")
+    return out
+
+
+# --------------------------------------------------------------------------- pages
+
+
+def _csp(tiles: str | None) -> str:
+    img = ["data:"]
+    key = maps.normalize_tiles(tiles)
+    if key == "osm":
+        img.append("https://tile.openstreetmap.org")
+    elif key == "amap":
+        img.append("https://*.is.autonavi.com")
+    return (
+        "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+        f"img-src {' '.join(img)}; font-src data:; base-uri 'none'; form-action 'none'"
+    )
+
+
+def _insert_head(html: str, fragment: str) -> str:
+    i = html.find("<head>")
+    if i < 0:
+        return fragment + html
+    i += len("<head>")
+    return html[:i] + "\n" + fragment + html[i:]
+
+
+def _note_html(note: str) -> str:
+    return (
+        '<div class="locator-note" style="position:absolute;z-index:1000;left:50%;top:8px;'
+        "transform:translateX(-50%);background:rgba(255,248,225,.95);border:1px solid #f9a825;"
+        "border-radius:4px;padding:3px 10px;font:12px/1.4 system-ui,sans-serif;"
+        f'pointer-events:none">{maps.escape_text(note)}</div>'
+    )
+
+
+def render_html(
+    m: folium.Map,
+    *,
+    self_contained: bool = True,
+    title: str | None = None,
+    note: str | None = None,
+    csp: bool = True,
+) -> str:
+    """Render ``m`` to a complete HTML document (a string).
+
+    ``self_contained`` inlines Leaflet, jQuery and MarkerCluster (see module doc).
+    ``title`` becomes ``<title>``; ``note`` a small banner over the map (e.g. "sample
+    data"); both are escaped. ``csp`` adds a restrictive Content-Security-Policy
+    (only with ``self_contained``, since CDN scripts would be blocked by it).
+    The map object is not modified.
+    """
+    html = m.get_root().render()
+    head = ['<meta charset="utf-8">']
+    if self_contained:
+        html = inline_assets(html)
+        if csp:
+            tiles = getattr(m, "_locator_tiles", None)
+            head.append(f'<meta http-equiv="Content-Security-Policy" content="{_csp(tiles)}">')
+    if title:
+        head.append(f"<title>{maps.escape_text(title)}</title>")
+    html = _insert_head(html, "\n".join(head))
+    if note:
+        html = html.replace("<body>", "<body>\n" + _note_html(note), 1)
+    return html
+
+
+def embed_page(
+    outlets: pd.DataFrame | None = None,
+    *,
+    tiles: str | None = None,
+    service_areas: Mapping[str, Any] | None = None,
+    gaps: pd.DataFrame | None = None,
+    cities: pd.DataFrame | None = None,
+    origin: tuple[float, float] | None = None,
+    results: pd.DataFrame | None = None,
+    origin_label: str = "",
+    cluster: bool = True,
+    title: str = "Service outlets 服务网点",
+    note: str | None = None,
+    self_contained: bool = True,
+) -> str:
+    """The embeddable page in one call: data in, a complete HTML document out.
+
+    Arguments are those of :func:`locator.maps.build_map` plus ``title``/``note``
+    (see :func:`render_html`). The default ``tiles=None`` gives a page that makes no
+    network request at all; pass ``"osm"`` or ``"amap"`` for a basemap.
+    """
+    m = maps.build_map(
+        outlets,
+        tiles=tiles,
+        service_areas=service_areas,
+        gaps=gaps,
+        cities=cities,
+        origin=origin,
+        results=results,
+        origin_label=origin_label,
+        cluster=cluster,
+    )
+    return render_html(m, self_contained=self_contained, title=title, note=note)
+
+
+def iframe_snippet(
+    src: str | None = None,
+    *,
+    html: str | None = None,
+    width: str | int = "100%",
+    height: str | int = 480,
+    title: str = "Service outlet map",
+    sandbox: str = "allow-scripts",
+    allow: str = "geolocation",
+) -> str:
+    """The ``<iframe>`` markup that embeds a map page in another site.
+
+    Give either ``src`` (the URL where the self-contained HTML is hosted) or ``html``
+    (the page itself, put in ``srcdoc``). Every attribute value is escaped. The
+    default ``sandbox="allow-scripts"`` (no ``allow-same-origin``) isolates the map
+    from the host page; add ``allow-popups allow-popups-to-escape-sandbox`` if the
+    popups' directions links should open.
+    """
+    if (src is None) == (html is None):
+        raise ConfigurationError("give exactly one of src= or html=")
+    esc = maps.escape_text
+    if src is not None:
+        where = f'src="{esc(src)}"'
+    else:  # a whole page: keep its newlines (JS needs them), escape for the attribute
+        where = f'srcdoc="{html_lib.escape(str(html), quote=True)}"'
+    return (
+        f'<iframe {where} title="{esc(title)}" width="{esc(width)}" height="{esc(height)}" '
+        f'style="border:0" loading="lazy" sandbox="{esc(sandbox)}" allow="{esc(allow)}">'
+        "</iframe>"
+    )

@@ -1,0 +1,901 @@
+"""Pure map builders: data in, folium objects out.
+
+Nothing here loads a file: callers pass DataFrames / GeoJSON dicts (outlets from
+:func:`locator.data.load_outlets`, coverage tables from :mod:`locator.coverage`)
+and get back ``folium.Map`` / ``folium.FeatureGroup`` objects that compose with
+``add_to``. :mod:`locator.embed` turns a map into one self-contained HTML page.
+
+Three rules hold for every builder:
+
+* **Coordinates** arrive in WGS-84. With ``tiles="amap"`` (AMap/Gaode tiles are
+  GCJ-02) every coordinate drawn - markers, lines, polygons, circles - is
+  converted to GCJ-02 first; otherwise it is drawn as is. Pass the same ``tiles``
+  value to :func:`base_map` and to each layer builder (or use :func:`build_map`,
+  which does that for you).
+* **Text** from data or users goes through :func:`escape_text` before it reaches a
+  popup, tooltip, GeoJSON property or layer name. folium inserts these as live HTML
+  inside JavaScript template literals (and Leaflet's layer control uses innerHTML),
+  so the escape covers both contexts.
+* **No CDN-only assets**: maps use plain Leaflet (+ jQuery, which folium's popups
+  need, + Leaflet.markercluster). Markers are CSS-styled ``L.divIcon``s and
+  circle markers, never Font Awesome / Bootstrap icons, so :mod:`locator.embed` can
+  inline every asset from the ``xstatic`` packages.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from copy import deepcopy
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import folium
+import numpy as np
+import pandas as pd
+from branca.element import Element
+from folium.plugins import MarkerCluster
+
+from .crs import wgs84_to_bd09, wgs84_to_gcj02
+from .errors import ConfigurationError, DataError, Problem
+
+__all__ = [
+    "CATEGORY_LABELS",
+    "KIND_LABELS",
+    "LEAFLET_CSS",
+    "LEAFLET_JS",
+    "TILES",
+    "TileSpec",
+    "base_map",
+    "build_map",
+    "cities_layer",
+    "directions_links",
+    "display_coord_sys",
+    "escape_text",
+    "gaps_layer",
+    "normalize_tiles",
+    "outlet_popup_html",
+    "outlets_layer",
+    "search_layer",
+    "service_areas_layer",
+]
+
+# --------------------------------------------------------------------------- escaping
+
+_ESCAPES = {
+    "&": "&amp;",
+    "<": "&lt;",
+    ">": "&gt;",
+    '"': "&quot;",
+    "'": "&#39;",
+    "`": "&#96;",
+    "$": "&#36;",
+    "\\": "&#92;",
+}
+_ESCAPE_RE = re.compile(r"[&<>\"'`$\\]")
+# C0 controls, DEL, and the JS line terminators U+2028/U+2029 become a space.
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+
+
+def escape_text(value: object) -> str:
+    """Escape ``value`` for HTML *and* for a JavaScript template literal at once.
+
+    Returns text in which ``& < > " ' ` $ \\`` are HTML character references, so the
+    result is inert wherever folium puts it: as HTML text or a quoted attribute
+    value, inside a ``\\`...\\``` template literal (no backtick, ``${`` or backslash
+    survives), and inside a ``<script>`` block (no ``</script>``). The browser shows
+    the original characters. Control characters and line/paragraph separators
+    become spaces. ``None`` and NaN become ``""``; other values go through ``str``.
+
+    >>> escape_text("<b>${x}</b> `C:\\\\x`")
+    '&lt;b&gt;&#36;{x}&lt;/b&gt; &#96;C:&#92;x&#96;'
+    """
+    if value is None:
+        return ""
+    if isinstance(value, float) and math.isnan(value):
+        return ""
+    if value is pd.NA or value is pd.NaT:
+        return ""
+    text = _CONTROL_RE.sub(" ", str(value))
+    return _ESCAPE_RE.sub(lambda m: _ESCAPES[m.group(0)], text)
+
+
+def _escape_tree(obj: Any) -> Any:
+    """A copy of a JSON-like tree with every string value (not key) escaped."""
+    if isinstance(obj, str):
+        return escape_text(obj)
+    if isinstance(obj, Mapping):
+        return {k: _escape_tree(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_escape_tree(v) for v in obj]
+    return obj
+
+
+# --------------------------------------------------------------------------- tiles
+
+
+@dataclass(frozen=True)
+class TileSpec:
+    """A raster tile provider: its URL template, attribution and datum."""
+
+    key: str
+    url: str
+    attr: str
+    coord_sys: str  # "wgs84" or "gcj02": the datum its imagery is drawn in
+    subdomains: str | None = None
+    max_zoom: int = 18
+
+
+TILES: dict[str, TileSpec] = {
+    "osm": TileSpec(
+        key="osm",
+        url="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        attr='&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> '
+        "contributors",
+        coord_sys="wgs84",
+        max_zoom=19,
+    ),
+    "amap": TileSpec(
+        key="amap",
+        url=(
+            "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1"
+            "&style=8&x={x}&y={y}&z={z}"
+        ),
+        attr="&copy; AMap",
+        coord_sys="gcj02",
+        subdomains="1234",
+        max_zoom=18,
+    ),
+}
+
+_TILE_ALIASES = {
+    "osm": "osm",
+    "openstreetmap": "osm",
+    "amap": "amap",
+    "gaode": "amap",
+    "autonavi": "amap",
+    "none": None,
+    "": None,
+    "off": None,
+    "offline": None,
+}
+
+
+def normalize_tiles(tiles: str | None) -> str | None:
+    """Canonical tile key: ``"osm"``, ``"amap"`` or ``None`` (no basemap, offline)."""
+    if tiles is None:
+        return None
+    key = str(tiles).strip().lower()
+    if key not in _TILE_ALIASES:
+        raise ConfigurationError(f"unknown tiles {tiles!r}; expected one of osm, amap, none")
+    return _TILE_ALIASES[key]
+
+
+def display_coord_sys(tiles: str | None) -> str:
+    """The datum coordinates must be drawn in on ``tiles`` (``gcj02`` for AMap)."""
+    key = normalize_tiles(tiles)
+    return TILES[key].coord_sys if key else "wgs84"
+
+
+def _project(
+    lon: Any, lat: Any, tiles: str | None
+) -> tuple[np.ndarray[Any, np.dtype[np.float64]], np.ndarray[Any, np.dtype[np.float64]]]:
+    """WGS-84 ``(lon, lat)`` arrays -> the datum of ``tiles`` (float arrays)."""
+    lo = np.atleast_1d(np.asarray(lon, dtype=float))
+    la = np.atleast_1d(np.asarray(lat, dtype=float))
+    if display_coord_sys(tiles) == "gcj02":
+        lo, la = wgs84_to_gcj02(lo, la)
+    return np.asarray(lo, dtype=float), np.asarray(la, dtype=float)
+
+
+def _project_point(lat: float, lon: float, tiles: str | None) -> tuple[float, float]:
+    """One WGS-84 point -> ``(lat, lon)`` in the datum of ``tiles``."""
+    lo, la = _project([lon], [lat], tiles)
+    return float(la[0]), float(lo[0])
+
+
+# --------------------------------------------------------------------------- assets
+
+# Only these three libraries are ever referenced (CDN URLs here; embed.py inlines
+# them from the xstatic wheels). Folium's Bootstrap/Font Awesome/awesome-markers
+# defaults are dropped: nothing here uses them.
+LEAFLET_JS = ("leaflet", "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js")
+JQUERY_JS = ("jquery", "https://code.jquery.com/jquery-3.7.1.min.js")
+LEAFLET_CSS = ("leaflet_css", "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css")
+
+_CSS = """
+<style>
+.locator-marker { background: transparent; border: none; }
+.locator-pin { box-sizing: border-box; width: 100%; height: 100%; border-radius: 50%;
+  border: 2px solid #fff; box-shadow: 0 0 0 1px rgba(0,0,0,.55), 0 1px 3px rgba(0,0,0,.4); }
+.locator-pin.kind-service_center { background: #1565c0; }
+.locator-pin.kind-repair_point { background: #2e7d32; }
+.locator-pin.kind-other { background: #6d4c41; }
+.locator-pin.unauthorized { background: #bdbdbd; border: 2px dashed #c62828; }
+.locator-pin.origin { background: #d81b60; border-radius: 3px; transform: rotate(45deg); }
+.locator-popup { font: 13px/1.4 system-ui, "Noto Sans CJK SC", "PingFang SC",
+  "Microsoft YaHei", sans-serif; min-width: 200px; max-width: 320px; }
+.locator-popup .title { font-weight: 600; font-size: 14px; }
+.locator-popup .kind { color: #555; }
+.locator-popup .warn { color: #c62828; font-weight: 600; }
+.locator-popup table { border-collapse: collapse; margin: 4px 0; }
+.locator-popup th { text-align: left; vertical-align: top; padding: 1px 8px 1px 0;
+  color: #555; font-weight: normal; white-space: nowrap; }
+.locator-popup td { padding: 1px 0; }
+.locator-legend { background: rgba(255,255,255,.92); padding: 6px 8px; border-radius: 4px;
+  font: 12px/1.5 system-ui, sans-serif; box-shadow: 0 1px 4px rgba(0,0,0,.3); }
+.locator-legend i { display: inline-block; width: 12px; height: 12px; margin-right: 4px;
+  vertical-align: -2px; border-radius: 50%; }
+</style>
+"""
+
+
+class _LocatorCSS(Element):
+    """Adds the marker/popup stylesheet to the page header exactly once."""
+
+    def render(self, **kwargs: Any) -> None:
+        """Register the stylesheet with the root figure (deduplicated by name)."""
+        root = self.get_root()
+        root.header.add_child(Element(_CSS), name="locator_css")  # type: ignore[attr-defined]
+
+
+def _with_css(layer: folium.FeatureGroup) -> folium.FeatureGroup:
+    layer.add_child(_LocatorCSS(), name="locator_css")
+    return layer
+
+
+# --------------------------------------------------------------------------- base map
+
+_CHINA_CENTER = (35.0, 104.0)
+
+
+def base_map(
+    *,
+    tiles: str | None = "osm",
+    location: Sequence[float] | None = None,
+    zoom_start: int = 5,
+    width: str | int = "100%",
+    height: str | int = "100%",
+    control_scale: bool = True,
+    prefer_canvas: bool = False,
+) -> folium.Map:
+    """An empty ``folium.Map`` with the chosen basemap and no CDN-only assets.
+
+    ``tiles`` is ``"osm"`` (OpenStreetMap, WGS-84), ``"amap"`` (AMap/Gaode, GCJ-02)
+    or ``None`` (no basemap: works offline, markers on a plain background).
+    ``location`` is a WGS-84 ``(lat, lon)``; it is converted like everything else.
+    """
+    key = normalize_tiles(tiles)
+    lat, lon = location if location is not None else _CHINA_CENTER
+    center = _project_point(float(lat), float(lon), key)
+    m = folium.Map(
+        location=center,
+        zoom_start=zoom_start,
+        tiles=None,
+        width=width,
+        height=height,
+        control_scale=control_scale,
+        prefer_canvas=prefer_canvas,
+        # Leaflet.markercluster needs the map's own maxZoom when there are no tiles.
+        **{"maxZoom": TILES[key].max_zoom if key else 18, "minZoom": 2},
+    )
+    # Instance attributes shadow folium's class-level CDN lists (never mutate those).
+    m.default_js = [LEAFLET_JS, JQUERY_JS]
+    m.default_css = [LEAFLET_CSS]
+    if key is not None:
+        spec = TILES[key]
+        opts: dict[str, Any] = {}
+        if spec.subdomains:
+            opts["subdomains"] = spec.subdomains
+        folium.TileLayer(
+            tiles=spec.url,
+            attr=spec.attr,
+            name=spec.key,
+            max_zoom=spec.max_zoom,
+            control=False,
+            **opts,
+        ).add_to(m)
+    m.add_child(_LocatorCSS(), name="locator_css")
+    m._locator_tiles = key  # type: ignore[attr-defined]  # read by build_map/embed
+    return m
+
+
+# --------------------------------------------------------------------------- helpers
+
+KIND_LABELS: dict[str, str] = {
+    "service_center": "Service center 维修中心",
+    "repair_point": "Authorized repair point 特约维修点",
+}
+CATEGORY_LABELS: dict[str, str] = {
+    "refrigerator": "refrigerator 冰箱",
+    "washer": "washer 洗衣机",
+    "air_conditioner": "air conditioner 空调",
+    "water_heater": "water heater 热水器",
+    "tv": "TV 电视",
+}
+
+
+def _text(value: Any) -> str:
+    """A display string for a cell: NaN/None -> '', floats that are ints -> int."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        if value.is_integer():
+            return str(int(value))
+    if value is pd.NA:
+        return ""
+    return str(value)
+
+
+def _bool(value: Any, default: bool = True) -> bool:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return default
+    if isinstance(value, str):
+        return value.strip().lower() in {"1", "true", "yes", "y", "t"}
+    return bool(value)
+
+
+def _require(df: pd.DataFrame, columns: Iterable[str], source: str) -> None:
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise DataError(
+            [Problem(None, c, None, "required column is missing") for c in missing],
+            source=source,
+        )
+
+
+def _coords(df: pd.DataFrame, source: str) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Validated float ``lat``/``lon`` arrays; every bad row is reported at once."""
+    _require(df, ("lat", "lon"), source)
+    lat = pd.to_numeric(df["lat"], errors="coerce").to_numpy(dtype=float)
+    lon = pd.to_numeric(df["lon"], errors="coerce").to_numpy(dtype=float)
+    bad = ~(np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90) & (np.abs(lon) <= 180))
+    if bad.any():
+        problems = [
+            Problem(
+                int(i) + 2,
+                "lat/lon",
+                f"{df['lat'].iloc[i]}, {df['lon'].iloc[i]}",
+                "not a valid WGS-84 coordinate",
+            )
+            for i in np.flatnonzero(bad)
+        ]
+        raise DataError(problems, source=source)
+    return lat, lon
+
+
+def directions_links(lat: float, lon: float, name: str = "") -> dict[str, str]:
+    """Directions/marker URIs for AMap (GCJ-02) and Baidu (BD-09) from a WGS-84 point.
+
+    The name is percent-encoded (UTF-8); the URLs are plain strings, so escape them
+    with :func:`escape_text` before putting them in an ``href`` (as the popups do).
+    """
+    glon, glat = wgs84_to_gcj02(float(lon), float(lat))
+    blon, blat = wgs84_to_bd09(float(lon), float(lat))
+    q = quote(str(name or ""), safe="")
+    amap = (
+        f"https://uri.amap.com/marker?position={glon:.6f},{glat:.6f}"
+        f"&name={q}&src=locator&coordinate=gaode&callnative=0"
+    )
+    baidu = (
+        f"https://api.map.baidu.com/marker?location={blat:.6f},{blon:.6f}"
+        f"&title={q}&content={q}&output=html&coord_type=bd09ll&src=webapp.locator"
+    )
+    return {"amap": amap, "baidu": baidu}
+
+
+def _kind_class(kind: str) -> str:
+    return f"kind-{kind}" if kind in KIND_LABELS else "kind-other"
+
+
+def outlet_popup_html(row: Mapping[str, Any], *, distance_km: float | None = None) -> str:
+    """The popup HTML for one outlet (every data value escaped with :func:`escape_text`).
+
+    ``row`` is a mapping with outlet columns (``name``, ``kind``, ``address``,
+    ``phone``, ``hours``, ``categories``, ``authorized``, ``lat``, ``lon``, ...);
+    missing keys are skipped. The returned string holds no backtick, ``$`` or
+    backslash, so it is safe inside folium's template literals.
+    """
+    name = _text(row.get("name"))
+    kind = _text(row.get("kind"))
+    authorized = _bool(row.get("authorized"), default=True)
+    kind_label = KIND_LABELS.get(kind, kind)
+    parts = [
+        '<div class="locator-popup">',
+        f'<div class="title">{escape_text(name)}</div>',
+        f'<div class="kind">{escape_text(kind_label)}</div>',
+    ]
+    if not authorized:
+        parts.append('<div class="warn">Not authorized 非授权</div>')
+    rows: list[tuple[str, str]] = []
+    if distance_km is not None and math.isfinite(distance_km):
+        rows.append(("Distance", f"{distance_km:,.1f} km"))
+    place = " ".join(
+        _text(row.get(c)) for c in ("province", "city", "district") if _text(row.get(c))
+    )
+    for label, value in (
+        ("Area", place),
+        ("Address", _text(row.get("address"))),
+        ("Phone", _text(row.get("phone"))),
+        ("Hours", _text(row.get("hours"))),
+    ):
+        if value:
+            rows.append((label, value))
+    cats = [c.strip() for c in _text(row.get("categories")).split(";") if c.strip()]
+    if cats:
+        rows.append(("Repairs", ", ".join(CATEGORY_LABELS.get(c, c) for c in cats)))
+    if rows:
+        parts.append("<table>")
+        parts.extend(
+            f"<tr><th>{escape_text(k)}</th><td>{escape_text(v)}</td></tr>" for k, v in rows
+        )
+        parts.append("</table>")
+    try:
+        lat, lon = float(row["lat"]), float(row["lon"])
+    except (KeyError, TypeError, ValueError):
+        lat = lon = math.nan
+    if math.isfinite(lat) and math.isfinite(lon):
+        links = directions_links(lat, lon, name)
+        parts.append(
+            f'<div class="links">Directions: <a href="{escape_text(links["amap"])}" '
+            'target="_blank" rel="noopener noreferrer">AMap 高德</a> · '
+            f'<a href="{escape_text(links["baidu"])}" target="_blank" '
+            'rel="noopener noreferrer">Baidu 百度</a></div>'
+        )
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _outlet_tooltip(row: Mapping[str, Any]) -> str:
+    name = _text(row.get("name"))
+    city = _text(row.get("city"))
+    return escape_text(f"{name} ({city})" if city else name)
+
+
+def _pin_icon(classes: str, size: int, extra_class: str) -> folium.DivIcon:
+    """A CSS-drawn marker (no image, no icon font): ``.leaflet-marker-icon.<extra>``."""
+    return folium.DivIcon(
+        html=f'<div class="locator-pin {classes}"></div>',
+        icon_size=(size, size),
+        icon_anchor=(size // 2, size // 2),
+        class_name=f"locator-marker {extra_class}",
+    )
+
+
+def _bounds(lats: Iterable[float], lons: Iterable[float]) -> list[list[float]] | None:
+    la = np.asarray(list(lats), dtype=float)
+    lo = np.asarray(list(lons), dtype=float)
+    ok = np.isfinite(la) & np.isfinite(lo)
+    if not ok.any():
+        return None
+    return [[float(la[ok].min()), float(lo[ok].min())], [float(la[ok].max()), float(lo[ok].max())]]
+
+
+# --------------------------------------------------------------------------- layers
+
+
+def outlets_layer(
+    outlets: pd.DataFrame,
+    *,
+    tiles: str | None = "osm",
+    name: str = "Outlets 网点",
+    cluster: bool = True,
+    show: bool = True,
+    popups: bool = True,
+) -> folium.FeatureGroup:
+    """Outlets as CSS-drawn markers, coloured by kind, grey/dashed when unauthorized.
+
+    With ``cluster=True`` the markers go into a Leaflet.markercluster group. Each
+    marker has a tooltip (name, city) and, if ``popups``, a popup with kind, address,
+    phone, hours, product categories and AMap/Baidu directions links.
+    Marker elements carry the CSS class ``locator-outlet``.
+    """
+    _require(outlets, ("name",), "outlets")
+    lat, lon = _coords(outlets, "outlets")
+    plon, plat = _project(lon, lat, tiles)
+    group = _with_css(folium.FeatureGroup(name=escape_text(name), show=show))
+    parent: folium.FeatureGroup | MarkerCluster = group
+    if cluster:
+        parent = MarkerCluster(control=False, options={"showCoverageOnHover": False})
+        group.add_child(parent)
+    for i, row in enumerate(outlets.to_dict("records")):
+        kind = _text(row.get("kind"))
+        authorized = _bool(row.get("authorized"), default=True)
+        big = kind == "service_center"
+        classes = _kind_class(kind) + ("" if authorized else " unauthorized")
+        marker = folium.Marker(
+            location=(float(plat[i]), float(plon[i])),
+            icon=_pin_icon(classes, 18 if big else 14, "locator-outlet"),
+            tooltip=folium.Tooltip(_outlet_tooltip(row), sticky=False),
+            popup=folium.Popup(outlet_popup_html(row), max_width=340) if popups else None,
+        )
+        parent.add_child(marker)
+    group._locator_bounds = _bounds(plat, plon)  # type: ignore[attr-defined]
+    return group
+
+
+def _transform_coords(coords: Any, tiles: str | None) -> Any:
+    """Recursively convert GeoJSON positions ``[lon, lat, ...]`` to the tile datum."""
+    if len(coords) and isinstance(coords[0], int | float):
+        lo, la = _project([coords[0]], [coords[1]], tiles)
+        return [float(lo[0]), float(la[0]), *list(coords[2:])]
+    return [_transform_coords(c, tiles) for c in coords]
+
+
+def _transform_geometry(geom: Mapping[str, Any] | None, tiles: str | None) -> Any:
+    if geom is None:
+        return None
+    out = dict(geom)
+    if geom.get("type") == "GeometryCollection":
+        out["geometries"] = [_transform_geometry(g, tiles) for g in geom.get("geometries", [])]
+    elif "coordinates" in geom:
+        out["coordinates"] = _transform_coords(geom["coordinates"], tiles)
+    return out
+
+
+def _geojson_bounds(fc: Mapping[str, Any]) -> list[list[float]] | None:
+    lats: list[float] = []
+    lons: list[float] = []
+
+    def walk(c: Any) -> None:
+        if c and isinstance(c[0], int | float):
+            lons.append(float(c[0]))
+            lats.append(float(c[1]))
+        else:
+            for x in c:
+                walk(x)
+
+    for f in fc.get("features", []):
+        g = f.get("geometry") or {}
+        if "coordinates" in g:
+            walk(g["coordinates"])
+    return _bounds(lats, lons)
+
+
+def service_areas_layer(
+    areas: Mapping[str, Any],
+    *,
+    tiles: str | None = "osm",
+    name: str = "Service areas 服务范围",
+    color: str = "#1565c0",
+    show: bool = True,
+) -> folium.FeatureGroup:
+    """Service-area polygons from an RFC 7946 FeatureCollection (lon/lat, WGS-84).
+
+    Properties such as ``name``, ``area_km2`` and ``outlets`` appear in the tooltip;
+    every string property is escaped. The input dict is not modified.
+    """
+    if not isinstance(areas, Mapping) or areas.get("type") != "FeatureCollection":
+        raise ConfigurationError("service areas must be a GeoJSON FeatureCollection dict")
+    features = []
+    for f in areas.get("features", []):
+        props = dict(f.get("properties") or {})
+        if isinstance(props.get("area_km2"), float):
+            props["area_km2"] = round(props["area_km2"], 1)
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": _transform_geometry(deepcopy(f.get("geometry")), tiles),
+                "properties": _escape_tree(props),
+            }
+        )
+    fc = {"type": "FeatureCollection", "features": features}
+    group = _with_css(folium.FeatureGroup(name=escape_text(name), show=show))
+    if features:
+        present = [
+            k for k in ("name", "city", "area_km2", "outlets") if k in features[0]["properties"]
+        ]
+        aliases = {"name": "Area", "city": "City", "area_km2": "km²", "outlets": "Outlets"}
+        style = {"color": color, "weight": 1, "fillColor": color, "fillOpacity": 0.15}
+        folium.GeoJson(
+            fc,
+            style_function=lambda _f: style,
+            tooltip=(
+                folium.GeoJsonTooltip(fields=present, aliases=[aliases[k] for k in present])
+                if present
+                else None
+            ),
+        ).add_to(group)
+    group._locator_bounds = _geojson_bounds(fc)  # type: ignore[attr-defined]
+    return group
+
+
+def _radius_px(population: Any, *, min_px: float = 3.0, max_px: float = 30.0) -> float:
+    """Circle radius in pixels growing with sqrt(population) (area ~ population)."""
+    try:
+        p = float(population)
+    except (TypeError, ValueError):
+        p = 0.0
+    if not math.isfinite(p) or p <= 0:
+        return min_px
+    return float(min(max_px, max(min_px, min_px + 6.0 * math.sqrt(p / 1e6))))
+
+
+def gaps_layer(
+    gaps: pd.DataFrame,
+    *,
+    tiles: str | None = "osm",
+    name: str = "Coverage gaps 未覆盖",
+    color: str = "#c62828",
+    show: bool = True,
+) -> folium.FeatureGroup:
+    """Uncovered places as circles sized by population (area ~ population).
+
+    Expects columns ``lat``, ``lon`` and ideally ``name``, ``name_zh``, ``province``,
+    ``city``, ``population``, ``nearest_km``.
+    """
+    lat, lon = _coords(gaps, "gaps")
+    plon, plat = _project(lon, lat, tiles)
+    group = _with_css(folium.FeatureGroup(name=escape_text(name), show=show))
+    for i, row in enumerate(gaps.to_dict("records")):
+        label = " ".join(x for x in (_text(row.get("name")), _text(row.get("name_zh"))) if x)
+        where = ", ".join(x for x in (_text(row.get("city")), _text(row.get("province"))) if x)
+        bits = [f"<b>{escape_text(label)}</b>"]
+        if where:
+            bits.append(escape_text(where))
+        pop = row.get("population")
+        if _text(pop):
+            try:
+                bits.append(f"Population {float(pop):,.0f}")
+            except (TypeError, ValueError):
+                bits.append("Population " + escape_text(pop))
+        near = row.get("nearest_km")
+        try:
+            if near is not None and math.isfinite(float(near)):
+                bits.append(f"Nearest outlet {float(near):,.1f} km")
+        except (TypeError, ValueError):
+            pass
+        folium.CircleMarker(
+            location=(float(plat[i]), float(plon[i])),
+            radius=_radius_px(pop),
+            color=color,
+            weight=1,
+            fill=True,
+            fill_color=color,
+            fill_opacity=0.45,
+            tooltip=folium.Tooltip("<br>".join(bits), sticky=False),
+            class_name="locator-gap",
+        ).add_to(group)
+    group._locator_bounds = _bounds(plat, plon)  # type: ignore[attr-defined]
+    return group
+
+
+def _share_color(share: float) -> str:
+    """Red (0) -> amber (0.5) -> green (1) for a coverage share."""
+    if not math.isfinite(share):
+        return "#9e9e9e"
+    s = min(1.0, max(0.0, share))
+    stops = [(0.0, (0xD7, 0x30, 0x27)), (0.5, (0xFD, 0xAE, 0x61)), (1.0, (0x1A, 0x98, 0x50))]
+    for (s0, c0), (s1, c1) in itertools.pairwise(stops):
+        if s <= s1:
+            t = (s - s0) / (s1 - s0)
+            rgb = [round(a + (b - a) * t) for a, b in zip(c0, c1, strict=True)]
+            return "#{:02x}{:02x}{:02x}".format(*rgb)
+    return "#1a9850"
+
+
+def cities_layer(
+    cities: pd.DataFrame,
+    *,
+    tiles: str | None = "osm",
+    name: str = "Listed cities 城市覆盖",
+    show: bool = True,
+) -> folium.FeatureGroup:
+    """Listed cities as circles coloured by ``share_covered`` (red 0 -> green 1).
+
+    Expects ``city``, ``lat``, ``lon``, ``share_covered`` and optionally
+    ``population_total``, ``population_covered``, ``outlets``.
+    """
+    _require(cities, ("share_covered",), "cities")
+    lat, lon = _coords(cities, "cities")
+    plon, plat = _project(lon, lat, tiles)
+    group = _with_css(folium.FeatureGroup(name=escape_text(name), show=show))
+    for i, row in enumerate(cities.to_dict("records")):
+        try:
+            share = float(row.get("share_covered"))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            share = math.nan
+        colour = _share_color(share)
+        share_txt = f"{share:.0%}" if math.isfinite(share) else "n/a"
+        bits = [f"<b>{escape_text(_text(row.get('city')))}</b>", f"Covered {share_txt}"]
+        covered, total = row.get("population_covered"), row.get("population_total")
+        with contextlib.suppress(TypeError, ValueError):
+            bits.append(f"Population covered {float(covered):,.0f} of {float(total):,.0f}")
+        if _text(row.get("outlets")):
+            bits.append(f"Outlets {escape_text(_text(row.get('outlets')))}")
+        folium.CircleMarker(
+            location=(float(plat[i]), float(plon[i])),
+            radius=7,
+            color="#333",
+            weight=1,
+            fill=True,
+            fill_color=colour,
+            fill_opacity=0.9,
+            tooltip=folium.Tooltip("<br>".join(bits), sticky=False),
+            class_name="locator-city",
+        ).add_to(group)
+    group._locator_bounds = _bounds(plat, plon)  # type: ignore[attr-defined]
+    return group
+
+
+def search_layer(
+    origin: tuple[float, float],
+    results: pd.DataFrame,
+    *,
+    origin_label: str = "",
+    tiles: str | None = "osm",
+    name: str = "Search 搜索结果",
+    show: bool = True,
+) -> folium.FeatureGroup:
+    """A search: the origin, the nearest outlets, a line from the origin to each.
+
+    ``origin`` is WGS-84 ``(lat, lon)``; ``results`` has outlet columns plus
+    ``distance_km`` (and optionally ``drive_min``). Result markers carry the class
+    ``locator-result``, the origin ``locator-origin``; each line has a tooltip with
+    the distance.
+    """
+    olat, olon = _project_point(float(origin[0]), float(origin[1]), tiles)
+    group = _with_css(folium.FeatureGroup(name=escape_text(name), show=show))
+    folium.Marker(
+        location=(olat, olon),
+        icon=_pin_icon("origin", 16, "locator-origin"),
+        tooltip=folium.Tooltip(escape_text(origin_label or "Your location"), sticky=False),
+    ).add_to(group)
+    lats, lons = [olat], [olon]
+    if len(results):
+        lat, lon = _coords(results, "results")
+        plon, plat = _project(lon, lat, tiles)
+        for i, row in enumerate(results.to_dict("records")):
+            dist = row.get("distance_km")
+            try:
+                d = float(dist) if dist is not None else math.nan
+            except (TypeError, ValueError):
+                d = math.nan
+            kind = _text(row.get("kind"))
+            authorized = _bool(row.get("authorized"), default=True)
+            classes = _kind_class(kind) + ("" if authorized else " unauthorized")
+            rank = i + 1
+            tip = f"{rank}. {_text(row.get('name'))}"
+            if math.isfinite(d):
+                tip += f" · {d:,.1f} km"
+            folium.PolyLine(
+                locations=[(olat, olon), (float(plat[i]), float(plon[i]))],
+                color="#d81b60",
+                weight=2,
+                opacity=0.7,
+                dash_array="6 4",
+                tooltip=folium.Tooltip(escape_text(tip), sticky=True),
+                class_name="locator-line",
+            ).add_to(group)
+            folium.Marker(
+                location=(float(plat[i]), float(plon[i])),
+                icon=_pin_icon(classes, 18, "locator-result"),
+                tooltip=folium.Tooltip(escape_text(tip), sticky=False),
+                popup=folium.Popup(
+                    outlet_popup_html(row, distance_km=d if math.isfinite(d) else None),
+                    max_width=340,
+                ),
+            ).add_to(group)
+        lats += [float(x) for x in plat]
+        lons += [float(x) for x in plon]
+    group._locator_bounds = _bounds(lats, lons)  # type: ignore[attr-defined]
+    return group
+
+
+# --------------------------------------------------------------------------- legend
+
+
+class _Legend(folium.MacroElement):
+    """A static legend control (our own text only, never data)."""
+
+    _template = folium.template.Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function() {
+            var legend = L.control({position: "bottomright"});
+            legend.onAdd = function() {
+                var div = L.DomUtil.create("div", "locator-legend");
+                div.innerHTML = {{ this.html|tojson }};
+                return div;
+            };
+            legend.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, html: str):
+        super().__init__()
+        self._name = "Legend"
+        self.html = html
+
+
+def _legend_html(outlets: bool, gaps: bool, cities: bool, search: bool) -> str:
+    rows = []
+    if outlets or search:
+        rows += [
+            '<i style="background:#1565c0"></i>Service center 维修中心',
+            '<i style="background:#2e7d32"></i>Repair point 特约维修点',
+            '<i style="background:#bdbdbd;border:1px dashed #c62828"></i>Not authorized',
+        ]
+    if search:
+        rows.append('<i style="background:#d81b60;border-radius:2px"></i>Search origin')
+    if gaps:
+        rows.append('<i style="background:#c62828;opacity:.6"></i>Uncovered place (size = pop.)')
+    if cities:
+        rows.append(
+            '<i style="background:linear-gradient(90deg,#d73027,#fdae61,#1a9850)"></i>'
+            "City coverage 0 → 100%"
+        )
+    return "<br>".join(rows)
+
+
+# --------------------------------------------------------------------------- composition
+
+
+def build_map(
+    outlets: pd.DataFrame | None = None,
+    *,
+    tiles: str | None = "osm",
+    service_areas: Mapping[str, Any] | None = None,
+    gaps: pd.DataFrame | None = None,
+    cities: pd.DataFrame | None = None,
+    origin: tuple[float, float] | None = None,
+    results: pd.DataFrame | None = None,
+    origin_label: str = "",
+    cluster: bool = True,
+    legend: bool = True,
+    fit: bool = True,
+    width: str | int = "100%",
+    height: str | int = "100%",
+) -> folium.Map:
+    """A complete map: basemap, the given layers, a layer control, a legend, fitted.
+
+    Every argument is optional data; layers are drawn bottom to top as service areas,
+    cities, gaps, outlets, search (origin + ``results``). All coordinates WGS-84 in;
+    converted to GCJ-02 when ``tiles="amap"``.
+    """
+    key = normalize_tiles(tiles)
+    m = base_map(tiles=key, width=width, height=height)
+    layers: list[folium.FeatureGroup] = []
+    if service_areas is not None:
+        layers.append(service_areas_layer(service_areas, tiles=key))
+    if cities is not None and len(cities):
+        layers.append(cities_layer(cities, tiles=key))
+    if gaps is not None and len(gaps):
+        layers.append(gaps_layer(gaps, tiles=key))
+    if outlets is not None:
+        layers.append(outlets_layer(outlets, tiles=key, cluster=cluster))
+    if origin is not None:
+        res = results if results is not None else pd.DataFrame(columns=["lat", "lon"])
+        layers.append(search_layer(origin, res, origin_label=origin_label, tiles=key))
+    for layer in layers:
+        layer.add_to(m)
+    if len(layers) > 1:
+        folium.LayerControl(collapsed=False).add_to(m)
+    if legend and layers:
+        html = _legend_html(
+            outlets is not None,
+            gaps is not None and len(gaps) > 0,
+            cities is not None and len(cities) > 0,
+            origin is not None,
+        )
+        if html:
+            m.add_child(_Legend(html))
+    if fit:
+        # Search results take priority: zoom to what the user asked about.
+        chosen = [layers[-1]] if origin is not None and layers else layers
+        boxes = [b for b in (getattr(x, "_locator_bounds", None) for x in chosen) if b]
+        if boxes:
+            south = min(b[0][0] for b in boxes)
+            west = min(b[0][1] for b in boxes)
+            north = max(b[1][0] for b in boxes)
+            east = max(b[1][1] for b in boxes)
+            m.fit_bounds([[south, west], [north, east]], padding=(20, 20), max_zoom=13)
+    return m
