@@ -228,7 +228,7 @@ def _check_array(values: ArrayLike, name: str, limit: float) -> NDArray[np.float
     if arr.dtype.kind in "iuf":
         out = arr.astype(np.float64, copy=False)
     else:
-        flat = arr.tolist()
+        flat = np.atleast_1d(np.asarray(values, dtype=object)).ravel().tolist()
         for i, v in enumerate(flat):
             if not _is_number(v):
                 raise ConfigurationError(f"{name}[{i}] must be a number, got {v!r}")
@@ -237,7 +237,7 @@ def _check_array(values: ArrayLike, name: str, limit: float) -> NDArray[np.float
         bad = ~(np.isfinite(out) & (np.abs(out) <= limit))
     if bad.any():
         idx = np.flatnonzero(bad)
-        shown = ", ".join(f"[{i}]={out[i]!r}" for i in idx[:5])
+        shown = ", ".join(f"[{i}]={float(out[i])!r}" for i in idx[:5])
         more = f" and {idx.size - 5} more" if idx.size > 5 else ""
         raise ConfigurationError(
             f"{idx.size} invalid {name} value(s) (must be finite and within "
@@ -348,7 +348,7 @@ class OutletIndex:
                 Problem(
                     int(i) + 2,
                     "lat/lon",
-                    f"{self._df['lat'].iloc[i]!r}, {self._df['lon'].iloc[i]!r}",
+                    f"{self._df['lat'].iloc[i]}, {self._df['lon'].iloc[i]}",
                     "coordinates must be finite, |lat| <= 90 and |lon| <= 180",
                 )
                 for i in np.flatnonzero(bad)
