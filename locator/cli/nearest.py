@@ -285,8 +285,10 @@ def _csv_safe_fast(frame: pd.DataFrame) -> pd.DataFrame:
     for col in out.columns:
         s = out[col]
         if s.dtype == object or pd.api.types.is_string_dtype(s):
-            hit = s.map(type).eq(str) & s.astype(str).str.startswith(_TRIGGERS)
-            if hit.any():
+            if s.empty:
+                continue
+            hit = s.astype(str).str.startswith(_TRIGGERS)
+            if hit.any():  # csv_safe_cell leaves non-text values alone
                 out.loc[hit, col] = s[hit].map(csv_safe_cell)
     out.columns = [csv_safe_cell(str(c)) for c in out.columns]
     return out
