@@ -309,6 +309,18 @@ class TestCoverageModelBruteForce:
         r = float(np.sort(oracle.d1)[40])
         assert model.population_covered(r) == oracle.national(r)["population_covered"]
         assert model.population_covered(np.nextafter(r, 0)) < model.population_covered(r)
+        check_report(model.report(r), oracle, r)
+
+    def test_weighted_percentile_on_an_exact_boundary(self):
+        """p50 of two equal places at 1 km and 2 km is 1 km: half the population is
+        within 1 km (lower weighted quantile, no interpolation)."""
+        outlets = pd.DataFrame({"lat": [30.0], "lon": [110.0], "authorized": [True]})
+        lons, lats, _ = GEOD.fwd([110.0, 110.0], [30.0, 30.0], [0.0, 90.0], [1000.0, 2000.0])
+        places = pd.DataFrame({"lat": lats, "lon": lons, "population": [7, 7]})
+        rep = CoverageModel(outlets, places).report(1.5)
+        assert rep.distance_p50_km == pytest.approx(1.0)
+        assert rep.distance_p90_km == pytest.approx(2.0)
+        assert rep.population_covered == 7 and rep.population_backup == 0
 
     def test_report_does_not_search_again(self, synth, monkeypatch):
         """A new radius reuses the precomputation: no nearest search runs in report()."""
