@@ -1,0 +1,276 @@
+"""Offline geocoder: addresses, names in three scripts, ambiguity, hints, reverse, bad input."""
+
+from __future__ import annotations
+
+import pytest
+from geopy.geocoders.base import Geocoder
+from geopy.location import Location
+
+from locator.errors import GeocodeError, LocatorError
+from locator.geocode import OfflineGeocoder
+
+
+@pytest.fixture(scope="module")
+def geo() -> OfflineGeocoder:
+    return OfflineGeocoder()
+
+
+def _labels(loc: Location) -> list[str]:
+    return [f"{c['province']}|{c['city']}|{c['district']}" for c in loc.raw["candidates"]]
+
+
+class TestInterface:
+    def test_is_a_geopy_geocoder(self, geo: OfflineGeocoder) -> None:
+        """OfflineGeocoder is a geopy Geocoder, so it swaps with Nominatim or BaiduV3."""
+        assert isinstance(geo, Geocoder)
+
+    def test_exported_from_package(self) -> None:
+        """The package root re-exports OfflineGeocoder."""
+        import locator
+
+        assert locator.OfflineGeocoder is OfflineGeocoder
+
+    def test_raw_has_documented_keys(self, geo: OfflineGeocoder) -> None:
+        """Location.raw carries province, city, district, adcode, level, ambiguity, source."""
+        loc = geo.geocode("北京市朝阳区望京街10号")
+        assert isinstance(loc, Location)
+        for key in ("province", "city", "district", "adcode", "level", "ambiguous",
+                    "candidates", "source", "matched"):  # fmt: skip
+            assert key in loc.raw
+        assert loc.raw["source"] == "offline"
+        cand = loc.raw["candidates"][0]
+        assert set(cand) >= {"province", "city", "district", "lat", "lon", "population"}
+
+
+class TestChineseAddresses:
+    @pytest.mark.parametrize(
+        ("query", "province", "city", "district", "adcode"),
+        [
+            ("北京市朝阳区望京街10号", "北京市", "北京市", "朝阳区", "110105"),
+            ("深圳南山区科技园", "广东省", "深圳市", "南山区", "440305"),
+            ("江苏泰州海陵区", "江苏省", "泰州市", "海陵区", "321202"),
+            ("新疆乌鲁木齐市天山区", "新疆维吾尔自治区", "乌鲁木齐市", "天山区", "650102"),
+            ("上海浦东新区世纪大道100号", "上海市", "上海市", "浦东新区", "310115"),
+        ],
+    )
+    def test_address_to_district(
+        self,
+        geo: OfflineGeocoder,
+        query: str,
+        province: str,
+        city: str,
+        district: str,
+        adcode: str,
+    ) -> None:
+        """Addresses resolve to district level even with the province or city left out."""
+        loc = geo.geocode(query)
+        assert loc is not None
+        assert (loc.raw["province"], loc.raw["city"], loc.raw["district"]) == (
+            province,
+            city,
+            district,
+        )
+        assert loc.raw["adcode"] == adcode
+        assert loc.raw["level"] == "district"
+        assert loc.raw["ambiguous"] is False
+
+    def test_full_width_space_and_punctuation(self, geo: OfflineGeocoder) -> None:
+        """Full-width spaces and punctuation are tolerated."""
+        loc = geo.geocode("北京市　朝阳区，望京街１０号")
+        assert loc is not None and loc.raw["district"] == "朝阳区"
+        assert loc.raw["city"] == "北京市"
+
+    def test_coordinates_are_wgs84_near_district_centre(self, geo: OfflineGeocoder) -> None:
+        """The point is the district's WGS-84 centre (Beijing 朝阳区 ≈ 39.92 N, 116.44 E)."""
+        loc = geo.geocode("北京市朝阳区")
+        assert loc.latitude == pytest.approx(39.92, abs=0.05)
+        assert loc.longitude == pytest.approx(116.44, abs=0.05)
+
+    def test_street_name_equal_to_a_city_is_ignored(self, geo: OfflineGeocoder) -> None:
+        """中山路 in Beijing does not move the answer to 中山市 (Guangdong)."""
+        assert geo.geocode("北京市中山路").raw["city"] == "北京市"
+        assert geo.geocode("中山路, 北京市").raw["city"] == "北京市"
+
+    def test_city_without_districts(self, geo: OfflineGeocoder) -> None:
+        """A prefecture city with no districts (东莞) is a city-level answer."""
+        loc = geo.geocode("广东省东莞市长安镇")
+        assert loc.raw["city"] == "东莞市" and loc.raw["level"] == "city"
+
+
+class TestNames:
+    @pytest.mark.parametrize("query", ["Xi'an", "xian", "Xi’an", "XIAN", "Xi an", "西安", "西安市"])
+    def test_xian_spellings(self, geo: OfflineGeocoder, query: str) -> None:
+        """Xi'an is found in Chinese and pinyin, any case, any apostrophe, unambiguously."""
+        loc = geo.geocode(query)
+        assert loc.raw["city"] == "西安市" and loc.raw["level"] == "city"
+        assert loc.raw["ambiguous"] is False
+
+    @pytest.mark.parametrize(
+        ("query", "city"),
+        [
+            ("urumqi", "乌鲁木齐市"),
+            ("Ürümqi", "乌鲁木齐市"),
+            ("Hohhot", "呼和浩特市"),
+            ("HARBIN", "哈尔滨市"),
+            ("Peking", "北京市"),
+            ("Lhasa", "拉萨市"),
+        ],
+    )
+    def test_english_and_pinyin_city_names(
+        self, geo: OfflineGeocoder, query: str, city: str
+    ) -> None:
+        """English and pinyin city names (GeoNames spellings) resolve to the prefecture."""
+        assert geo.geocode(query).raw["city"] == city
+
+    def test_district_in_pinyin_with_context(self, geo: OfflineGeocoder) -> None:
+        """A district's pinyin plus its city resolves to the district."""
+        loc = geo.geocode("Nanshan, Shenzhen")
+        assert (loc.raw["city"], loc.raw["district"]) == ("深圳市", "南山区")
+        loc = geo.geocode("Chaoyang, Changchun")
+        assert (loc.raw["city"], loc.raw["district"]) == ("长春市", "朝阳区")
+
+    def test_province_in_english(self, geo: OfflineGeocoder) -> None:
+        """Province names in English resolve to province level."""
+        loc = geo.geocode("Inner Mongolia")
+        assert loc.raw["level"] == "province" and loc.raw["province"] == "内蒙古自治区"
+
+    def test_place_outside_listed_cities(self, geo: OfflineGeocoder) -> None:
+        """A GeoNames town that is no division is found, as level 'place'."""
+        loc = geo.geocode("章凤")
+        assert loc.raw["level"] == "place"
+        assert loc.raw["province"] == "云南省"
+        assert geo.geocode("Zhangfeng").raw["name"] == "章凤"
+
+    def test_county_level_city(self, geo: OfflineGeocoder) -> None:
+        """A county-level city (昆山) resolves inside its prefecture (苏州)."""
+        loc = geo.geocode("Kunshan")
+        assert loc.raw["city"] == "苏州市" and loc.raw["district"] == "昆山市"
+
+
+class TestAmbiguity:
+    def test_chaoyang_district_is_ambiguous(self, geo: OfflineGeocoder) -> None:
+        """Bare 朝阳区 is Beijing's or Changchun's: flagged, Beijing (larger) first."""
+        loc = geo.geocode("朝阳区")
+        assert loc.raw["ambiguous"] is True
+        assert _labels(loc) == ["北京市|北京市|朝阳区", "吉林省|长春市|朝阳区"]
+        assert loc.raw["city"] == "北京市"
+
+    def test_gulou_lists_all_four(self, geo: OfflineGeocoder) -> None:
+        """鼓楼区 lists Nanjing, Fuzhou, Xuzhou and Kaifeng, ranked by city population."""
+        loc = geo.geocode("鼓楼区")
+        assert loc.raw["ambiguous"] is True
+        cities = [c["city"] for c in loc.raw["candidates"]]
+        assert sorted(cities) == sorted(["南京市", "福州市", "徐州市", "开封市"])
+        pops = [c["population"] for c in loc.raw["candidates"]]
+        assert pops == sorted(pops, reverse=True)
+
+    @pytest.mark.parametrize(
+        ("query", "cities"),
+        [
+            ("Taizhou", {"台州市", "泰州市"}),
+            ("Suzhou", {"苏州市", "宿州市"}),
+            ("suzhou", {"苏州市", "宿州市"}),
+        ],
+    )
+    def test_pinyin_homonyms(self, geo: OfflineGeocoder, query: str, cities: set[str]) -> None:
+        """Taizhou and Suzhou are two prefecture cities each: both are candidates."""
+        loc = geo.geocode(query)
+        assert loc.raw["ambiguous"] is True
+        assert {c["city"] for c in loc.raw["candidates"]} == cities
+
+    def test_suzhou_best_guess_is_the_larger(self, geo: OfflineGeocoder) -> None:
+        """The best guess for Suzhou is 苏州 (far larger than 宿州)."""
+        assert geo.geocode("Suzhou").raw["city"] == "苏州市"
+
+    def test_exactly_one_false_returns_all_candidates(self, geo: OfflineGeocoder) -> None:
+        """exactly_one=False returns one Location per candidate (geopy convention)."""
+        locs = geo.geocode("朝阳区", exactly_one=False)
+        assert isinstance(locs, list) and len(locs) == 2
+        assert [loc.raw["city"] for loc in locs] == ["北京市", "长春市"]
+        assert all(loc.raw["ambiguous"] for loc in locs)
+
+    def test_context_in_query_resolves(self, geo: OfflineGeocoder) -> None:
+        """Naming the province resolves the homonym: Suzhou, Anhui is 宿州."""
+        loc = geo.geocode("Suzhou, Anhui")
+        assert loc.raw["city"] == "宿州市" and loc.raw["ambiguous"] is False
+
+
+class TestHints:
+    def test_city_hint_resolves(self, geo: OfflineGeocoder) -> None:
+        """city= resolves an ambiguous district, in Chinese or English."""
+        assert geo.geocode("朝阳区", city="长春").raw["city"] == "长春市"
+        loc = geo.geocode("鼓楼区", city="Fuzhou")
+        assert loc.raw["city"] == "福州市" and loc.raw["ambiguous"] is False
+
+    def test_province_hint_resolves(self, geo: OfflineGeocoder) -> None:
+        """province= resolves a pinyin homonym."""
+        loc = geo.geocode("Taizhou", province="浙江")
+        assert loc.raw["city"] == "台州市" and loc.raw["ambiguous"] is False
+
+    def test_contradicting_hint_gives_none(self, geo: OfflineGeocoder) -> None:
+        """A query that fits nowhere inside the hint is not found."""
+        assert geo.geocode("朝阳区", city="上海") is None
+
+    def test_unknown_hint_is_an_error(self, geo: OfflineGeocoder) -> None:
+        """A hint that names nothing is invalid input."""
+        with pytest.raises(GeocodeError, match="city hint"):
+            geo.geocode("朝阳区", city="Atlantis")
+
+
+class TestMissesAndBadInput:
+    @pytest.mark.parametrize("query", ["asdfgh", "hello world", "123", "!!!", "qwertyuiop"])
+    def test_junk_returns_none(self, geo: OfflineGeocoder, query: str) -> None:
+        """Text that names no place returns None."""
+        assert geo.geocode(query) is None
+
+    @pytest.mark.parametrize(
+        ("query", "message"),
+        [("", "empty"), ("   \u3000 ", "empty"), (None, "must be text"), (42, "must be text"),
+         ("北" * 501, "longer than 500")],
+    )  # fmt: skip
+    def test_invalid_input_raises(self, geo: OfflineGeocoder, query: object, message: str) -> None:
+        """Empty, non-text or over-long queries raise GeocodeError."""
+        with pytest.raises(GeocodeError, match=message):
+            geo.geocode(query)  # type: ignore[arg-type]
+
+    def test_error_is_locator_and_value_error(self, geo: OfflineGeocoder) -> None:
+        """GeocodeError is both a LocatorError and a ValueError."""
+        with pytest.raises(LocatorError):
+            geo.geocode("")
+        with pytest.raises(ValueError, match="empty"):
+            geo.geocode("")
+
+
+class TestReverse:
+    def test_point_in_beijing_chaoyang(self, geo: OfflineGeocoder) -> None:
+        """A point near Beijing's 朝阳区 centre reverse-geocodes to it."""
+        loc = geo.reverse((39.93, 116.45))
+        assert (loc.raw["city"], loc.raw["district"]) == ("北京市", "朝阳区")
+        assert loc.raw["distance_km"] < 5
+
+    def test_string_point(self, geo: OfflineGeocoder) -> None:
+        """A 'lat, lon' string works like a tuple."""
+        loc = geo.reverse("22.54, 113.93")
+        assert loc.raw["city"] == "深圳市"
+
+    def test_roundtrip_geocode_reverse(self, geo: OfflineGeocoder) -> None:
+        """Reverse of a district's own centre returns that district."""
+        loc = geo.geocode("江苏泰州海陵区")
+        back = geo.reverse((loc.latitude, loc.longitude))
+        assert back.raw["adcode"] == loc.raw["adcode"]
+
+    def test_outside_china_is_none(self, geo: OfflineGeocoder) -> None:
+        """A point in Paris is not in the gazetteer's area."""
+        assert geo.reverse((48.85, 2.35)) is None
+
+    @pytest.mark.parametrize("point", [(95.0, 116.0), "not a point", (float("nan"), 1.0)])
+    def test_invalid_point_raises(self, geo: OfflineGeocoder, point: object) -> None:
+        """Invalid coordinates raise GeocodeError."""
+        with pytest.raises(GeocodeError, match="not a valid"):
+            geo.reverse(point)
+
+    def test_reverse_many(self, geo: OfflineGeocoder) -> None:
+        """exactly_one=False returns the nearest few units, nearest first."""
+        locs = geo.reverse((39.93, 116.45), exactly_one=False)
+        dists = [loc.raw["distance_km"] for loc in locs]
+        assert len(locs) > 1 and dists == sorted(dists)
