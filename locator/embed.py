@@ -254,7 +254,7 @@ def embed_page(
     outlets: pd.DataFrame | None = None,
     *,
     tiles: str | None = None,
-    service_areas: Mapping[str, Any] | None = None,
+    service_areas: Mapping[str, Any] | maps.SupportsGeoJSON | None = None,
     gaps: pd.DataFrame | None = None,
     cities: pd.DataFrame | None = None,
     origin: tuple[float, float] | None = None,

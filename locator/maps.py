@@ -31,7 +31,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from copy import deepcopy
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 import folium
@@ -49,6 +49,7 @@ __all__ = [
     "LEAFLET_CSS",
     "LEAFLET_JS",
     "TILES",
+    "SupportsGeoJSON",
     "TileSpec",
     "base_map",
     "build_map",
@@ -558,8 +559,25 @@ def _geojson_bounds(fc: Mapping[str, Any]) -> list[list[float]] | None:
     return _bounds(lats, lons)
 
 
+class SupportsGeoJSON(Protocol):
+    """Anything with ``to_geojson() -> FeatureCollection dict`` (e.g. coverage.ServiceAreas)."""
+
+    def to_geojson(self) -> dict[str, Any]: ...
+
+
+_AREA_FIELDS: dict[str, str] = {
+    "name": "Area",
+    "key": "Area",
+    "city": "City",
+    "level": "Level",
+    "outlets": "Outlets",
+    "radius_km": "Radius km",
+    "area_km2": "Area km²",
+}
+
+
 def service_areas_layer(
-    areas: Mapping[str, Any],
+    areas: Mapping[str, Any] | SupportsGeoJSON,
     *,
     tiles: str | None = "osm",
     name: str = "Service areas 服务范围",
@@ -568,9 +586,14 @@ def service_areas_layer(
 ) -> folium.FeatureGroup:
     """Service-area polygons from an RFC 7946 FeatureCollection (lon/lat, WGS-84).
 
-    Properties such as ``name``, ``area_km2`` and ``outlets`` appear in the tooltip;
-    every string property is escaped. The input dict is not modified.
+    ``areas`` is the FeatureCollection dict, or any object with a ``to_geojson()``
+    method returning one (e.g. :class:`locator.coverage.ServiceAreas`). Known
+    properties (``name``/``key``, ``city``, ``level``, ``outlets``, ``radius_km``,
+    ``area_km2``) appear in the tooltip; every string property is escaped. The input
+    is not modified.
     """
+    if hasattr(areas, "to_geojson"):
+        areas = areas.to_geojson()
     if not isinstance(areas, Mapping) or areas.get("type") != "FeatureCollection":
         raise ConfigurationError("service areas must be a GeoJSON FeatureCollection dict")
     features = []
@@ -585,20 +608,21 @@ def service_areas_layer(
                 "properties": _escape_tree(props),
             }
         )
+    seen = {k for f in features for k in f["properties"]}
+    fields = [k for k in _AREA_FIELDS if k in seen and not (k == "key" and "name" in seen)]
+    for f in features:  # every feature has every tooltip field (else JS shows "undefined")
+        for k in fields:
+            f["properties"].setdefault(k, "")
     fc = {"type": "FeatureCollection", "features": features}
     group = _with_css(folium.FeatureGroup(name=escape_text(name), show=show))
     if features:
-        present = [
-            k for k in ("name", "city", "area_km2", "outlets") if k in features[0]["properties"]
-        ]
-        aliases = {"name": "Area", "city": "City", "area_km2": "km²", "outlets": "Outlets"}
         style = {"color": color, "weight": 1, "fillColor": color, "fillOpacity": 0.15}
         folium.GeoJson(
             fc,
             style_function=lambda _f: style,
             tooltip=(
-                folium.GeoJsonTooltip(fields=present, aliases=[aliases[k] for k in present])
-                if present
+                folium.GeoJsonTooltip(fields=fields, aliases=[_AREA_FIELDS[k] for k in fields])
+                if fields
                 else None
             ),
         ).add_to(group)
@@ -648,7 +672,17 @@ def gaps_layer(
         near = row.get("nearest_km")
         try:
             if near is not None and math.isfinite(float(near)):
+                via = ", ".join(
+                    x
+                    for x in (
+                        _text(row.get("nearest_outlet_name")),
+                        _text(row.get("nearest_outlet_city")),
+                    )
+                    if x
+                )
                 bits.append(f"Nearest outlet {float(near):,.1f} km")
+                if via:
+                    bits.append(escape_text(via))
         except (TypeError, ValueError):
             pass
         folium.CircleMarker(
@@ -689,9 +723,11 @@ def cities_layer(
 ) -> folium.FeatureGroup:
     """Listed cities as circles coloured by ``share_covered`` (red 0 -> green 1).
 
-    Expects ``city``, ``lat``, ``lon``, ``share_covered`` and optionally
+    Expects ``city`` (or ``name``), ``lat``, ``lon``, ``share_covered`` and optionally
     ``population_total``, ``population_covered``, ``outlets``.
     """
+    if "city" not in cities.columns and "name" in cities.columns:
+        cities = cities.rename(columns={"name": "city"})
     _require(cities, ("share_covered",), "cities")
     lat, lon = _coords(cities, "cities")
     plon, plat = _project(lon, lat, tiles)
@@ -843,7 +879,7 @@ def build_map(
     outlets: pd.DataFrame | None = None,
     *,
     tiles: str | None = "osm",
-    service_areas: Mapping[str, Any] | None = None,
+    service_areas: Mapping[str, Any] | SupportsGeoJSON | None = None,
     gaps: pd.DataFrame | None = None,
     cities: pd.DataFrame | None = None,
     origin: tuple[float, float] | None = None,

@@ -385,7 +385,25 @@ class TestServiceAreas:
         page = render(maps.build_map(service_areas=make_areas()))
         assert "L.geoJson(" in page
         assert "812.3" in page
-        assert '"Area", "km\\u00b2", "Outlets"' in page or "km²" in page
+        assert '["name", "outlets", "area_km2"]' in page
+        assert '["Area", "Outlets", "Area km\\u00b2"]' in page
+
+    def test_coverage_service_areas_object(self) -> None:
+        """An object with to_geojson() (coverage.ServiceAreas) is accepted; its key/level
+        properties make the tooltip, missing ones are filled so JS never shows undefined."""
+
+        class Areas:
+            def to_geojson(self) -> dict:
+                fc = make_areas()
+                fc["features"][0]["properties"] = {"level": "city", "key": "上海", "outlets": 3}
+                second = json.loads(json.dumps(fc["features"][0]))
+                second["properties"] = {"level": "city", "key": "苏州"}
+                fc["features"].append(second)
+                return fc
+
+        page = render(maps.build_map(service_areas=Areas()))
+        assert '["key", "level", "outlets"]' in page
+        assert '"outlets": ""' in page
 
     def test_amap_converts_polygon_and_input_untouched(self) -> None:
         """On AMap every ring vertex is GCJ-02; the caller's dict is not modified."""

@@ -55,6 +55,13 @@ def _filter_city(df: Any, city: str, column: str = "city") -> Any:
     return df[mask]
 
 
+def _with_city_coords(coverage: Any, listed: Any) -> Any:
+    """Per-city coverage rows (``name``, ``adcode``, ...) + the listed cities' lat/lon."""
+    coords = listed[["adcode", "lat", "lon"]].astype({"adcode": str})
+    out = coverage.astype({"adcode": str}).merge(coords, on="adcode", how="inner")
+    return out.rename(columns={"name": "city"})
+
+
 def _coverage_unavailable(reason: str) -> None:
     fail(
         "the coverage/gaps/cities layers are unavailable: "
@@ -135,24 +142,26 @@ def map_command(
         try:
             from ..coverage import CoverageModel
             from ..coverage import service_areas as make_service_areas
-            from ..data import load_places
+            from ..data import load_cities, load_places
         except ImportError as err:
             _coverage_unavailable(f"cannot import the coverage API ({err})")
         try:
             if "coverage" in wanted:
-                service_areas = make_service_areas(shown, radius_km, by="city")
+                service_areas = make_service_areas(shown, radius_km, by="city").to_geojson()
             if {"gaps", "cities"} & set(wanted):
-                report = CoverageModel(network, load_places()).report(radius_km=radius_km)
+                listed = load_cities()
+                model = CoverageModel(network, load_places(), listed)
+                report = model.report(radius_km)
                 if "gaps" in wanted:
-                    gaps = report.gaps
-                    if city and "city" in gaps.columns:
+                    gaps = report.gaps_frame()
+                    if city:
                         gaps = _filter_city(gaps, city)
                 if "cities" in wanted:
-                    cities = report.cities
-                    if city and "city" in cities.columns:
+                    cities = _with_city_coords(report.cities_frame(), listed)
+                    if city:
                         cities = _filter_city(cities, city)
-        except (AttributeError, TypeError) as err:
-            _coverage_unavailable(f"the coverage API does not match ({err})")
+        except (AttributeError, TypeError, KeyError) as err:
+            _coverage_unavailable(f"the coverage API does not match ({err!r})")
 
     m = maps.build_map(
         shown if "outlets" in wanted else None,
