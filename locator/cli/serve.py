@@ -1,5 +1,96 @@
-"""CLI commands for serve (placeholder until the feature lands)."""
+"""CLI: ``locator serve`` runs the HTTP API and the embeddable map page (uvicorn)."""
 
 from __future__ import annotations
 
-from . import app  # noqa: F401
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from . import app
+from ._common import fail
+
+
+@app.command("serve")
+def serve_command(
+    host: Annotated[
+        str,
+        typer.Option(
+            "--host",
+            help="Address to listen on. The default is loopback only; put a reverse proxy "
+            "(TLS, rate limits) in front before exposing the service.",
+        ),
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port.")] = 8000,
+    outlets_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--outlets", help="Outlets file (CSV/XLSX/GeoJSON); default: the bundled sample."
+        ),
+    ] = None,
+    cors: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--cors",
+            help="An origin allowed to call the API from a browser, e.g. "
+            "https://www.example.com (repeat for several). Default: none.",
+        ),
+    ] = None,
+    frame_ancestors: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--frame-ancestors",
+            help="A site allowed to embed /embed/map in a frame (CSP frame-ancestors), e.g. "
+            "https://www.example.com or 'self' (repeat for several). Default: 'self'.",
+        ),
+    ] = None,
+    max_body_bytes: Annotated[
+        int,
+        typer.Option("--max-body-bytes", min=0, help="Larger request bodies get 413."),
+    ] = 16 * 1024,
+    workers: Annotated[
+        int,
+        typer.Option("--workers", min=1, max=64, help="Worker processes (one per core helps)."),
+    ] = 1,
+    log_level: Annotated[
+        str, typer.Option("--log-level", help="uvicorn log level (info, warning, ...).")
+    ] = "info",
+) -> None:
+    """Serve the HTTP API: /v1/nearest, /v1/geocode, /v1/outlets, /v1/coverage,
+    /embed/map and /healthz; OpenAPI docs at /docs.
+
+    Example: ``locator serve --port 8000 --cors https://www.example.com
+    --frame-ancestors https://www.example.com``, then
+    ``curl 'http://127.0.0.1:8000/v1/nearest?q=苏州&k=3'``.
+    """
+    import uvicorn
+
+    from ..api import create_app_from_env
+    from ..errors import LocatorError
+
+    if outlets_path is not None and not outlets_path.is_file():
+        fail(f"no such file: {outlets_path}")
+    env = {
+        "LOCATOR_CORS_ORIGINS": " ".join(cors or []),
+        "LOCATOR_FRAME_ANCESTORS": " ".join(frame_ancestors or []),
+        "LOCATOR_MAX_BODY_BYTES": str(max_body_bytes),
+        "LOCATOR_OUTLETS": str(outlets_path) if outlets_path is not None else "",
+    }
+    os.environ.update(env)
+    # Build once here so that bad settings or data end in one clear line, not a
+    # traceback per worker; the workers then build their own copy from the same env.
+    try:
+        create_app_from_env()
+    except LocatorError as err:
+        fail(str(err))
+    uvicorn.run(
+        "locator.api:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        proxy_headers=False,
+        server_header=False,
+    )

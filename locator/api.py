@@ -1,0 +1,1404 @@
+"""HTTP API and the embeddable map page (FastAPI on uvicorn).
+
+:func:`create_app` builds the ASGI app from an outlets table (the bundled *synthetic*
+sample by default). Everything that does not depend on the request is built once, at
+startup: the exact geodesic :class:`~locator.index.OutletIndex`, JSON-ready outlet
+records and GeoJSON features, and the radius-independent
+:class:`~locator.coverage.CoverageModel`. The geocoder is built on first use (once).
+
+Endpoints (all ``GET``; see ``/docs`` for the OpenAPI description with examples):
+
+* ``/healthz`` - liveness and what is loaded;
+* ``/v1/nearest`` - the ``k`` nearest authorized outlets to ``lat``/``lon`` or to a
+  geocoded ``q``;
+* ``/v1/geocode`` - the offline geocoder's answer for ``q`` (ambiguity and candidates
+  included);
+* ``/v1/outlets`` - outlets as an RFC 7946 FeatureCollection (``city``, ``kind``,
+  ``bbox`` filters);
+* ``/v1/coverage`` - coverage figures and geodesic service areas at ``radius_km``;
+* ``/embed/map`` - the self-contained map page (no CDN) for ``<iframe>`` embedding.
+
+Hardening
+=========
+* Every parameter is validated (finite numbers, ranges, lengths, known names). A bad
+  one gets ``422`` and ``{"error": "invalid parameter", "parameter": ..., "reason": ...}``;
+  the body never echoes the input (FastAPI's default does, and fails on NaN).
+* Every JSON body is strict JSON (:class:`StrictJSONResponse`): NaN/inf become ``null``.
+* Request bodies are limited (:class:`BodySizeLimitMiddleware`, ``413``); no endpoint
+  takes a body. CORS is off unless an allow-list is given. Every response carries
+  ``X-Content-Type-Options: nosniff``; ``/embed/map`` also a Content-Security-Policy
+  with a configurable ``frame-ancestors`` allow-list.
+
+Drive times are **estimates** (see :class:`~locator.index.DriveTimeModel`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import json
+import logging
+import math
+import os
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Annotated, Any, Literal, Protocol
+from urllib.parse import urlsplit
+
+import numpy as np
+import pandas as pd
+from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from pyproj import Geod
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from . import __version__
+from .errors import ConfigurationError, GeocodeError, GeocoderServiceError, LocatorError
+from .index import DriveTimeModel, OutletIndex
+
+__all__ = [
+    "DEFAULT_MAX_BODY_BYTES",
+    "MAX_K",
+    "MAX_Q_LENGTH",
+    "BodySizeLimitMiddleware",
+    "LocatorService",
+    "StrictJSONResponse",
+    "create_app",
+    "create_app_from_env",
+]
+
+log = logging.getLogger(__name__)
+
+#: Largest ``k`` accepted by ``/v1/nearest`` and ``/embed/map``.
+MAX_K = 50
+#: Longest ``q`` accepted (characters).
+MAX_Q_LENGTH = 500
+#: Largest coverage radius the API computes (km); larger is a 422 (the library allows
+#: up to 20,000 km, but a service area that size is useless and costly to draw).
+MAX_API_RADIUS_KM = 1000.0
+#: Request bodies above this are refused with 413 (no endpoint takes a body).
+DEFAULT_MAX_BODY_BYTES = 16 * 1024
+#: Rendered coverage answers / embed pages kept (LRU).
+_CACHE_SIZE = 32
+LAYERS: tuple[str, ...] = ("outlets", "coverage", "gaps", "cities")
+SAMPLE_NOTE = "Synthetic sample data: a fictional brand, fictional outlets and phone numbers."
+_OUTLET_FIELDS = (
+    "outlet_id",
+    "name",
+    "kind",
+    "province",
+    "city",
+    "district",
+    "address",
+    "phone",
+    "hours",
+)
+
+
+# --------------------------------------------------------------------------- JSON
+
+
+def _clean(obj: Any) -> Any:
+    """A strict-JSON-safe copy: NaN/inf -> None, numpy scalars -> Python, unknown -> str."""
+    if obj is None or isinstance(obj, str | bool | int):
+        return obj
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, Mapping):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return _clean(obj.item())
+    if obj is pd.NA or obj is pd.NaT:
+        return None
+    return str(obj)
+
+
+def dumps(obj: Any) -> bytes:
+    """Strict JSON bytes (UTF-8, compact). Never emits NaN/Infinity."""
+    return json.dumps(
+        _clean(obj), ensure_ascii=False, allow_nan=False, separators=(",", ":")
+    ).encode("utf-8")
+
+
+class StrictJSONResponse(JSONResponse):
+    """A JSON response that is always strict JSON: non-finite floats become ``null``."""
+
+    def render(self, content: Any) -> bytes:
+        return dumps(content)
+
+
+def _json(content: Any, status_code: int = 200, headers: Mapping[str, str] | None = None):
+    return StrictJSONResponse(content, status_code=status_code, headers=dict(headers or {}))
+
+
+class ApiError(LocatorError):
+    """An error answered as JSON: ``{"error": message, "parameter": ..., "reason": ...}``."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        parameter: str | None = None,
+        reason: str | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(reason or message)
+        self.status = status
+        self.body: dict[str, Any] = {"error": message}
+        if parameter is not None:
+            self.body["parameter"] = parameter
+        if reason is not None:
+            self.body["reason"] = reason
+        self.body.update(extra or {})
+
+
+def _invalid(parameter: str, reason: str) -> ApiError:
+    return ApiError(422, "invalid parameter", parameter=parameter, reason=reason)
+
+
+# --------------------------------------------------------------------------- middleware
+
+
+class BodySizeLimitMiddleware:
+    """Refuse request bodies larger than ``max_bytes`` with 413 (pure ASGI).
+
+    A declared ``Content-Length`` above the limit is refused before reading; otherwise
+    the body is read (counting chunked uploads too) and refused as soon as it passes
+    the limit, then replayed to the app. Also adds ``X-Content-Type-Options: nosniff``
+    to every HTTP response.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_bytes = int(max_bytes)
+
+    async def _refuse(self, send: Send, status: int, message: str) -> None:
+        body = dumps({"error": message, "limit_bytes": self.max_bytes})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    await self._refuse(send, 400, "invalid Content-Length header")
+                    return
+                if declared > self.max_bytes:
+                    await self._refuse(send, 413, "request body too large")
+                    return
+        pending: list[Message] = []
+        total = 0
+        while True:
+            message = await receive()
+            pending.append(message)
+            if message["type"] != "http.request":
+                break
+            total += len(message.get("body", b""))
+            if total > self.max_bytes:
+                await self._refuse(send, 413, "request body too large")
+                return
+            if not message.get("more_body", False):
+                break
+
+        async def replay() -> Message:
+            if pending:
+                return pending.pop(0)
+            return await receive()
+
+        async def send_nosniff(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                if not any(k.lower() == b"x-content-type-options" for k, _ in headers):
+                    headers.append((b"x-content-type-options", b"nosniff"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, replay, send_nosniff)
+
+
+# --------------------------------------------------------------------------- config checks
+
+_ORIGIN_RE = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
+_ANCESTOR_RE = re.compile(r"^(https?://)?(\*\.)?[A-Za-z0-9.-]+(:(\d{1,5}|\*))?$|^https?:$")
+
+
+def _check_origins(origins: Iterable[str]) -> list[str]:
+    out = []
+    for origin in origins:
+        text = str(origin).strip()
+        if text != "*" and not _ORIGIN_RE.match(text):
+            raise ConfigurationError(
+                f"invalid CORS origin {origin!r}: expected scheme://host[:port] "
+                "(e.g. https://www.example.com) or *"
+            )
+        out.append(text.rstrip("/"))
+    return out
+
+
+def _check_frame_ancestors(values: Iterable[str]) -> list[str]:
+    out = []
+    for value in values:
+        text = str(value).strip()
+        if text.lower() in ("self", "none"):  # the quotes are easy to lose in a shell
+            text = f"'{text.lower()}'"
+        if text in ("'self'", "'none'", "*") or _ANCESTOR_RE.match(text):
+            out.append(text)
+        else:
+            raise ConfigurationError(
+                f"invalid frame ancestor {value!r}: expected 'self', 'none', *, a scheme "
+                "(https:) or a host source (https://www.example.com, https://*.example.com)"
+            )
+    if not out:
+        return ["'none'"]
+    if "'none'" in out and len(out) > 1:
+        raise ConfigurationError("'none' cannot be combined with other frame ancestors")
+    return out
+
+
+def _tile_hosts(tiles: str | None) -> list[str]:
+    """The ``https://host`` origins a tile layer loads images from (for img-src)."""
+    from . import maps
+
+    key = maps.normalize_tiles(tiles)
+    if key is None:
+        return []
+    spec = maps.TILES[key]
+    parts = urlsplit(spec.url)
+    host = parts.hostname or ""
+    subs = list(spec.subdomains or "") if "{s}" in host else [""]
+    return sorted({f"{parts.scheme}://{host.replace('{s}', s)}" for s in subs})
+
+
+def _csp(tiles: str | None, frame_ancestors: Sequence[str]) -> str:
+    img = " ".join(["data:", *_tile_hosts(tiles)])
+    return (
+        "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+        f"img-src {img}; font-src data:; connect-src 'none'; base-uri 'none'; "
+        f"form-action 'none'; frame-ancestors {' '.join(frame_ancestors)}"
+    )
+
+
+# --------------------------------------------------------------------------- the service
+
+
+class Geocoder(Protocol):
+    """What the API needs from a geocoder (geopy's interface)."""
+
+    def geocode(self, query: str) -> Any: ...
+
+
+def _norm_city(name: Any) -> str:
+    text = str(name or "").strip().casefold()
+    for suffix in ("市", " city", " shi"):
+        if text.endswith(suffix) and len(text) > len(suffix):
+            text = text[: -len(suffix)]
+    return re.sub(r"[\s\-_']", "", text)
+
+
+def _text_or_none(value: Any) -> str | None:
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    text = str(value)
+    return text if text.strip() else None
+
+
+def _parse_bbox(text: str) -> tuple[float, float, float, float]:
+    parts = text.split(",")
+    if len(parts) != 4:
+        raise _invalid("bbox", "expected 4 comma-separated numbers: minlon,minlat,maxlon,maxlat")
+    nums = []
+    for part in parts:
+        try:
+            value = float(part.strip())
+        except ValueError:
+            raise _invalid("bbox", "every bbox value must be a number") from None
+        if not math.isfinite(value):
+            raise _invalid("bbox", "bbox values must be finite numbers")
+        nums.append(value)
+    minlon, minlat, maxlon, maxlat = nums
+    if not (-180 <= minlon <= 180 and -180 <= maxlon <= 180):
+        raise _invalid("bbox", "bbox longitudes must be within [-180, 180]")
+    if not (-90 <= minlat <= 90 and -90 <= maxlat <= 90):
+        raise _invalid("bbox", "bbox latitudes must be within [-90, 90]")
+    if minlat > maxlat:
+        raise _invalid("bbox", "bbox minlat must be <= maxlat")
+    return minlon, minlat, maxlon, maxlat
+
+
+def _clean_q(q: str | None, parameter: str = "q") -> str | None:
+    if q is None:
+        return None
+    text = q.strip()
+    if not text:
+        raise _invalid(parameter, "must not be empty")
+    if len(text) > MAX_Q_LENGTH:
+        raise _invalid(parameter, f"must be at most {MAX_Q_LENGTH} characters")
+    if "\x00" in text:
+        raise _invalid(parameter, "must not contain NUL characters")
+    return text
+
+
+class LocatorService:
+    """Everything the endpoints share, built once per app (thread-safe caches).
+
+    ``geocoder`` is a geopy-style object (``.geocode(q)``) or a zero-argument factory
+    returning one; ``None`` means :class:`locator.geocode.OfflineGeocoder`, built on
+    first use. ``places``/``cities`` default to the bundled tables.
+    """
+
+    def __init__(
+        self,
+        outlets: pd.DataFrame,
+        *,
+        places: pd.DataFrame | None = None,
+        cities: pd.DataFrame | None = None,
+        geocoder: Geocoder | Callable[[], Geocoder] | None = None,
+        drive_model: DriveTimeModel | None = None,
+        sample: bool = False,
+    ) -> None:
+        from .data import load_cities
+
+        self.outlets = outlets.reset_index(drop=True)
+        self.sample = sample
+        self.drive_model = drive_model or DriveTimeModel()
+        # One query point per request: a single-threaded k-d tree query is fastest.
+        self.index = OutletIndex(self.outlets, drive_model=self.drive_model, workers=1)
+        self._places = places
+        self.cities = load_cities() if cities is None else cities.reset_index(drop=True)
+        self._geod = Geod(ellps="WGS84")
+        self.lat = self.outlets["lat"].to_numpy(np.float64)
+        self.lon = self.outlets["lon"].to_numpy(np.float64)
+        n = len(self.outlets)
+        self.authorized = (
+            self.outlets["authorized"].astype(bool).to_numpy()
+            if "authorized" in self.outlets.columns
+            else np.ones(n, dtype=bool)
+        )
+        self.records = [self._record(row) for row in self.outlets.to_dict("records")]
+        self.features = [
+            {
+                "type": "Feature",
+                "id": rec["outlet_id"],
+                "geometry": {"type": "Point", "coordinates": [rec["lon"], rec["lat"]]},
+                "properties": {k: v for k, v in rec.items() if k not in ("lat", "lon")},
+            }
+            for rec in self.records
+        ]
+        kinds = self.outlets["kind"] if "kind" in self.outlets.columns else pd.Series([""] * n)
+        self.kind = kinds.fillna("").astype(str).str.strip().to_numpy(dtype=object)
+        self.kinds = sorted({k for k in self.kind if k})
+        self.categories = sorted({c for rec in self.records for c in rec["categories"]})
+        city_col = self.outlets["city"] if "city" in self.outlets.columns else pd.Series([""] * n)
+        self.city_key = np.array([_norm_city(c) for c in city_col.fillna("")], dtype=object)
+        self._city_aliases = self._build_city_aliases()
+        self._geocoder_arg = geocoder
+        self._geocoder: Geocoder | None = None
+        self._geocoder_lock = threading.Lock()
+        self._coverage: Any = None
+        self._coverage_lock = threading.Lock()
+        self._cache: OrderedDict[tuple, Any] = OrderedDict()
+        self._cache_lock = threading.Lock()
+
+    # ------------------------------------------------------------ records
+
+    @staticmethod
+    def _record(row: Mapping[str, Any]) -> dict[str, Any]:
+        rec: dict[str, Any] = {f: _text_or_none(row.get(f)) for f in _OUTLET_FIELDS}
+        cats = _text_or_none(row.get("categories")) or ""
+        rec["categories"] = [c.strip() for c in cats.split(";") if c.strip()]
+        auth = row.get("authorized", True)
+        rec["authorized"] = bool(auth) if auth is not None and auth is not pd.NA else True
+        rec["lat"] = round(float(row["lat"]), 6)
+        rec["lon"] = round(float(row["lon"]), 6)
+        return rec
+
+    # ------------------------------------------------------------ caches
+
+    def cached(self, key: tuple, make: Callable[[], Any]) -> Any:
+        """LRU cache of rendered answers (computed outside the lock)."""
+        with self._cache_lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        value = make()
+        with self._cache_lock:
+            self._cache[key] = value
+            self._cache.move_to_end(key)
+            while len(self._cache) > _CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return value
+
+    # ------------------------------------------------------------ cities
+
+    def _build_city_aliases(self) -> dict[str, set[str]]:
+        """Normalized name (Chinese, English, with or without 市) -> outlet city keys."""
+        aliases: dict[str, set[str]] = {}
+        for key in set(self.city_key):
+            if key:
+                aliases.setdefault(key, set()).add(key)
+        for row in self.cities.to_dict("records"):
+            names = {_norm_city(row.get("city")), _norm_city(row.get("name_en"))} - {""}
+            for name in names:
+                aliases.setdefault(name, set()).update(names)
+        return aliases
+
+    def resolve_city(self, city: str) -> set[str]:
+        """The normalized city keys ``city`` names; 404 naming the parameter if unknown."""
+        text = city.strip()
+        if not text or len(text) > 100:
+            raise _invalid("city", "must be 1 to 100 characters")
+        key = _norm_city(text)
+        found = self._city_aliases.get(key)
+        if not found:
+            close = difflib.get_close_matches(key, list(self._city_aliases), n=5, cutoff=0.6)
+            raise ApiError(
+                404,
+                "unknown city",
+                parameter="city",
+                reason="no listed city or outlet city has this name (Chinese, e.g. 苏州, "
+                "or English, e.g. Suzhou)",
+                extra={"did_you_mean": sorted(close)},
+            )
+        return found
+
+    def city_mask(self, keys: set[str]) -> np.ndarray:
+        return np.isin(self.city_key, list(keys))
+
+    # ------------------------------------------------------------ filters
+
+    def check_kind(self, kind: str | None) -> str | None:
+        if kind is None:
+            return None
+        text = kind.strip()
+        if text not in self.kinds:
+            raise _invalid("kind", f"unknown kind; expected one of {', '.join(self.kinds)}")
+        return text
+
+    def check_category(self, category: str | None) -> str | None:
+        if category is None:
+            return None
+        text = category.strip()
+        if text not in self.categories:
+            raise _invalid(
+                "category", f"unknown category; expected one of {', '.join(self.categories)}"
+            )
+        return text
+
+    # ------------------------------------------------------------ geocoding
+
+    def geocoder(self) -> Geocoder:
+        """The geocoder, built once (503 if it cannot be built)."""
+        if self._geocoder is not None:
+            return self._geocoder
+        with self._geocoder_lock:
+            if self._geocoder is None:
+                arg = self._geocoder_arg
+                try:
+                    if arg is None:
+                        from .geocode import OfflineGeocoder
+
+                        self._geocoder = OfflineGeocoder()
+                    elif hasattr(arg, "geocode"):
+                        self._geocoder = arg  # type: ignore[assignment]
+                    else:
+                        self._geocoder = arg()  # type: ignore[operator]
+                except (ImportError, LocatorError, OSError) as err:
+                    log.exception("cannot build the geocoder")
+                    raise ApiError(
+                        503, "geocoding is unavailable", reason=f"{type(err).__name__}"
+                    ) from err
+        return self._geocoder  # type: ignore[return-value]
+
+    def geocode(self, q: str, parameter: str = "q") -> dict[str, Any]:
+        """The best match for ``q`` as a JSON-ready dict; 404 if nothing matches."""
+        geocoder = self.geocoder()
+        try:
+            loc = geocoder.geocode(q)
+        except GeocodeError as err:
+            raise _invalid(parameter, str(err)[:200]) from err
+        except (GeocoderServiceError, Exception) as err:  # a geocoder bug must not be a 500
+            log.exception("geocoder failed for a query")
+            raise ApiError(503, "geocoding failed", reason=type(err).__name__) from err
+        if loc is None:
+            raise ApiError(
+                404,
+                "no match",
+                parameter=parameter,
+                reason="no place matches this query; try a city, district or address "
+                "in Chinese, pinyin or English, or give lat and lon",
+            )
+        try:
+            lat, lon = float(loc.latitude), float(loc.longitude)
+        except (AttributeError, TypeError, ValueError) as err:
+            raise ApiError(503, "geocoding failed", reason="malformed geocoder result") from err
+        if not (math.isfinite(lat) and math.isfinite(lon) and abs(lat) <= 90 and abs(lon) <= 180):
+            raise ApiError(503, "geocoding failed", reason="geocoder returned invalid coordinates")
+        raw = getattr(loc, "raw", None)
+        raw = raw if isinstance(raw, Mapping) else {}
+        candidates = raw.get("candidates") or []
+        if not isinstance(candidates, list | tuple):
+            candidates = [candidates]
+        out: dict[str, Any] = {
+            "query": q,
+            "lat": lat,
+            "lon": lon,
+            "address": _text_or_none(getattr(loc, "address", None)),
+            "province": raw.get("province"),
+            "city": raw.get("city"),
+            "district": raw.get("district"),
+            "adcode": raw.get("adcode"),
+            "level": raw.get("level"),
+            "ambiguous": bool(raw.get("ambiguous", False)),
+            "candidates": _clean(list(candidates)[:20]),
+            "source": raw.get("source"),
+        }
+        for key, value in raw.items():  # the geocoder's other fields, as they are
+            if str(key) not in out:
+                out[str(key)] = _clean(value)
+        return out
+
+    # ------------------------------------------------------------ nearest
+
+    def nearest(
+        self,
+        lat: float,
+        lon: float,
+        k: int,
+        *,
+        max_km: float | None = None,
+        kind: str | None = None,
+        category: str | None = None,
+        authorized_only: bool = True,
+    ) -> list[dict[str, Any]]:
+        """Result records, nearest first; the same rows and order as
+        :meth:`OutletIndex.nearest` (checked by the tests) without building a DataFrame.
+
+        With ``max_km`` and nothing inside it, the single nearest is returned with
+        ``within_max: false``.
+        """
+        pos, _ = self.index.nearest_many(
+            [lat], [lon], k, kinds=kind, categories=category, authorized_only=authorized_only
+        )
+        pos = pos[0][pos[0] >= 0]
+        n = pos.size
+        if n == 0:
+            return []
+        az, _, metres = self._geod.inv(
+            np.full(n, lon), np.full(n, lat), self.lon[pos], self.lat[pos]
+        )
+        km = np.asarray(metres, dtype=np.float64) / 1000.0
+        within = True
+        if max_km is not None:
+            inside = km <= max_km
+            if inside.any():
+                pos, km, az = pos[inside], km[inside], np.asarray(az)[inside]
+            else:
+                pos, km, az = pos[:1], km[:1], np.asarray(az)[:1]
+                within = False
+        bearing = np.mod(np.asarray(az, dtype=np.float64), 360.0)
+        minutes = self.drive_model.minutes(km)
+        promise = self.drive_model.promise_minutes
+        out = []
+        for i, p in enumerate(pos.tolist()):
+            rec = dict(self.records[p])
+            rec["distance_km"] = round(float(km[i]), 3)
+            rec["bearing_deg"] = round(float(bearing[i]), 1)
+            rec["drive_minutes"] = round(float(minutes[i]), 1)
+            rec["meets_promise"] = bool(minutes[i] <= promise)
+            rec["within_max"] = within
+            out.append(rec)
+        return out
+
+    # ------------------------------------------------------------ coverage
+
+    def coverage_model(self) -> Any:
+        """The radius-independent :class:`~locator.coverage.CoverageModel`, built once."""
+        if self._coverage is None:
+            with self._coverage_lock:
+                if self._coverage is None:
+                    from .coverage import CoverageModel
+                    from .data import load_places
+
+                    places = load_places() if self._places is None else self._places
+                    self._coverage = CoverageModel(self.outlets, places, self.cities)
+        return self._coverage
+
+    def coverage(self, radius_km: float, level: str, gap_limit: int) -> bytes:
+        """The rendered ``/v1/coverage`` body (cached per radius, level and gap limit)."""
+
+        def make() -> bytes:
+            from .coverage import service_areas
+
+            report = self.coverage_model().report(radius_km, gap_limit=gap_limit).to_dict()
+            areas = (
+                {"type": "FeatureCollection", "features": []}
+                if level == "none"
+                else service_areas(self.outlets, radius_km, by=level).to_geojson()
+            )
+            return dumps(
+                {
+                    "radius_km": radius_km,
+                    "level": level,
+                    "report": report,
+                    "service_areas": areas,
+                    "note": self.note(),
+                }
+            )
+
+        return self.cached(("coverage", radius_km, level, gap_limit), make)
+
+    def warm(self) -> None:
+        """Build what is otherwise built on first use (geocoder, coverage model), so the
+        first requests are not slow. Failures are logged; the endpoints report them."""
+        for step in (self.geocoder, self.coverage_model):
+            try:
+                step()
+            except Exception:  # warming is best effort; the endpoint answers 503 later
+                log.warning("warm-up step %s failed", step.__name__, exc_info=True)
+
+    def note(self) -> str:
+        drive = self.drive_model.describe()
+        return f"{SAMPLE_NOTE} {drive}" if self.sample else drive
+
+
+# --------------------------------------------------------------------------- parameters
+
+_FINITE = "Finite number (NaN and infinity are refused)."
+
+Lat = Annotated[
+    float | None,
+    Query(
+        ge=-90,
+        le=90,
+        allow_inf_nan=False,
+        description="Latitude of the customer, WGS-84 degrees (-90..90). Give with `lon`, "
+        "or give `q` instead. " + _FINITE,
+        examples=[31.2304],
+    ),
+]
+Lon = Annotated[
+    float | None,
+    Query(
+        ge=-180,
+        le=180,
+        allow_inf_nan=False,
+        description="Longitude, WGS-84 degrees (-180..180). Give with `lat`. " + _FINITE,
+        examples=[121.4737],
+    ),
+]
+Q = Annotated[
+    str | None,
+    Query(
+        max_length=MAX_Q_LENGTH,
+        description="An address, district or city in Chinese, pinyin or English "
+        f"(1-{MAX_Q_LENGTH} characters), geocoded offline. Use instead of `lat`/`lon`.",
+        examples=["上海市黄浦区", "Suzhou", "朝阳区"],
+    ),
+]
+K = Annotated[
+    int,
+    Query(ge=1, le=MAX_K, description=f"How many outlets to return (1-{MAX_K}).", examples=[5]),
+]
+Kind = Annotated[
+    str | None,
+    Query(
+        max_length=64,
+        description="Only outlets of this kind: `service_center` or `repair_point`.",
+        examples=["service_center"],
+    ),
+]
+Category = Annotated[
+    str | None,
+    Query(
+        max_length=64,
+        description="Only outlets that repair this appliance category "
+        "(refrigerator, washer, air_conditioner, water_heater, tv).",
+        examples=["air_conditioner"],
+    ),
+]
+MaxKm = Annotated[
+    float | None,
+    Query(
+        ge=0,
+        le=20000,
+        allow_inf_nan=False,
+        description="Only outlets within this geodesic distance (km, 0-20000). If none is "
+        "that close, the single nearest is returned with `within_max: false`. " + _FINITE,
+        examples=[50],
+    ),
+]
+IncludeUnauthorized = Annotated[
+    bool,
+    Query(
+        description="Also return listings that are not authorized outlets (default: "
+        "authorized only).",
+        examples=[False],
+    ),
+]
+City = Annotated[
+    str | None,
+    Query(
+        max_length=100,
+        description="A city: Chinese (苏州, 苏州市) or English (Suzhou) for a listed city.",
+        examples=["苏州"],
+    ),
+]
+BBox = Annotated[
+    str | None,
+    Query(
+        max_length=200,
+        description="Bounding box `minlon,minlat,maxlon,maxlat` (WGS-84 degrees). "
+        "minlon > maxlon crosses the antimeridian.",
+        examples=["120.8,30.7,122.0,31.9"],
+    ),
+]
+RadiusKm = Annotated[
+    float,
+    Query(
+        gt=0,
+        le=MAX_API_RADIUS_KM,
+        allow_inf_nan=False,
+        description=f"Service radius, geodesic km (> 0, <= {MAX_API_RADIUS_KM:g}). " + _FINITE,
+        examples=[50],
+    ),
+]
+Level = Annotated[
+    Literal["city", "province", "nation", "none"],
+    Query(
+        description="How service areas are dissolved: one per city, province, the whole "
+        "nation, or `none` (figures only).",
+        examples=["city"],
+    ),
+]
+GapLimit = Annotated[
+    int,
+    Query(ge=0, le=1000, description="How many gaps (uncovered places) to list.", examples=[20]),
+]
+Layers = Annotated[
+    str,
+    Query(
+        max_length=100,
+        description="Comma-separated layers: " + ", ".join(LAYERS) + ".",
+        examples=["outlets,coverage"],
+    ),
+]
+Tiles = Annotated[
+    Literal["osm", "amap", "none"],
+    Query(
+        description="Basemap: `osm` (OpenStreetMap, WGS-84), `amap` (Gaode, GCJ-02; "
+        "coordinates are converted) or `none` (no network request at all).",
+        examples=["osm"],
+    ),
+]
+
+
+def _service(request: Request) -> LocatorService:
+    return request.app.state.locator
+
+
+def _error_doc(example: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"example": example}}}
+
+
+_422 = _error_doc(
+    {"error": "invalid parameter", "parameter": "lat", "reason": "Input should be a finite number"},
+    "A parameter is invalid; `parameter` names it. The input is never echoed.",
+)
+_404_Q = _error_doc(
+    {"error": "no match", "parameter": "q", "reason": "no place matches this query; ..."},
+    "`q` did not geocode.",
+)
+_404_CITY = _error_doc(
+    {"error": "unknown city", "parameter": "city", "reason": "...", "did_you_mean": ["苏州"]},
+    "`city` is not a listed city nor the city of any outlet.",
+)
+
+router = APIRouter()
+
+
+@router.api_route(
+    "/healthz",
+    methods=["GET", "HEAD"],
+    summary="Liveness and what is loaded",
+    responses={
+        200: {
+            "content": {
+                "application/json": {
+                    "example": {"status": "ok", "version": "0.1.0", "outlets": 391}
+                }
+            }
+        }
+    },
+)
+async def healthz(request: Request) -> Response:
+    svc = _service(request)
+    return _json(
+        {
+            "status": "ok",
+            "version": __version__,
+            "outlets": len(svc.records),
+            "outlets_authorized": int(svc.authorized.sum()),
+            "sample_data": svc.sample,
+        }
+    )
+
+
+_NEAREST_EXAMPLE = {
+    "origin": {
+        "lat": 31.2304,
+        "lon": 121.4737,
+        "source": "coordinates",
+        "ambiguous": False,
+        "candidates": [],
+    },
+    "results": [
+        {
+            "outlet_id": "00042",
+            "name": "ACME家电上海黄浦区服务中心",
+            "kind": "service_center",
+            "province": "上海市",
+            "city": "上海",
+            "district": "黄浦区",
+            "address": "上海市黄浦区...",
+            "phone": "000-555-0042",
+            "hours": "周一至周日 09:00-18:00",
+            "categories": ["refrigerator", "washer"],
+            "authorized": True,
+            "lat": 31.23,
+            "lon": 121.48,
+            "distance_km": 1.234,
+            "bearing_deg": 87.5,
+            "drive_minutes": 3.3,
+            "meets_promise": True,
+            "within_max": True,
+        }
+    ],
+    "count": 1,
+    "note": "Drive times are estimates: ...",
+}
+
+
+@router.get(
+    "/v1/nearest",
+    summary="The nearest authorized outlets to a point or an address",
+    description="Give `lat` and `lon`, or `q` (geocoded offline). Results are sorted by "
+    "WGS-84 geodesic distance; `drive_minutes` is an estimate. An ambiguous `q` "
+    "(e.g. Suzhou: 苏州 or 宿州) is answered for the best candidate with "
+    "`origin.ambiguous: true` and the candidates listed.",
+    responses={
+        200: {"content": {"application/json": {"example": _NEAREST_EXAMPLE}}},
+        404: _404_Q,
+        422: _422,
+    },
+)
+async def nearest(
+    request: Request,
+    lat: Lat = None,
+    lon: Lon = None,
+    q: Q = None,
+    k: K = 5,
+    kind: Kind = None,
+    category: Category = None,
+    max_km: MaxKm = None,
+    include_unauthorized: IncludeUnauthorized = False,
+) -> Response:
+    svc = _service(request)
+    text = _clean_q(q)
+    if text is not None and (lat is not None or lon is not None):
+        raise _invalid("q", "give either q or lat and lon, not both")
+    if text is None:
+        if lat is None:
+            raise _invalid("lat", "give lat and lon, or q")
+        if lon is None:
+            raise _invalid("lon", "give lon together with lat")
+    kind_ = svc.check_kind(kind)
+    cat_ = svc.check_category(category)
+    if text is not None:
+        place = await run_in_threadpool(svc.geocode, text)
+        origin = {**place, "source": "geocoder", "geocoder": place.get("source")}
+        olat, olon = place["lat"], place["lon"]
+    else:
+        assert lat is not None and lon is not None
+        olat, olon = float(lat), float(lon)
+        origin = {
+            "lat": olat,
+            "lon": olon,
+            "source": "coordinates",
+            "ambiguous": False,
+            "candidates": [],
+        }
+    results = svc.nearest(
+        olat,
+        olon,
+        k,
+        max_km=max_km,
+        kind=kind_,
+        category=cat_,
+        authorized_only=not include_unauthorized,
+    )
+    body: dict[str, Any] = {"origin": origin, "results": results, "count": len(results)}
+    if not results:
+        body["message"] = "no outlet matches these filters"
+    elif not results[0]["within_max"]:
+        body["message"] = (
+            f"no outlet within {max_km:g} km; the nearest is "
+            f"{results[0]['distance_km']:.1f} km away"
+        )
+    body["note"] = svc.note()
+    return _json(body)
+
+
+@router.get(
+    "/v1/geocode",
+    summary="Geocode an address, district or city (offline)",
+    description="The best match with its administrative fields. Ambiguous names "
+    "(朝阳区, Taizhou, Suzhou) answer the best candidate with `ambiguous: true` and "
+    "`candidates`.",
+    responses={
+        200: {
+            "content": {
+                "application/json": {
+                    "example": {
+                        "query": "Suzhou",
+                        "lat": 31.3,
+                        "lon": 120.6,
+                        "address": "江苏省苏州市",
+                        "province": "江苏省",
+                        "city": "苏州市",
+                        "district": None,
+                        "adcode": "320500",
+                        "level": "city",
+                        "ambiguous": True,
+                        "candidates": [{"name": "宿州市", "province": "安徽省"}],
+                        "source": "offline",
+                    }
+                }
+            }
+        },
+        404: _404_Q,
+        422: _422,
+    },
+)
+def geocode(request: Request, q: Annotated[str, Query(max_length=MAX_Q_LENGTH)]) -> Response:
+    svc = _service(request)
+    text = _clean_q(q)
+    assert text is not None
+    return _json(svc.geocode(text))
+
+
+@router.get(
+    "/v1/outlets",
+    summary="Outlets as GeoJSON",
+    description="An RFC 7946 FeatureCollection of Point features (WGS-84 `[lon, lat]`). "
+    "Authorized outlets only unless `include_unauthorized=true`.",
+    responses={
+        200: {
+            "content": {
+                "application/geo+json": {
+                    "example": {
+                        "type": "FeatureCollection",
+                        "features": [
+                            {
+                                "type": "Feature",
+                                "id": "00001",
+                                "geometry": {"type": "Point", "coordinates": [116.40, 39.93]},
+                                "properties": {
+                                    "outlet_id": "00001",
+                                    "name": "ACME...",
+                                    "kind": "service_center",
+                                    "authorized": True,
+                                },
+                            }
+                        ],
+                    }
+                }
+            }
+        },
+        404: _404_CITY,
+        422: _422,
+    },
+)
+async def outlets(
+    request: Request,
+    city: City = None,
+    kind: Kind = None,
+    bbox: BBox = None,
+    include_unauthorized: IncludeUnauthorized = False,
+) -> Response:
+    svc = _service(request)
+    mask = np.ones(len(svc.records), dtype=bool)
+    if not include_unauthorized:
+        mask &= svc.authorized
+    if city is not None:
+        mask &= svc.city_mask(svc.resolve_city(city))
+    kind_ = svc.check_kind(kind)
+    if kind_ is not None:
+        mask &= svc.kind == kind_
+    if bbox is not None:
+        minlon, minlat, maxlon, maxlat = _parse_bbox(bbox)
+        inlat = (svc.lat >= minlat) & (svc.lat <= maxlat)
+        if minlon <= maxlon:
+            inlon = (svc.lon >= minlon) & (svc.lon <= maxlon)
+        else:  # crosses the antimeridian (RFC 7946, section 5.2)
+            inlon = (svc.lon >= minlon) | (svc.lon <= maxlon)
+        mask &= inlat & inlon
+    features = [svc.features[i] for i in np.flatnonzero(mask).tolist()]
+    return StrictJSONResponse(
+        {"type": "FeatureCollection", "features": features},
+        media_type="application/geo+json",
+    )
+
+
+@router.get(
+    "/v1/coverage",
+    summary="Coverage figures and geodesic service areas",
+    description="Population within `radius_km` (geodesic) of an authorized outlet, "
+    "nationally, per listed city and per province; the largest gaps; listed cities "
+    "without an authorized outlet; and the service areas (geodesic circles dissolved "
+    "per `level`) as a GeoJSON FeatureCollection. Answers are cached per radius.",
+    responses={
+        200: {
+            "content": {
+                "application/json": {
+                    "example": {
+                        "radius_km": 50,
+                        "level": "city",
+                        "report": {
+                            "population_total": 1000,
+                            "population_covered": 800,
+                            "share_covered": 0.8,
+                            "cities": [],
+                            "provinces": [],
+                            "gaps": [],
+                            "cities_without_outlet": [],
+                        },
+                        "service_areas": {"type": "FeatureCollection", "features": []},
+                        "note": "...",
+                    }
+                }
+            }
+        },
+        422: _422,
+    },
+)
+def coverage(
+    request: Request,
+    radius_km: RadiusKm = 50.0,
+    level: Level = "city",
+    gaps: GapLimit = 20,
+) -> Response:
+    svc = _service(request)
+    body = svc.coverage(float(radius_km), level, int(gaps))
+    return Response(body, media_type="application/json")
+
+
+def _parse_layers(text: str) -> list[str]:
+    names = [x.strip().lower() for x in text.split(",") if x.strip()]
+    bad = [x for x in names if x not in LAYERS]
+    if bad or not names:
+        raise _invalid("layers", f"choose one or more of {', '.join(LAYERS)}, comma-separated")
+    return list(dict.fromkeys(names))
+
+
+@router.api_route(
+    "/embed/map",
+    methods=["GET", "HEAD"],
+    summary="The embeddable, self-contained map page",
+    description="A complete HTML page (Leaflet inlined: no CDN) for an `<iframe>`. "
+    "Optional `city` (zoom to one city), `q` (show the nearest outlets to a geocoded "
+    "address) and `layers`. Sent with a Content-Security-Policy whose "
+    "`frame-ancestors` lists the sites allowed to embed it.",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/html": {"example": "<!DOCTYPE html>..."}}},
+        404: _404_CITY,
+        422: _422,
+    },
+)
+def embed_map(
+    request: Request,
+    city: City = None,
+    q: Q = None,
+    layers: Layers = "outlets",
+    tiles: Tiles = "osm",
+    k: K = 5,
+    radius_km: RadiusKm = 50.0,
+) -> Response:
+    svc = _service(request)
+    wanted = _parse_layers(layers)
+    city_keys = svc.resolve_city(city) if city is not None else None
+    text = _clean_q(q)
+    place = svc.geocode(text) if text is not None else None
+    tile_key = None if tiles == "none" else tiles
+    key = (
+        "embed",
+        tuple(sorted(city_keys)) if city_keys else None,
+        tuple(wanted),
+        tile_key,
+        float(radius_km),
+        k,
+        (place["lat"], place["lon"], text) if place else None,
+    )
+    html = svc.cached(
+        key, lambda: _render_embed(svc, wanted, city_keys, place, tile_key, k, float(radius_km))
+    )
+    headers = {
+        "Content-Security-Policy": _csp(tile_key, request.app.state.frame_ancestors),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "strict-origin-when-cross-origin",
+        "Cache-Control": "public, max-age=300",
+    }
+    return Response(html, media_type="text/html; charset=utf-8", headers=headers)
+
+
+def _render_embed(
+    svc: LocatorService,
+    wanted: list[str],
+    city_keys: set[str] | None,
+    place: dict[str, Any] | None,
+    tiles: str | None,
+    k: int,
+    radius_km: float,
+) -> str:
+    from . import embed
+
+    mask = svc.authorized.copy()
+    if city_keys:
+        mask &= svc.city_mask(city_keys)
+    shown = svc.outlets[mask]
+    areas = gaps = cities = None
+    if "coverage" in wanted:
+        from .coverage import service_areas
+
+        areas = service_areas(shown, radius_km, by="city").to_geojson() if len(shown) else None
+    if "gaps" in wanted or "cities" in wanted:
+        report = svc.coverage_model().report(radius_km)
+        if "gaps" in wanted:
+            gaps = report.gaps_frame()
+            if city_keys:
+                gaps = gaps[gaps["city"].map(_norm_city).isin(city_keys)]
+        if "cities" in wanted:
+            frame = report.cities_frame()
+            coords = svc.cities[["adcode", "lat", "lon"]].astype({"adcode": str})
+            cities = frame.astype({"adcode": str}).merge(coords, on="adcode", how="inner")
+            cities = cities.rename(columns={"name": "city"})
+            if city_keys:
+                cities = cities[cities["city"].map(_norm_city).isin(city_keys)]
+    origin = results = None
+    notes = [SAMPLE_NOTE] if svc.sample else []
+    label = ""
+    if place is not None:
+        origin = (place["lat"], place["lon"])
+        rows = svc.nearest(place["lat"], place["lon"], k)
+        results = pd.DataFrame(rows) if rows else None
+        label = place.get("query") or ""
+        if place.get("ambiguous"):
+            notes.append("This place name is ambiguous; the best match is shown.")
+    return embed.embed_page(
+        shown if "outlets" in wanted else None,
+        tiles=tiles,
+        service_areas=areas,
+        gaps=gaps,
+        cities=cities,
+        origin=origin,
+        results=results,
+        origin_label=label,
+        note=" ".join(notes) or None,
+    )
+
+
+# --------------------------------------------------------------------------- the app
+
+
+async def _on_api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return _json(exc.body, status_code=exc.status)
+
+
+async def _on_validation_error(request: Request, exc: Exception) -> Response:
+    """422 naming the parameter; never echoes the input (it may hold NaN or a payload)."""
+    assert isinstance(exc, RequestValidationError)
+    problems = []
+    for err in exc.errors():
+        loc = err.get("loc") or ()
+        param = str(loc[-1]) if loc else None
+        problems.append({"parameter": param, "reason": str(err.get("msg", "invalid value"))})
+    first = problems[0] if problems else {"parameter": None, "reason": "invalid request"}
+    body = {"error": "invalid parameter", **first}
+    if len(problems) > 1:
+        body["errors"] = problems
+    return _json(body, status_code=422)
+
+
+async def _on_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    headers = dict(exc.headers or {})
+    return _json({"error": str(exc.detail)}, status_code=exc.status_code, headers=headers)
+
+
+async def _on_locator_error(request: Request, exc: Exception) -> Response:
+    """A library error that escaped the endpoint's own checks: a bad request, not a crash."""
+    log.warning("locator error in %s: %s", request.url.path, exc)
+    return _json({"error": "invalid request", "reason": str(exc)[:300]}, status_code=422)
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error in %s", request.url.path)
+    return _json({"error": "internal error"}, status_code=500)
+
+
+def _load(outlets: pd.DataFrame | str | os.PathLike[str] | None) -> tuple[pd.DataFrame, bool]:
+    from .data import load_outlets
+
+    if outlets is None:
+        return load_outlets(), True
+    if isinstance(outlets, pd.DataFrame):
+        return outlets, False
+    if isinstance(outlets, str | Path | os.PathLike):
+        return load_outlets(outlets), False
+    raise ConfigurationError(
+        f"outlets must be a DataFrame, a path or None, got {type(outlets).__name__}"
+    )
+
+
+def create_app(
+    outlets: pd.DataFrame | str | os.PathLike[str] | None = None,
+    *,
+    cors_origins: Iterable[str] = (),
+    frame_ancestors: Iterable[str] = ("'self'",),
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    geocoder: Geocoder | Callable[[], Geocoder] | None = None,
+    places: pd.DataFrame | None = None,
+    cities: pd.DataFrame | None = None,
+    drive_model: DriveTimeModel | None = None,
+) -> FastAPI:
+    """The locator HTTP API as a FastAPI app.
+
+    ``outlets``: a frame from :func:`locator.data.load_outlets`, a path to load, or
+    ``None`` for the bundled synthetic sample. ``cors_origins``: origins allowed to call
+    the API from a browser (``https://www.example.com``; default none, i.e. no CORS
+    headers). ``frame_ancestors``: who may embed ``/embed/map`` in a frame (CSP
+    ``frame-ancestors``; default ``'self'``). ``max_body_bytes``: request bodies above
+    this get 413. ``geocoder``: a geopy-style geocoder or a factory (default: the
+    offline geocoder, built on first use). Raises
+    :class:`~locator.errors.ConfigurationError` for a bad setting and
+    :class:`~locator.errors.DataError` for bad data.
+    """
+    origins = _check_origins(cors_origins)
+    ancestors = _check_frame_ancestors(frame_ancestors)
+    if (
+        isinstance(max_body_bytes, bool)
+        or not isinstance(max_body_bytes, int)
+        or max_body_bytes < 0
+    ):
+        raise ConfigurationError(
+            f"max_body_bytes must be a non-negative integer, got {max_body_bytes!r}"
+        )
+    frame, sample = _load(outlets)
+    service = LocatorService(
+        frame,
+        places=places,
+        cities=cities,
+        geocoder=geocoder,
+        drive_model=drive_model,
+        sample=sample,
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(service.warm)  # ready only once warm
+        yield
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="locator API",
+        version=__version__,
+        description=(
+            "Nearest authorized after-sales outlets, offline geocoding, outlets as GeoJSON, "
+            "coverage figures and an embeddable map page. Distances are WGS-84 geodesics; "
+            "drive times are estimates. " + (SAMPLE_NOTE if sample else "")
+        ),
+        default_response_class=StrictJSONResponse,
+    )
+    app.state.locator = service
+    app.state.frame_ancestors = ancestors
+    app.state.cors_origins = origins
+    app.include_router(router)
+    app.add_exception_handler(ApiError, _on_api_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(LocatorError, _on_locator_error)
+    app.add_exception_handler(Exception, _on_unexpected)
+    if origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET"],
+            allow_headers=[],
+            allow_credentials=False,
+            max_age=600,
+        )
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes)
+    return app
+
+
+def _env_list(name: str) -> list[str]:
+    return [x for x in re.split(r"[\s,]+", os.environ.get(name, "")) if x]
+
+
+def create_app_from_env() -> FastAPI:
+    """:func:`create_app` configured from the environment (for ``uvicorn --factory``
+    and ``locator serve --workers N``): ``LOCATOR_OUTLETS`` (path),
+    ``LOCATOR_CORS_ORIGINS`` and ``LOCATOR_FRAME_ANCESTORS`` (space/comma separated),
+    ``LOCATOR_MAX_BODY_BYTES``."""
+    kwargs: dict[str, Any] = {"cors_origins": _env_list("LOCATOR_CORS_ORIGINS")}
+    if os.environ.get("LOCATOR_FRAME_ANCESTORS"):
+        kwargs["frame_ancestors"] = _env_list("LOCATOR_FRAME_ANCESTORS")
+    if os.environ.get("LOCATOR_MAX_BODY_BYTES"):
+        try:
+            kwargs["max_body_bytes"] = int(os.environ["LOCATOR_MAX_BODY_BYTES"])
+        except ValueError as err:
+            raise ConfigurationError("LOCATOR_MAX_BODY_BYTES must be an integer") from err
+    return create_app(os.environ.get("LOCATOR_OUTLETS") or None, **kwargs)
+
+
+_default_app: FastAPI | None = None
+_default_lock = threading.Lock()
+
+
+def __getattr__(name: str) -> Any:
+    """``locator.api.app``: the default app (bundled data, env settings), built on first
+    access so that importing this module stays cheap (``uvicorn locator.api:app``)."""
+    global _default_app
+    if name == "app":
+        with _default_lock:
+            if _default_app is None:
+                _default_app = create_app_from_env()
+        return _default_app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
