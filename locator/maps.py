@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -45,6 +46,7 @@ from .errors import ConfigurationError, DataError, Problem
 
 __all__ = [
     "CATEGORY_LABELS",
+    "FAST_THRESHOLD",
     "KIND_LABELS",
     "LEAFLET_CSS",
     "LEAFLET_JS",
@@ -103,6 +105,15 @@ def escape_text(value: object) -> str:
         return ""
     text = _CONTROL_RE.sub(" ", str(value))
     return _ESCAPE_RE.sub(lambda m: _ESCAPES[m.group(0)], text)
+
+
+def _script_json(obj: Any) -> str:
+    """JSON safe to paste into a ``<script>`` block: UTF-8 kept, and ``< > & '`` plus
+    U+2028/U+2029 as ``\\u`` escapes, so no ``</script>`` or ``<!--`` can appear."""
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    for ch in "<>&'\u2028\u2029":
+        text = text.replace(ch, f"\\u{ord(ch):04x}")
+    return text
 
 
 def _escape_tree(obj: Any) -> Any:
@@ -481,6 +492,53 @@ def _bounds(lats: Iterable[float], lons: Iterable[float]) -> list[list[float]] |
 # --------------------------------------------------------------------------- layers
 
 
+#: Above this many outlets :func:`outlets_layer` switches to the compact data path.
+FAST_THRESHOLD = 1000
+
+
+class _FastMarkers(folium.MacroElement):
+    """Many CSS markers from one compact JSON array (the path for thousands of outlets).
+
+    Each row is ``[lat, lon, css_classes, size_px, tooltip_html, popup_html]``. The CSS
+    classes come from a fixed whitelist; tooltip and popup strings were built with
+    :func:`escape_text`, and the array is embedded with ``<``, ``>``, ``&`` and ``'``
+    as JSON ``\\u`` escapes, so nothing in it can end the script or run.
+    """
+
+    _template = folium.template.Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function() {
+            var rows = {{ this.rows_json }};
+            var parent = {{ this._parent.get_name() }};
+            var made = [];
+            for (var i = 0; i < rows.length; i++) {
+                var r = rows[i];
+                var icon = L.divIcon({
+                    html: '<div class="locator-pin ' + r[2] + '"></div>',
+                    iconSize: [r[3], r[3]],
+                    iconAnchor: [r[3] / 2, r[3] / 2],
+                    className: {{ this.class_name|tojson }}
+                });
+                var m = L.marker([r[0], r[1]], {icon: icon});
+                m.bindTooltip(r[4]);
+                if (r[5]) { m.bindPopup(r[5], {maxWidth: 340}); }
+                made.push(m);
+            }
+            if (parent.addLayers) { parent.addLayers(made); }
+            else { made.forEach(function(m) { parent.addLayer(m); }); }
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, rows: list[list[Any]], class_name: str):
+        super().__init__()
+        self._name = "FastMarkers"
+        self.rows_json = _script_json(rows)
+        self.class_name = class_name
+
+
 def outlets_layer(
     outlets: pd.DataFrame,
     *,
@@ -489,6 +547,7 @@ def outlets_layer(
     cluster: bool = True,
     show: bool = True,
     popups: bool = True,
+    fast: bool | None = None,
 ) -> folium.FeatureGroup:
     """Outlets as CSS-drawn markers, coloured by kind, grey/dashed when unauthorized.
 
@@ -496,6 +555,10 @@ def outlets_layer(
     marker has a tooltip (name, city) and, if ``popups``, a popup with kind, address,
     phone, hours, product categories and AMap/Baidu directions links.
     Marker elements carry the CSS class ``locator-outlet``.
+
+    ``fast`` (default: when there are more than :data:`FAST_THRESHOLD` outlets) puts
+    all markers in one compact JSON array drawn by a small loop, instead of one folium
+    ``Marker`` + ``Popup`` per outlet: about a third of the page size, same look.
     """
     _require(outlets, ("name",), "outlets")
     lat, lon = _coords(outlets, "outlets")
@@ -505,18 +568,36 @@ def outlets_layer(
     if cluster:
         parent = MarkerCluster(control=False, options={"showCoverageOnHover": False})
         group.add_child(parent)
+    if fast is None:
+        fast = len(outlets) > FAST_THRESHOLD
+    rows: list[list[Any]] = []
     for i, row in enumerate(outlets.to_dict("records")):
         kind = _text(row.get("kind"))
         authorized = _bool(row.get("authorized"), default=True)
-        big = kind == "service_center"
+        size = 18 if kind == "service_center" else 14
         classes = _kind_class(kind) + ("" if authorized else " unauthorized")
+        popup = outlet_popup_html(row) if popups else ""
+        if fast:
+            rows.append(
+                [
+                    round(float(plat[i]), 6),
+                    round(float(plon[i]), 6),
+                    classes,
+                    size,
+                    _outlet_tooltip(row),
+                    popup,
+                ]
+            )
+            continue
         marker = folium.Marker(
             location=(float(plat[i]), float(plon[i])),
-            icon=_pin_icon(classes, 18 if big else 14, "locator-outlet"),
+            icon=_pin_icon(classes, size, "locator-outlet"),
             tooltip=folium.Tooltip(_outlet_tooltip(row), sticky=False),
-            popup=folium.Popup(outlet_popup_html(row), max_width=340) if popups else None,
+            popup=folium.Popup(popup, max_width=340) if popups else None,
         )
         parent.add_child(marker)
+    if fast:
+        parent.add_child(_FastMarkers(rows, "locator-marker locator-outlet"))
     group._locator_bounds = _bounds(plat, plon)  # type: ignore[attr-defined]
     return group
 

@@ -204,10 +204,13 @@ def test_offline_map_draws_every_marker(open_page: Any, artifacts_dir: Path) -> 
     assert opened.page.locator(".locator-note").inner_text() == "Sample data"
 
 
-def test_zooming_in_uncluster_all_markers(open_page: Any, artifacts_dir: Path) -> None:
+@pytest.mark.parametrize("fast", [False, True], ids=["folium-markers", "fast-json"])
+def test_zooming_in_uncluster_all_markers(open_page: Any, artifacts_dir: Path, fast: bool) -> None:
     """Zoomed into one group, its outlets are drawn one by one (all of them)."""
     outlets = synthetic_outlets(n=12)
-    opened = open_page(embed.embed_page(outlets, tiles=None))
+    m = maps.base_map(tiles=None)
+    maps.outlets_layer(outlets, fast=fast).add_to(m)
+    opened = open_page(embed.render_html(m))
     opened.page.evaluate(
         """() => {
           for (const k in window) {
@@ -224,13 +227,14 @@ def test_zooming_in_uncluster_all_markers(open_page: Any, artifacts_dir: Path) -
     assert opened.external == [] and opened.errors == []
 
 
-def test_hostile_text_is_shown_not_run(open_page: Any, artifacts_dir: Path) -> None:
+@pytest.mark.parametrize("fast", [False, True], ids=["folium-markers", "fast-json"])
+def test_hostile_text_is_shown_not_run(open_page: Any, artifacts_dir: Path, fast: bool) -> None:
     """Payloads in names, addresses, tooltips, layer names and the title never execute;
-    the popup shows them literally."""
+    the popup shows them literally (both marker paths)."""
     hostile = " | ".join(PAYLOADS)
     outlets = synthetic_outlets(hostile, n=3)  # one per city: no clusters
     m = maps.base_map(tiles=None)
-    maps.outlets_layer(outlets, name=hostile).add_to(m)
+    maps.outlets_layer(outlets, name=hostile, fast=fast).add_to(m)
     results = outlets.assign(distance_km=12.5, lon=outlets["lon"] - 1.5)  # apart from outlets
     maps.search_layer((31.0, 119.0), results, origin_label=hostile, name=PAYLOADS[1]).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
@@ -259,7 +263,9 @@ def test_hostile_text_is_shown_not_run(open_page: Any, artifacts_dir: Path) -> N
     assert page.title() == hostile
     assert PAYLOADS[3] in page.locator(".locator-note").inner_text()
 
-    page.screenshot(path=str(artifacts_dir / "embed_hostile_popup.png"))
+    page.screenshot(
+        path=str(artifacts_dir / f"embed_hostile_popup_{'fast' if fast else 'folium'}.png")
+    )
     c = opened.counts()
     assert c["fired"] == []
     assert c["results"] == 3 and c["lines"] == 3 and c["origin"] == 1

@@ -300,6 +300,24 @@ class TestOutletsLayer:
         assert "L.markerClusterGroup(" not in page
         assert page.count("L.marker(") == 3
 
+    def test_fast_path(self) -> None:
+        """fast=True: one compact JSON array and one loop, no folium Marker per outlet."""
+        m = maps.base_map()
+        maps.outlets_layer(make_outlets(n=6), fast=True).add_to(m)
+        page = render(m)
+        assert "L.marker(" not in page.replace("L.marker([r[0], r[1]]", "")
+        assert page.count("L.marker([r[0], r[1]]") == 1
+        assert "kind-repair_point unauthorized" in page
+        assert "addLayers(made)" in page
+        assert "ACME测试服务中心5" in page
+
+    def test_fast_path_is_automatic_for_many_outlets(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Above FAST_THRESHOLD outlets the compact path is used by default."""
+        monkeypatch.setattr(maps, "FAST_THRESHOLD", 3)
+        page = render(maps.build_map(make_outlets(n=4)))
+        assert "FastMarkers" not in page  # folium names are not in the output ...
+        assert "addLayers(made)" in page  # ... but the loop is
+
     def test_kind_and_authorized_styles(self) -> None:
         """Markers are styled by kind; unauthorized outlets get their own class."""
         page = render(maps.build_map(make_outlets(n=3)))
@@ -501,6 +519,17 @@ class TestHostileText:
         assert got.tags.count("script") == want.tags.count("script")
         assert "img" not in got.tags
         node_check(got.scripts, tmp_path)
+
+    def test_fast_path_is_inert(self, tmp_path: Path) -> None:
+        """The compact JSON path carries the escaped strings, JSON-escaped again."""
+        m = maps.base_map()
+        maps.outlets_layer(make_outlets(HOSTILE, n=2), fast=True).add_to(m)
+        page = render(m)
+        for raw in PAYLOADS:
+            assert raw not in page
+        assert "${alert" not in page and "\\users" not in page
+        assert "\\u0026lt;img src=x onerror=alert(1)\\u0026gt;" in page
+        node_check(parse(page).scripts, tmp_path)
 
     def test_layer_names_are_escaped(self) -> None:
         """Layer names go to Leaflet's layer control as HTML: they are escaped."""
