@@ -1,0 +1,371 @@
+"""Batch geocoding of a table column, resumable after Ctrl-C or a crash.
+
+:func:`geocode_batch` geocodes a list of queries with any geopy geocoder and records
+each finished row in a **checkpoint** (JSON lines, flushed per row): a rerun with the
+same checkpoint skips every row already done and never repeats a call. Identical
+queries are geocoded once per run. :func:`geocode_file` reads a CSV (UTF-8, UTF-8 with
+BOM, GB18030) or XLSX file, adds the result columns and writes the output atomically;
+the checkpoint sits beside the output and is removed once the output is complete.
+
+Statuses: ``ok``; ``ambiguous`` (the best guess is filled in, the other candidates are
+listed in ``geocode_candidates``); ``not_found`` (including empty or invalid cells);
+``failed`` (the service failed after its retries: not checkpointed, so a rerun retries
+exactly these rows). A refusal (HTTP 401/403, quota) stops the run with the checkpoint
+kept, as does any unexpected error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import math
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import pandas as pd
+
+from ..errors import ConfigurationError, DataError, GeocodeError, GeocoderServiceError, Problem
+from .online import GeocoderRefused
+
+__all__ = [
+    "RESULT_COLUMNS",
+    "BatchReport",
+    "RowResult",
+    "checkpoint_path",
+    "geocode_batch",
+    "geocode_file",
+    "read_input",
+]
+
+RESULT_COLUMNS = ("lat", "lon", "province", "city", "district", "geocode_status",
+                  "geocode_candidates")  # fmt: skip
+CHECKPOINT_VERSION = 1
+_FSYNC_EVERY_S = 2.0
+
+
+@dataclass(frozen=True)
+class RowResult:
+    """The geocoding result of one row."""
+
+    status: str  # ok | ambiguous | not_found | failed
+    lat: float | None = None
+    lon: float | None = None
+    province: str | None = None
+    city: str | None = None
+    district: str | None = None
+    candidates: str = ""
+    error: str | None = None
+
+    @classmethod
+    def from_location(cls, loc: Any) -> RowResult:
+        if loc is None:
+            return cls("not_found")
+        raw = loc.raw if isinstance(getattr(loc, "raw", None), dict) else {}
+        ambiguous = bool(raw.get("ambiguous"))
+        cands = ""
+        if ambiguous:
+            cands = "; ".join(_candidate_label(c) for c in raw.get("candidates") or [])
+        return cls(
+            "ambiguous" if ambiguous else "ok",
+            round(float(loc.latitude), 6),
+            round(float(loc.longitude), 6),
+            raw.get("province"),
+            raw.get("city"),
+            raw.get("district"),
+            cands,
+        )
+
+
+def _candidate_label(c: dict[str, Any]) -> str:
+    parts = [c.get("province") or ""]
+    if c.get("city") and c.get("city") != c.get("province"):
+        parts.append(c["city"])
+    if c.get("district"):
+        parts.append(c["district"])
+    elif c.get("level") == "place" and c.get("name"):
+        parts.append(c["name"])
+    return "".join(parts)
+
+
+@dataclass
+class BatchReport:
+    """What a batch run did."""
+
+    total: int = 0
+    resumed: int = 0  # rows taken from the checkpoint
+    geocoded: int = 0  # rows geocoded in this run (calls may be fewer: duplicates)
+    calls: int = 0  # geocoder calls made in this run
+    counts: dict[str, int] = field(default_factory=dict)
+    checkpoint: str | None = None
+    checkpoint_reset: bool = False  # a checkpoint for other input was discarded
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def checkpoint_path(out: str | os.PathLike[str]) -> Path:
+    """The checkpoint beside ``out``: ``out.csv`` -> ``.out.csv.geocode-checkpoint.jsonl``."""
+    p = Path(out)
+    return p.with_name(f".{p.name}.geocode-checkpoint.jsonl")
+
+
+class _Checkpoint:
+    """Append-only JSON lines: a header, then one line per finished row."""
+
+    def __init__(self, path: Path, header: dict[str, Any], clock: Callable[[], float]) -> None:
+        self.path = path
+        self.header = header
+        self.done: dict[int, RowResult] = {}
+        self.reset = False
+        self._clock = clock
+        self._fh: IO[str] | None = None
+        self._synced = clock()
+        self._load()
+
+    def _load(self) -> None:
+        if not self.path.exists():
+            return
+        with open(self.path, encoding="utf-8") as fh:
+            lines = fh.read().split("\n")
+        try:
+            head = json.loads(lines[0])
+        except (json.JSONDecodeError, IndexError):
+            head = None
+        if head != self.header:
+            self.reset = True  # another input, column or geocoder: start over
+            return
+        for line in lines[1:]:
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+                self.done[int(rec["i"])] = RowResult(**rec["r"])
+            except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+                continue  # a line cut short by a crash: that row is simply redone
+
+    def open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.reset or not self.path.exists():
+            self._fh = open(self.path, "w", encoding="utf-8")  # noqa: SIM115 - held open across rows, closed in close()
+            self._fh.write(json.dumps(self.header, ensure_ascii=False) + "\n")
+            for i, r in sorted(self.done.items()):
+                self._write(i, r)
+            self._fh.flush()
+        else:
+            self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - held open across rows, closed in close()
+            if self.path.stat().st_size and not self._ends_with_newline():
+                self._fh.write("\n")  # close a line cut short by a crash
+
+    def _ends_with_newline(self) -> bool:
+        with open(self.path, "rb") as fh:
+            fh.seek(-1, os.SEEK_END)
+            return fh.read(1) == b"\n"
+
+    def _write(self, i: int, r: RowResult) -> None:
+        assert self._fh is not None
+        self._fh.write(json.dumps({"i": i, "r": asdict(r)}, ensure_ascii=False) + "\n")
+
+    def add(self, i: int, r: RowResult) -> None:
+        self.done[i] = r
+        self._write(i, r)
+        assert self._fh is not None
+        self._fh.flush()
+        now = self._clock()
+        if now - self._synced >= _FSYNC_EVERY_S:
+            os.fsync(self._fh.fileno())
+            self._synced = now
+
+    def close(self) -> None:
+        if self._fh is not None:
+            with contextlib.suppress(OSError):
+                self._fh.flush()
+                os.fsync(self._fh.fileno())
+            self._fh.close()
+            self._fh = None
+
+    def remove(self) -> None:
+        self.close()
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+
+
+def geocode_batch(
+    queries: Sequence[Any],
+    geocoder: Any,
+    *,
+    checkpoint: str | os.PathLike[str] | None = None,
+    fingerprint: dict[str, Any] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    report: BatchReport | None = None,
+) -> list[RowResult]:
+    """Geocode every query; one :class:`RowResult` per query, in order.
+
+    With ``checkpoint``, finished rows are appended to that file as they complete and
+    a rerun (same ``fingerprint``) resumes from it. ``progress(done, total)`` is called
+    as rows finish. Raises :class:`GeocoderRefused` (and lets Ctrl-C through) with the
+    checkpoint kept; the caller decides when to remove it.
+    """
+    report = report if report is not None else BatchReport()
+    total = len(queries)
+    report.total = total
+    header = {"version": CHECKPOINT_VERSION, "rows": total, **(fingerprint or {})}
+    cp = _Checkpoint(Path(checkpoint), header, clock) if checkpoint is not None else None
+    results: list[RowResult | None] = [None] * total
+    memo: dict[str, RowResult] = {}
+    if cp is not None:
+        report.checkpoint = str(cp.path)
+        report.checkpoint_reset = cp.reset
+        for i, r in cp.done.items():
+            if 0 <= i < total:
+                results[i] = r
+                key = _query_key(queries[i])
+                if key is not None:
+                    memo.setdefault(key, r)
+        report.resumed = sum(r is not None for r in results)
+        cp.open()
+    done = report.resumed
+    if progress is not None:
+        progress(done, total)
+    try:
+        for i, q in enumerate(queries):
+            if results[i] is not None:
+                continue
+            key = _query_key(q)
+            if key is None:
+                r = RowResult("not_found", error="empty")
+            elif key in memo:
+                r = memo[key]
+            else:
+                r = _geocode_one(geocoder, q)
+                report.calls += 1
+                if r.status != "failed":
+                    memo[key] = r
+            results[i] = r
+            report.geocoded += 1
+            if cp is not None and r.status != "failed":
+                cp.add(i, r)
+            done += 1
+            if progress is not None:
+                progress(done, total)
+    finally:
+        if cp is not None:
+            cp.close()
+    out = [r if r is not None else RowResult("failed") for r in results]
+    counts: dict[str, int] = {}
+    for r in out:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    report.counts = counts
+    return out
+
+
+def _query_key(q: Any) -> str | None:
+    if q is None or (isinstance(q, float) and math.isnan(q)):
+        return None
+    text = " ".join(str(q).split())
+    return text or None
+
+
+def _geocode_one(geocoder: Any, query: Any) -> RowResult:
+    try:
+        loc = geocoder.geocode(" ".join(str(query).split()))
+    except GeocodeError as err:
+        return RowResult("not_found", error=str(err))
+    except GeocoderRefused:
+        raise
+    except GeocoderServiceError as err:
+        return RowResult("failed", error=str(err))
+    return RowResult.from_location(loc)
+
+
+# --------------------------------------------------------------------------- files
+def read_input(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read a CSV (UTF-8, UTF-8 BOM, GB18030) or XLSX file as text columns."""
+    from ..data import read_table
+
+    frame, _problems, _label, _geojson = read_table(path)
+    return frame
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _with_results(frame: pd.DataFrame, results: list[RowResult]) -> pd.DataFrame:
+    out = frame.copy()
+    out["lat"] = [r.lat for r in results]
+    out["lon"] = [r.lon for r in results]
+    for col in ("province", "city", "district"):
+        out[col] = [getattr(r, col) or "" for r in results]
+    out["geocode_status"] = [r.status for r in results]
+    out["geocode_candidates"] = [r.candidates for r in results]
+    return out
+
+
+def write_output(frame: pd.DataFrame, out: str | os.PathLike[str]) -> None:
+    """Write atomically: ``.xlsx`` as Excel, anything else as formula-safe UTF-8 CSV."""
+    from ..io import atomic_write, csv_safe, write_csv
+
+    dest = Path(out)
+    if dest.suffix.lower() == ".xlsx":
+        with atomic_write(dest, "wb") as fh:
+            csv_safe(frame).to_excel(fh, index=False)
+    else:
+        write_csv(frame, dest)
+
+
+def geocode_file(
+    src: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    column: str,
+    geocoder: Any,
+    geocoder_name: str = "offline",
+    progress: Callable[[int, int], None] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> BatchReport:
+    """Geocode ``column`` of ``src`` into ``out`` (atomic), resumable via a checkpoint.
+
+    A column missing from the input raises DataError naming the available columns.
+    Ctrl-C, a crash or a refusal keeps the checkpoint: rerunning the same command
+    resumes without repeating calls. The checkpoint is removed once ``out`` is written
+    with no ``failed`` rows (failed rows stay pending for the next run).
+    """
+    src_p, out_p = Path(src), Path(out)
+    if src_p.resolve() == out_p.resolve():
+        raise ConfigurationError("the output must not overwrite the input file")
+    frame = read_input(src_p)
+    if column not in frame.columns:
+        available = ", ".join(map(str, frame.columns)) or "(none)"
+        raise DataError(
+            [Problem(None, column, None, f"no such column; available columns: {available}")],
+            source=str(src_p),
+        )
+    report = BatchReport()
+    fingerprint = {"input_sha256": _file_sha256(src_p), "column": column,
+                   "geocoder": geocoder_name}  # fmt: skip
+    cp = checkpoint_path(out_p)
+    results = geocode_batch(
+        frame[column].tolist(),
+        geocoder,
+        checkpoint=cp,
+        fingerprint=fingerprint,
+        progress=progress,
+        clock=clock,
+        report=report,
+    )
+    write_output(_with_results(frame, results), out_p)
+    if report.counts.get("failed", 0) == 0:
+        with contextlib.suppress(FileNotFoundError):
+            cp.unlink()
+        report.checkpoint = None
+    return report
