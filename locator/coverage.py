@@ -44,7 +44,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
 import numpy as np
@@ -364,11 +364,8 @@ class CoverageReport:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict: national figures at the top level, then the tables as lists."""
-        out = {
-            k: v
-            for k, v in asdict(self).items()
-            if k not in ("cities", "provinces", "gaps", "cities_without_outlet")
-        }
+        tables = ("cities", "provinces", "gaps", "cities_without_outlet")
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in tables}
         out["cities"] = [c.to_dict() for c in self.cities]
         out["provinces"] = [p.to_dict() for p in self.provinces]
         out["gaps"] = [g.to_dict() for g in self.gaps]
@@ -419,8 +416,9 @@ class CoverageModel:
     yes/no text; needed when ``authorized_only``), and optionally ``outlet_id``, ``name``,
     ``city``, ``province``. ``places``: ``lat``, ``lon``, ``population`` and optionally
     ``place_id``, ``name``, ``name_zh``, ``province``, ``city``, ``city_adcode``.
-    ``cities``: the listed cities (``city``, ``province``, ``adcode``, ``lat``, ``lon``,
-    optionally ``name_en``, ``population``); without it there is no per-city table.
+    ``cities``: the listed cities (``city``, ``adcode``, and optionally ``province``,
+    ``name_en``, ``population``, and ``lat``/``lon`` to report the nearest authorized outlet
+    of a city that has none); without it there is no per-city table.
 
     Each place's ``k`` (>= 2) nearest authorized outlets are found once with the exact
     geodesic :class:`~locator.index.OutletIndex`; everything else is vector arithmetic.
@@ -451,7 +449,8 @@ class CoverageModel:
         self.outlet_mask = auth
         self.outlets_authorized = int(auth.sum())
 
-        index = OutletIndex(outlets)
+        # the index sees the same authorized flags as the figures (normalized here)
+        index = OutletIndex(outlets.assign(authorized=auth) if authorized_only else outlets)
         self.index = index
         pos, km = index.nearest_many(
             self.plat, self.plon, k=int(k), authorized_only=self.authorized_only
@@ -560,8 +559,12 @@ class CoverageModel:
         if cities is None:
             return []
         cities = _frame(cities, "cities")
-        lat, lon = _coords(cities, "cities")
-        pos, km = self.index.nearest_many(lat, lon, k=1, authorized_only=self.authorized_only)
+        if {"lat", "lon"} <= set(cities.columns):
+            lat, lon = _coords(cities, "cities")
+            pos, km = self.index.nearest_many(lat, lon, k=1, authorized_only=self.authorized_only)
+        else:  # no centre coordinates: no nearest outlet to report
+            pos = np.full((len(cities), 1), -1, dtype=np.intp)
+            km = np.full((len(cities), 1), math.inf)
         pops = (
             pd.to_numeric(cities["population"], errors="coerce").fillna(0).astype(np.int64)
             if "population" in cities.columns
@@ -1080,7 +1083,7 @@ class SiteSuggestion:
     sites: list[SuggestedSite]
 
     def to_dict(self) -> dict[str, Any]:
-        out = {k: v for k, v in asdict(self).items() if k != "sites"}
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "sites"}
         out["sites"] = [s.to_dict() for s in self.sites]
         return out
 
