@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from geopy.geocoders.base import Geocoder
 from geopy.location import Location
@@ -274,3 +276,181 @@ class TestReverse:
         locs = geo.reverse((39.93, 116.45), exactly_one=False)
         dists = [loc.raw["distance_km"] for loc in locs]
         assert len(locs) > 1 and dists == sorted(dists)
+
+
+# --------------------------------------------------------------------------- batch
+class CountingGeocoder:
+    """Wraps the offline geocoder, records every query, and can crash at call ``crash_at``."""
+
+    def __init__(self, crash_at: int | None = None, exc: BaseException | None = None,
+                 fail_on: set[str] | None = None) -> None:  # fmt: skip
+        self.inner = OfflineGeocoder()
+        self.calls: list[str] = []
+        self.crash_at = crash_at
+        self.exc = exc or RuntimeError("simulated crash")
+        self.fail_on = fail_on or set()
+
+    def geocode(self, query: str, **kw: object) -> Location | None:
+        from locator.errors import GeocoderServiceError
+
+        if self.crash_at is not None and len(self.calls) + 1 == self.crash_at:
+            raise self.exc
+        self.calls.append(query)
+        if query in self.fail_on:
+            raise GeocoderServiceError(f"service down for {query}")
+        return self.inner.geocode(query, **kw)
+
+
+ADDRESSES = [
+    "北京市朝阳区望京街10号", "深圳南山区科技园", "江苏泰州海陵区", "朝阳区", "Xi'an",
+    "asdfgh", "", "Suzhou", "北京市朝阳区望京街10号", "urumqi", "鼓楼区", "Hohhot",
+]  # fmt: skip
+
+
+def _write_input(path: Path, rows: list[str], encoding: str = "utf-8") -> None:
+    import pandas as pd
+
+    pd.DataFrame({"id": [f"{i:03d}" for i in range(len(rows))], "address": rows}).to_csv(
+        path, index=False, encoding=encoding
+    )
+
+
+class TestGeocodeBatch:
+    def test_statuses_and_duplicates(self) -> None:
+        """Each row gets a status; a repeated query is geocoded once."""
+        from locator.geocode import geocode_batch
+
+        geo = CountingGeocoder()
+        res = geocode_batch(ADDRESSES, geo)
+        assert [r.status for r in res] == [
+            "ok", "ok", "ok", "ambiguous", "ok", "not_found", "not_found", "ambiguous", "ok",
+            "ok", "ambiguous", "ok",
+        ]  # fmt: skip
+        assert geo.calls.count("北京市朝阳区望京街10号") == 1
+        assert "" not in geo.calls
+        assert "吉林省长春市朝阳区" in res[3].candidates
+
+    def test_service_failure_is_failed_not_missing(self) -> None:
+        """A service error marks the row 'failed', distinct from 'not_found'."""
+        from locator.geocode import geocode_batch
+
+        res = geocode_batch(["Hohhot", "urumqi"], CountingGeocoder(fail_on={"urumqi"}))
+        assert [r.status for r in res] == ["ok", "failed"]
+        assert "service down" in (res[1].error or "")
+
+
+class TestGeocodeFile:
+    def test_gb18030_input(self, tmp_path: Path) -> None:
+        """A GB18030-encoded CSV is read and geocoded; other columns are kept as text."""
+        import pandas as pd
+
+        from locator.geocode import RESULT_COLUMNS, geocode_file
+
+        src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+        _write_input(src, ADDRESSES, encoding="gb18030")
+        report = geocode_file(src, out, column="address", geocoder=OfflineGeocoder())
+        df = pd.read_csv(out, dtype=str, keep_default_na=False)
+        assert list(df.columns) == ["id", "address", *RESULT_COLUMNS]
+        assert df["id"].iloc[0] == "000"
+        assert df["district"].iloc[2] == "海陵区"
+        assert report.counts == {"ok": 7, "ambiguous": 3, "not_found": 2}
+        assert report.checkpoint is None and not any(tmp_path.glob(".*checkpoint*"))
+
+    def test_missing_column_names_available_ones(self, tmp_path: Path) -> None:
+        """A missing column raises DataError listing the columns that exist."""
+        from locator.errors import DataError
+        from locator.geocode import geocode_file
+
+        src = tmp_path / "in.csv"
+        _write_input(src, ADDRESSES)
+        with pytest.raises(DataError, match="available columns: id, address"):
+            geocode_file(src, tmp_path / "o.csv", column="addr", geocoder=OfflineGeocoder())
+
+    def test_crash_then_resume_repeats_no_call(self, tmp_path: Path) -> None:
+        """After a crash mid-run, a rerun resumes: no query is asked twice, output complete."""
+        from locator.geocode import checkpoint_path, geocode_file
+
+        src, out, clean = tmp_path / "in.csv", tmp_path / "out.csv", tmp_path / "clean.csv"
+        _write_input(src, ADDRESSES)
+        first = CountingGeocoder(crash_at=6)
+        with pytest.raises(RuntimeError, match="simulated crash"):
+            geocode_file(src, out, column="address", geocoder=first)
+        assert not out.exists()  # nothing half-written
+        assert checkpoint_path(out).exists()
+        second = CountingGeocoder()
+        report = geocode_file(src, out, column="address", geocoder=second)
+        assert set(first.calls).isdisjoint(second.calls)
+        assert report.resumed == 5 and report.calls == len(second.calls)
+        geocode_file(src, clean, column="address", geocoder=OfflineGeocoder())
+        assert out.read_text("utf-8") == clean.read_text("utf-8")
+        assert not checkpoint_path(out).exists()
+
+    def test_ctrl_c_then_resume(self, tmp_path: Path) -> None:
+        """Ctrl-C keeps finished rows; the rerun only geocodes the rest."""
+        from locator.geocode import geocode_file
+
+        src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+        _write_input(src, ADDRESSES)
+        first = CountingGeocoder(crash_at=3, exc=KeyboardInterrupt())
+        with pytest.raises(KeyboardInterrupt):
+            geocode_file(src, out, column="address", geocoder=first)
+        second = CountingGeocoder()
+        geocode_file(src, out, column="address", geocoder=second)
+        assert set(first.calls).isdisjoint(second.calls)
+        assert len(first.calls) == 2
+
+    def test_torn_checkpoint_line_is_redone(self, tmp_path: Path) -> None:
+        """A checkpoint line cut short by a crash is ignored and that row redone."""
+        from locator.geocode import checkpoint_path, geocode_file
+
+        src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+        _write_input(src, ADDRESSES)
+        with pytest.raises(RuntimeError):
+            geocode_file(src, out, column="address", geocoder=CountingGeocoder(crash_at=4))
+        cp = checkpoint_path(out)
+        cp.write_text(cp.read_text("utf-8") + '{"i": 3, "r": {"stat', "utf-8")
+        report = geocode_file(src, out, column="address", geocoder=CountingGeocoder())
+        assert report.resumed == 3
+        assert report.counts == {"ok": 7, "ambiguous": 3, "not_found": 2}
+
+    def test_failed_rows_stay_pending(self, tmp_path: Path) -> None:
+        """Rows that failed are written as 'failed' and only they are retried next run."""
+        import pandas as pd
+
+        from locator.geocode import checkpoint_path, geocode_file
+
+        src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+        _write_input(src, ADDRESSES)
+        report = geocode_file(
+            src, out, column="address", geocoder=CountingGeocoder(fail_on={"urumqi"})
+        )
+        assert report.counts["failed"] == 1 and checkpoint_path(out).exists()
+        df = pd.read_csv(out, dtype=str, keep_default_na=False)
+        assert df.loc[df["address"] == "urumqi", "geocode_status"].item() == "failed"
+        again = CountingGeocoder()
+        geocode_file(src, out, column="address", geocoder=again)
+        assert again.calls == ["urumqi"]
+        assert not checkpoint_path(out).exists()
+
+    def test_changed_input_discards_checkpoint(self, tmp_path: Path) -> None:
+        """A checkpoint made for other input is not reused."""
+        from locator.geocode import geocode_file
+
+        src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+        _write_input(src, ADDRESSES)
+        with pytest.raises(RuntimeError):
+            geocode_file(src, out, column="address", geocoder=CountingGeocoder(crash_at=4))
+        _write_input(src, ADDRESSES[::-1])
+        report = geocode_file(src, out, column="address", geocoder=CountingGeocoder())
+        assert report.checkpoint_reset and report.resumed == 0
+
+    def test_xlsx_input(self, tmp_path: Path) -> None:
+        """An .xlsx input is read like a CSV."""
+        import pandas as pd
+
+        from locator.geocode import geocode_file
+
+        src, out = tmp_path / "in.xlsx", tmp_path / "out.csv"
+        pd.DataFrame({"address": ["江苏泰州海陵区", "Hohhot"]}).to_excel(src, index=False)
+        report = geocode_file(src, out, column="address", geocoder=OfflineGeocoder())
+        assert report.counts == {"ok": 2}
