@@ -474,6 +474,8 @@ class CoverageModel:
 
         # gaps are listed largest population first (ties: place order)
         self._by_pop = np.lexsort((np.arange(len(places)), -self.population))
+        self._d1_by_pop = d1[self._by_pop]
+        self._gap_cache: list[Gap] | None = None
 
         o_city = np.array([_short_city(c) for c in _text(outlets, "city")], dtype=object)
         o_prov = _text(outlets, "province")
@@ -488,6 +490,7 @@ class CoverageModel:
         self.cities_table = cities
         self.cities = self._city_groups(cities, o_city[auth])
         self._without = self._cities_without_outlet(cities, o_city, auth)
+        self._gap_rows()  # built eagerly: report() then never mutates the model
 
     # ------------------------------------------------------------ precomputation
 
@@ -671,43 +674,44 @@ class CoverageModel:
             )
         return out
 
+    def _gap_rows(self) -> list[Gap]:
+        """A :class:`Gap` for every place, largest population first, built once (in
+        ``__init__``): a gap's fields do not depend on the radius, only which places are
+        gaps does, so a report only selects rows."""
+        if self._gap_cache is None:
+            t = self._p_text
+            rows = []
+            for i in self._by_pop.tolist():
+                oid, oname, ocity = self._outlet_fields(int(self.nearest_pos[i, 0]))
+                rows.append(
+                    Gap(
+                        place_id=str(t["place_id"][i]),
+                        name=str(t["name"][i]),
+                        name_zh=str(t["name_zh"][i]),
+                        province=str(t["province"][i]),
+                        city=str(t["city"][i]),
+                        lat=float(self.plat[i]),
+                        lon=float(self.plon[i]),
+                        population=int(self.population[i]),
+                        nearest_km=_num(float(self.d1[i])),
+                        nearest_outlet_id=oid,
+                        nearest_outlet_name=oname,
+                        nearest_outlet_city=ocity,
+                    )
+                )
+            self._gap_cache = rows
+        return self._gap_cache
+
     def gaps(self, radius_km: float, limit: int | None = None) -> list[Gap]:
         """Uncovered places, largest population first (``limit``: at most that many)."""
         r = _check_radius(radius_km)
         if limit is not None:
             limit = _check_count(limit, "limit")
-        order = self._by_pop[self.d1[self._by_pop] > r]
+        which = np.flatnonzero(self._d1_by_pop > r)
         if limit is not None:
-            order = order[:limit]
-        t = self._p_text
-        ids, names, zh, prov, city = (
-            t["place_id"],
-            t["name"],
-            t["name_zh"],
-            t["province"],
-            t["city"],
-        )
-        out = []
-        for i in order:
-            pos = int(self.nearest_pos[i, 0])
-            oid, oname, ocity = self._outlet_fields(pos)
-            out.append(
-                Gap(
-                    place_id=str(ids[i]),
-                    name=str(names[i]),
-                    name_zh=str(zh[i]),
-                    province=str(prov[i]),
-                    city=str(city[i]),
-                    lat=float(self.plat[i]),
-                    lon=float(self.plon[i]),
-                    population=int(self.population[i]),
-                    nearest_km=_num(float(self.d1[i])),
-                    nearest_outlet_id=oid,
-                    nearest_outlet_name=oname,
-                    nearest_outlet_city=ocity,
-                )
-            )
-        return out
+            which = which[:limit]
+        rows = self._gap_rows()
+        return [rows[j] for j in which.tolist()]
 
     def report(
         self,
