@@ -770,10 +770,11 @@ def gaps_layer(
             location=(float(plat[i]), float(plon[i])),
             radius=_radius_px(pop),
             color=color,
-            weight=1,
+            weight=0.8,
+            opacity=0.8,
             fill=True,
             fill_color=color,
-            fill_opacity=0.45,
+            fill_opacity=0.3,
             tooltip=folium.Tooltip("<br>".join(bits), sticky=False),
             class_name="locator-gap",
         ).add_to(group)
@@ -828,12 +829,13 @@ def cities_layer(
             bits.append(f"Outlets {escape_text(_text(row.get('outlets')))}")
         folium.CircleMarker(
             location=(float(plat[i]), float(plon[i])),
-            radius=7,
-            color="#333",
-            weight=1,
+            radius=8,
+            color=colour,  # a ring, so cities never look like (green) outlet pins
+            weight=4,
+            opacity=0.95,
             fill=True,
-            fill_color=colour,
-            fill_opacity=0.9,
+            fill_color="#ffffff",
+            fill_opacity=0.7,
             tooltip=folium.Tooltip("<br>".join(bits), sticky=False),
             class_name="locator-city",
         ).add_to(group)
@@ -933,22 +935,27 @@ class _Legend(folium.MacroElement):
         self.html = html
 
 
-def _legend_html(outlets: bool, gaps: bool, cities: bool, search: bool) -> str:
+def _legend_html(outlets: bool, unauthorized: bool, gaps: bool, cities: bool, search: bool) -> str:
     rows = []
     if outlets or search:
         rows += [
             '<i style="background:#1565c0"></i>Service center 维修中心',
             '<i style="background:#2e7d32"></i>Repair point 特约维修点',
-            '<i style="background:#bdbdbd;border:1px dashed #c62828"></i>Not authorized',
         ]
+    if unauthorized:
+        rows.append('<i style="background:#bdbdbd;border:1px dashed #c62828"></i>Not authorized')
     if search:
         rows.append('<i style="background:#d81b60;border-radius:2px"></i>Search origin')
     if gaps:
-        rows.append('<i style="background:#c62828;opacity:.6"></i>Uncovered place (size = pop.)')
+        rows.append('<i style="background:#c62828;opacity:.5"></i>Uncovered place (size = pop.)')
     if cities:
+        ring = '<i style="border:3px solid {};background:#fff;box-sizing:border-box"></i>'
         rows.append(
-            '<i style="background:linear-gradient(90deg,#d73027,#fdae61,#1a9850)"></i>'
-            "City coverage 0 → 100%"
+            "City covered "
+            + " ".join(
+                ring.format(c) + t
+                for c, t in (("#d73027", "0"), ("#fdae61", "50"), ("#1a9850", "100%"))
+            )
         )
     return "<br>".join(rows)
 
@@ -997,8 +1004,10 @@ def build_map(
     if len(layers) > 1:
         folium.LayerControl(collapsed=False).add_to(m)
     if legend and layers:
+        shown = [x for x in (outlets, results) if x is not None and "authorized" in x.columns]
         html = _legend_html(
             outlets is not None,
+            any((~x["authorized"].map(_bool)).any() for x in shown),
             gaps is not None and len(gaps) > 0,
             cities is not None and len(cities) > 0,
             origin is not None,

@@ -9,6 +9,8 @@ the ``artifacts_dir`` fixture.
 
 from __future__ import annotations
 
+import importlib.util
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -286,13 +288,21 @@ def test_bundled_network_via_cli(open_page: Any, artifacts_dir: Path, tmp_path: 
     except FileNotFoundError:
         pytest.skip("data/outlets.csv is not there yet")
     out = tmp_path / "network.html"
-    r = CliRunner().invoke(app, ["map", "-o", str(out), "--tiles", "none", "--self-contained"])
+    args = ["map", "-o", str(out), "--tiles", "none", "--self-contained"]
+    layers = ["--layers", "outlets,coverage,gaps,cities", "--max-gaps", "40"]
+    has_coverage = importlib.util.find_spec("locator.coverage") is not None
+    r = CliRunner().invoke(app, args + (layers if has_coverage else []))
     assert r.exit_code == 0, r.output
+    summary = json.loads(r.stdout)
     opened = open_page(out.read_text(encoding="utf-8"), name="network-view.html")
     c = opened.counts()
     opened.page.screenshot(path=str(artifacts_dir / "embed_sample_network.png"))
     assert opened.external == [] and opened.errors == []
     assert c["outlets"] + c["clustered"] == int(outlets["authorized"].sum())
+    assert c["gaps"] == summary["gaps"]
+    assert c["cities"] == summary["cities"]
+    # one SVG path per service area (a MultiPolygon is one path), gap and city
+    assert c["paths"] == summary["service_areas"] + summary["gaps"] + summary["cities"]
 
 
 def test_iframe_sandbox(open_page: Any, artifacts_dir: Path) -> None:

@@ -709,6 +709,29 @@ class TestMapCommand:
         r = self.run("-o", out, "--outlets", str(outlets_csv), "--tiles", "google")
         assert r.exit_code == 2 and "unknown tiles" in r.output
 
+    def test_coverage_layers_on_the_bundled_data(self, tmp_path: Path) -> None:
+        """--layers coverage,gaps,cities draws service areas, the largest gaps, cities."""
+        pytest.importorskip("locator.coverage")
+        out = tmp_path / "m.html"
+        r = self.run(
+            "-o",
+            str(out),
+            "--layers",
+            "outlets,coverage,gaps,cities",
+            "--max-gaps",
+            "7",
+            "--tiles",
+            "none",
+        )
+        assert r.exit_code == 0, r.output
+        summary = json.loads(r.stdout)
+        assert summary["gaps"] == 7 and summary["gaps_total"] >= 7
+        assert summary["service_areas"] > 0 and summary["cities"] > 0
+        page = out.read_text(encoding="utf-8")
+        assert page.count('"className": "locator-gap"') == 7
+        assert page.count('"className": "locator-city"') == summary["cities"]
+        assert "L.geoJson(" in page
+
     def test_coverage_unavailable_is_said(
         self, tmp_path: Path, outlets_csv: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:

@@ -105,6 +105,12 @@ def map_command(
             "--include-unauthorized", help="Also draw unauthorized listings (grey, dashed)."
         ),
     ] = False,
+    max_gaps: Annotated[
+        int,
+        typer.Option(
+            "--max-gaps", min=0, help="Draw only the N most populous gaps (0: all of them)."
+        ),
+    ] = 500,
     title: Annotated[str, typer.Option("--title", help="Page title.")] = "Service outlets 服务网点",
 ) -> None:
     """Write an HTML map of the outlets, with optional coverage and gap layers.
@@ -136,6 +142,7 @@ def map_command(
             fail(f"no outlets in city {city!r}{hint}")
 
     service_areas = gaps = cities = None
+    gaps_total = 0
     if {"coverage", "gaps", "cities"} & set(wanted):
         if importlib.util.find_spec("locator.coverage") is None:
             _coverage_unavailable("locator.coverage is not available in this installation")
@@ -156,6 +163,9 @@ def map_command(
                     gaps = report.gaps_frame()
                     if city:
                         gaps = _filter_city(gaps, city)
+                    gaps_total = len(gaps)
+                    if max_gaps and gaps_total > max_gaps:
+                        gaps = gaps.nlargest(max_gaps, "population")
                 if "cities" in wanted:
                     cities = _with_city_coords(report.cities_frame(), listed)
                     if city:
@@ -185,6 +195,7 @@ def map_command(
             "self_contained": self_contained,
             "service_areas": len(service_areas["features"]) if service_areas else 0,
             "gaps": len(gaps) if gaps is not None else 0,
+            "gaps_total": gaps_total,
             "cities": len(cities) if cities is not None else 0,
         }
     )
