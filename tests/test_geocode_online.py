@@ -1,0 +1,339 @@
+"""Online geocoders behind a cache and a rate policy: fakes only, no network, no sleeping."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from geopy import exc as gexc
+from geopy.geocoders.base import Geocoder
+from geopy.location import Location
+
+from locator.crs import wgs84_to_bd09, wgs84_to_gcj02
+from locator.errors import ConfigurationError, GeocodeError, GeocoderServiceError, LocatorError
+from locator.geocode import (
+    ENV_CACHE,
+    GeocodeCache,
+    GeocoderRefused,
+    OfflineGeocoder,
+    ServiceGeocoder,
+    default_cache_path,
+    geocode_batch,
+    get_geocoder,
+    normalize_key,
+)
+
+WANGJING = (39.9965, 116.4702)  # WGS-84, Beijing 朝阳区
+
+
+class FakeClock:
+    """Time that moves only when someone sleeps; records every sleep."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(round(seconds, 6))
+        self.now += seconds
+
+
+class FakeService:
+    """Stands in for a geopy geocoder: a script of exceptions, then fixed answers."""
+
+    def __init__(
+        self,
+        answers: dict[str, tuple[float, float]] | None = None,
+        script: list[BaseException | None] | None = None,
+        **params: Any,
+    ) -> None:
+        self.answers = answers or {"望京": WANGJING}
+        self.script = list(script or [])
+        self.params = params
+        self.queries: list[str] = []
+
+    def _next(self) -> None:
+        if self.script:
+            action = self.script.pop(0)
+            if action is not None:
+                raise action
+
+    def geocode(self, query: str, exactly_one: bool = True, **kw: Any) -> Any:
+        self.queries.append(query)
+        self._next()
+        hit = self.answers.get(query)
+        if hit is None:
+            return None
+        loc = Location(f"{query} (fake)", hit, {"fake": True})
+        return loc if exactly_one else [loc]
+
+    def reverse(self, query: str, exactly_one: bool = True, **kw: Any) -> Any:
+        self.queries.append(query)
+        self._next()
+        lat, lon = (float(x) for x in query.split(","))
+        return Location("somewhere (fake)", (lat, lon), {"fake": True})
+
+
+def wrap(service: FakeService, clock: FakeClock, **kw: Any) -> ServiceGeocoder:
+    kw.setdefault("min_delay", 1.0)
+    geo = ServiceGeocoder(service, name="fake", cache=GeocodeCache(":memory:"), **kw)
+    geo._clock = clock
+    geo._sleep = clock.sleep
+    return geo
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("LOCATOR_USER_AGENT", raising=False)
+    monkeypatch.delenv("LOCATOR_BAIDU_AK", raising=False)
+    monkeypatch.setenv(ENV_CACHE, str(tmp_path / "cache.sqlite"))
+
+
+class TestGetGeocoder:
+    def test_offline(self) -> None:
+        """'offline' gives the OfflineGeocoder."""
+        assert isinstance(get_geocoder("offline"), OfflineGeocoder)
+
+    def test_package_export(self) -> None:
+        """locator.get_geocoder is the same function."""
+        import locator
+
+        assert locator.get_geocoder is get_geocoder
+
+    def test_unknown_name(self) -> None:
+        """An unknown service name is a configuration error listing the choices."""
+        with pytest.raises(ConfigurationError, match=r"unknown geocoder 'mapquest'.*nominatim"):
+            get_geocoder("mapquest")
+
+    def test_nominatim_needs_user_agent(self) -> None:
+        """Nominatim without a user agent (argument or env) refuses to start."""
+        with pytest.raises(ConfigurationError, match="LOCATOR_USER_AGENT"):
+            get_geocoder("nominatim", factory=FakeService)
+
+    @pytest.mark.parametrize("agent", ["geopy/2.5.0", "geopy/1.0"])
+    def test_stock_agent_refused(self, agent: str) -> None:
+        """geopy's stock user agent is refused."""
+        with pytest.raises(ConfigurationError, match="stock user agent"):
+            get_geocoder("nominatim", user_agent=agent, factory=FakeService)
+
+    def test_agent_from_env_timeout_and_pace(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """The env user agent is used, the timeout is 10 s and Nominatim keeps 1 s apart."""
+        monkeypatch.setenv("LOCATOR_USER_AGENT", "acme-locator-test/1.0")
+        geo = get_geocoder("nominatim", factory=FakeService)
+        assert isinstance(geo, ServiceGeocoder) and isinstance(geo, Geocoder)
+        assert geo.inner.params["user_agent"] == "acme-locator-test/1.0"
+        assert geo.inner.params["timeout"] == 10
+        assert geo.min_delay == 1.0
+
+    def test_real_nominatim_class_builds_offline(self) -> None:
+        """The real geopy Nominatim is built without touching the network."""
+        geo = get_geocoder("nominatim", user_agent="acme-locator-test/1.0", cache=False)
+        assert type(geo.inner).__name__ == "Nominatim"
+
+    def test_baidu_needs_key_and_speaks_bd09(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Baidu needs an API key (argument or LOCATOR_BAIDU_AK) and answers in BD-09."""
+        with pytest.raises(ConfigurationError, match="API key"):
+            get_geocoder("baidu", factory=FakeService)
+        monkeypatch.setenv("LOCATOR_BAIDU_AK", "test-key")
+        geo = get_geocoder("baidu", factory=FakeService)
+        assert geo.inner.params["ak"] == "test-key" and geo.coord_sys == "bd09"
+
+    def test_default_cache_path_follows_env(self, tmp_path: Path) -> None:
+        """LOCATOR_GEOCODE_CACHE moves the cache file."""
+        assert default_cache_path() == tmp_path / "cache.sqlite"
+
+
+class TestRatePolicy:
+    def test_min_delay_between_calls(self, clock: FakeClock) -> None:
+        """A second call waits out the service's minimum delay (Nominatim: 1 s)."""
+        geo = wrap(FakeService({"a": WANGJING, "b": WANGJING}), clock)
+        geo.geocode("a")
+        geo.geocode("b")
+        assert clock.sleeps == [1.0]
+
+    def test_cache_hits_do_not_wait(self, clock: FakeClock) -> None:
+        """A cached answer neither calls the service nor waits."""
+        service = FakeService()
+        geo = wrap(service, clock)
+        first = geo.geocode("望京")
+        again = geo.geocode("  望京 ")
+        assert service.queries == ["望京"] and clock.sleeps == []
+        assert geo.cache_hits == 1
+        assert (again.latitude, again.longitude) == (first.latitude, first.longitude)
+
+    def test_retry_after_is_honoured(self, clock: FakeClock) -> None:
+        """HTTP 429 with Retry-After waits that long, then succeeds."""
+        service = FakeService(script=[gexc.GeocoderRateLimited("429", retry_after=7)])
+        loc = wrap(service, clock).geocode("望京")
+        assert loc is not None and clock.sleeps == [7.0]
+        assert service.queries == ["望京", "望京"]
+
+    def test_timeouts_back_off_then_succeed(self, clock: FakeClock) -> None:
+        """Timeouts are retried with exponential back-off (2 s, 4 s)."""
+        service = FakeService(script=[gexc.GeocoderTimedOut("t"), gexc.GeocoderUnavailable("u")])
+        loc = wrap(service, clock).geocode("望京")
+        assert loc is not None and clock.sleeps == [2.0, 4.0]
+
+    def test_persistent_failure_raises_not_none(self, clock: FakeClock) -> None:
+        """After the retries a failure raises GeocoderServiceError, never None."""
+        service = FakeService(script=[gexc.GeocoderTimedOut("slow")] * 10)
+        with pytest.raises(GeocoderServiceError, match="after 4 attempt"):
+            wrap(service, clock, max_retries=3).geocode("望京")
+        assert len(service.queries) == 4
+
+    def test_failure_is_a_locator_error(self, clock: FakeClock) -> None:
+        """The failure is a LocatorError and a RuntimeError, not a ValueError."""
+        service = FakeService(script=[gexc.GeocoderUnavailable("down")] * 10)
+        with pytest.raises(LocatorError) as info:
+            wrap(service, clock, max_retries=0).geocode("望京")
+        assert isinstance(info.value, RuntimeError)
+
+    def test_long_retry_after_gives_up(self, clock: FakeClock) -> None:
+        """A Retry-After beyond max_wait gives up at once rather than hang."""
+        service = FakeService(script=[gexc.GeocoderRateLimited("429", retry_after=3600)])
+        with pytest.raises(GeocoderServiceError, match="wait 3600 s"):
+            wrap(service, clock, max_wait=300).geocode("望京")
+        assert clock.sleeps == []
+
+    @pytest.mark.parametrize(
+        "err", [gexc.GeocoderInsufficientPrivileges("403"), gexc.GeocoderAuthenticationFailure("x")]
+    )
+    def test_403_stops_at_once(self, clock: FakeClock, err: Exception) -> None:
+        """HTTP 403/401 raise GeocoderRefused after one call, with a clear message."""
+        service = FakeService(script=[err])
+        with pytest.raises(GeocoderRefused, match=r"refused the request.*Stopping"):
+            wrap(service, clock).geocode("望京")
+        assert len(service.queries) == 1 and clock.sleeps == []
+
+    def test_bad_query_is_geocode_error(self, clock: FakeClock) -> None:
+        """A query the service rejects (HTTP 400) is invalid input, not a failure."""
+        service = FakeService(script=[gexc.GeocoderQueryError("bad")])
+        with pytest.raises(GeocodeError, match="rejected the query"):
+            wrap(service, clock).geocode("望京")
+
+    def test_invalid_input_never_reaches_service(self, clock: FakeClock) -> None:
+        """Empty queries raise GeocodeError before any call."""
+        service = FakeService()
+        with pytest.raises(GeocodeError, match="empty"):
+            wrap(service, clock).geocode("  ")
+        assert service.queries == []
+
+
+class TestResults:
+    def test_not_found_is_none_and_cached(self, clock: FakeClock) -> None:
+        """'Not found' is None, and is cached so it is not asked again."""
+        service = FakeService()
+        geo = wrap(service, clock)
+        assert geo.geocode("nowhere") is None
+        assert geo.geocode("nowhere") is None
+        assert service.queries == ["nowhere"]
+
+    def test_failures_are_not_cached(self, clock: FakeClock) -> None:
+        """A failed lookup is asked again next time."""
+        service = FakeService(script=[gexc.GeocoderUnavailable("down")])
+        geo = wrap(service, clock, max_retries=0)
+        with pytest.raises(GeocoderServiceError):
+            geo.geocode("望京")
+        assert geo.geocode("望京") is not None
+        assert service.queries == ["望京", "望京"]
+
+    def test_raw_has_admin_fields(self, clock: FakeClock) -> None:
+        """raw carries province/city/district like the offline geocoder, and the source."""
+        loc = wrap(FakeService(), clock).geocode("望京")
+        assert loc.raw["source"] == "fake"
+        assert (loc.raw["city"], loc.raw["district"]) == ("北京市", "朝阳区")
+        assert loc.raw["ambiguous"] is False and loc.raw["provider"] == {"fake": True}
+
+    @pytest.mark.parametrize(("coord_sys", "forward"), [("bd09", wgs84_to_bd09),
+                                                        ("gcj02", wgs84_to_gcj02)])  # fmt: skip
+    def test_converted_to_wgs84(self, clock: FakeClock, coord_sys: str, forward: Any) -> None:
+        """BD-09 and GCJ-02 answers are converted to WGS-84 (to ~1e-6 degrees)."""
+        lon, lat = forward(WANGJING[1], WANGJING[0])
+        service = FakeService({"望京": (lat, lon)})
+        loc = wrap(service, clock, coord_sys=coord_sys).geocode("望京")
+        assert loc.latitude == pytest.approx(WANGJING[0], abs=1e-6)
+        assert loc.longitude == pytest.approx(WANGJING[1], abs=1e-6)
+        assert loc.raw["provider_lat"] == pytest.approx(lat)
+
+    def test_reverse_sends_service_coordinates(self, clock: FakeClock) -> None:
+        """reverse() converts the WGS-84 point to the service's system, and back."""
+        service = FakeService()
+        loc = wrap(service, clock, coord_sys="bd09").reverse(WANGJING)
+        sent_lat, sent_lon = (float(x) for x in service.queries[0].split(","))
+        blon, blat = wgs84_to_bd09(WANGJING[1], WANGJING[0])
+        assert (sent_lat, sent_lon) == pytest.approx((blat, blon), abs=1e-6)
+        assert (loc.latitude, loc.longitude) == pytest.approx(WANGJING, abs=1e-6)
+
+    def test_exactly_one_false(self, clock: FakeClock) -> None:
+        """exactly_one=False returns a list."""
+        locs = wrap(FakeService(), clock).geocode("望京", exactly_one=False)
+        assert isinstance(locs, list) and len(locs) == 1
+
+
+class TestCache:
+    def test_persists_across_instances(self, clock: FakeClock, tmp_path: Path) -> None:
+        """A second geocoder on the same cache file asks the service nothing."""
+        path = tmp_path / "c.sqlite"
+        first, second = FakeService(), FakeService()
+        for service in (first, second):
+            geo = ServiceGeocoder(service, name="fake", cache=GeocodeCache(path))
+            geo._clock, geo._sleep = clock, clock.sleep
+            assert geo.geocode("望京") is not None
+            geo.cache.close()
+        assert first.queries == ["望京"] and second.queries == []
+
+    def test_services_do_not_share_entries(self, tmp_path: Path) -> None:
+        """Results are keyed per service."""
+        with GeocodeCache(tmp_path / "c.sqlite") as cache:
+            cache.put("a", "k", [{"x": 1}])
+            assert cache.get("b", "k") is None and cache.get("a", "k") == [{"x": 1}]
+            assert len(cache) == 1
+
+    @pytest.mark.parametrize(
+        ("a", "b"), [("北京市　朝阳区", "北京市 朝阳区"), ("Xi'an", "  XI'AN "), ("ＡＢＣ", "abc")]
+    )
+    def test_key_normalization(self, a: str, b: str) -> None:
+        """Width, spacing and case do not change the cache key."""
+        assert normalize_key(a) == normalize_key(b)
+
+    def test_key_includes_parameters(self) -> None:
+        """Parameters that change the answer are part of the key."""
+        assert normalize_key("x", exactly_one=True) != normalize_key("x", exactly_one=False)
+
+
+class TestBatchWithFlakyService:
+    def test_rate_limited_midway_completes(self, clock: FakeClock) -> None:
+        """A service that rate-limits and times out midway still completes the batch."""
+        answers = {f"q{i}": WANGJING for i in range(6)}
+        script = [None, None, gexc.GeocoderRateLimited("429", retry_after=5), None,
+                  gexc.GeocoderTimedOut("slow"), None, None, None]  # fmt: skip
+        service = FakeService(answers, script)
+        geo = wrap(service, clock)
+        res = geocode_batch([f"q{i}" for i in range(6)], geo)
+        assert [r.status for r in res] == ["ok"] * 6
+        assert 5.0 in clock.sleeps and 2.0 in clock.sleeps
+
+    def test_refusal_stops_the_batch(self, clock: FakeClock, tmp_path: Path) -> None:
+        """HTTP 403 midway stops the batch; finished rows stay in the checkpoint."""
+        service = FakeService({f"q{i}": WANGJING for i in range(4)},
+                              [None, None, gexc.GeocoderInsufficientPrivileges("403")])  # fmt: skip
+        cp = tmp_path / "cp.jsonl"
+        with pytest.raises(GeocoderRefused):
+            geocode_batch([f"q{i}" for i in range(4)], wrap(service, clock), checkpoint=cp)
+        assert len(cp.read_text("utf-8").splitlines()) == 3  # header + 2 rows
+
+    def test_exhausted_retries_mark_row_failed(self, clock: FakeClock) -> None:
+        """A row whose retries are exhausted is 'failed', the next rows go on."""
+        service = FakeService({"a": WANGJING, "b": WANGJING},
+                              [gexc.GeocoderTimedOut("t")] * 2)  # fmt: skip
+        res = geocode_batch(["a", "b"], wrap(service, clock, max_retries=1))
+        assert [r.status for r in res] == ["failed", "ok"]
