@@ -1,25 +1,521 @@
-"""Streamlit app (UI only; all logic lives in the ``locator`` package)."""
+"""Streamlit app: find a center, coverage for planners, network data, embed.
+
+UI only: every number comes from the ``locator`` package (the same functions the CLI,
+the HTTP API and the notebooks call). Run with ``make app``.
+
+Offline-capable: Leaflet, jQuery and MarkerCluster are served from the local
+``xstatic-*`` wheels through Streamlit's static serving (``static/vendor``, written at
+start-up), never from a CDN; the basemap tiles are decoration.
+"""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import html
+import io
+import json
+import re
+from pathlib import Path
+from typing import Any
+
 import folium
+import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from locator import load_cities, load_outlets
+from locator import DataError, LocatorError, crs, load_cities, load_outlets, load_places
+from locator.audit import audit_outlets, findings_frame
+from locator.coverage import CoverageModel, service_areas, suggest_sites
+from locator.embed import embed_page, iframe_snippet
+from locator.index import DriveTimeModel, OutletIndex
+from locator.io import csv_safe
+from locator.maps import build_map, directions_links
+from locator.webassets import export_assets, localize_map
 
-st.set_page_config(page_title="ACME 售后网点查询 · locator", layout="wide")
-st.title("Outlet locator")
-st.warning("Sample data: the outlets of ACME家电 are synthetic (a fictional brand).")
+HERE = Path(__file__).resolve().parent
+VENDOR_URL = "/app/static/vendor"
+KIND_LABELS = {"service_center": "Service center 服务中心", "repair_point": "Repair point 维修点"}
+CATEGORY_LABELS = {
+    "refrigerator": "Refrigerator 冰箱",
+    "washer": "Washer 洗衣机",
+    "air_conditioner": "Air conditioner 空调",
+    "water_heater": "Water heater 热水器",
+    "tv": "TV 电视",
+}
+TILE_OPTIONS = {
+    "OpenStreetMap (WGS-84)": "osm",
+    "AMap 高德 (GCJ-02)": "amap",
+    "No basemap (offline)": None,
+}
+SAMPLE_KEY = "sample"
+NEARBY_KM = 60.0  # outlets drawn around a search origin (the results always are)
+
+st.set_page_config(page_title="Outlet locator · 售后网点查询", layout="wide")
 
 
-@st.cache_data
-def _data():
-    return load_cities(), load_outlets()
+# --------------------------------------------------------------------------- cached data
+@st.cache_resource(show_spinner=False)
+def _static_assets() -> None:
+    export_assets(HERE / "static" / "vendor")
 
 
-cities, outlets = _data()
-m = folium.Map(location=[34, 110], zoom_start=4, tiles="OpenStreetMap")
-for row in outlets.itertuples():
-    folium.CircleMarker([row.lat, row.lon], radius=4, color="#1565c0").add_to(m)
-st_folium(m, height=600, returned_objects=[])
+@st.cache_data(show_spinner=False)
+def _reference() -> tuple[pd.DataFrame, pd.DataFrame]:
+    return load_cities(), load_places()
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _network(key: str, data: bytes | None, name: str | None) -> pd.DataFrame:
+    """The outlets of the sample network, or of an uploaded file (cached by content)."""
+    if data is None:
+        return load_outlets()
+    return load_outlets(io.BytesIO(data), name=name)
+
+
+@st.cache_resource(show_spinner="Indexing outlets…", max_entries=8)
+def _index(key: str, _outlets: pd.DataFrame) -> OutletIndex:
+    return OutletIndex(_outlets)
+
+
+@st.cache_resource(show_spinner="Measuring distances to every place…", max_entries=8)
+def _coverage_model(key: str, _outlets: pd.DataFrame) -> CoverageModel:
+    cities, places = _reference()
+    return CoverageModel(_outlets, places, cities)
+
+
+@st.cache_data(show_spinner="Drawing service areas…", max_entries=32)
+def _areas_geojson(key: str, _outlets: pd.DataFrame, radius_km: float) -> dict[str, Any]:
+    return service_areas(_outlets, radius_km, by="nation").to_geojson()
+
+
+@st.cache_data(show_spinner="Choosing sites…", max_entries=32)
+def _suggest(key: str, _outlets: pd.DataFrame, p: int, radius_km: float) -> dict[str, Any]:
+    _, places = _reference()
+    res = suggest_sites(_outlets, places, p, radius_km)
+    return {"frame": res.frame(), "summary": res.to_dict()}
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _audit(key: str, _outlets: pd.DataFrame) -> pd.DataFrame:
+    return findings_frame(audit_outlets(_outlets))
+
+
+@st.cache_data(show_spinner="Building the page…", max_entries=16)
+def _embed_page(
+    key: str, _outlets: pd.DataFrame, city: str, layers: tuple[str, ...], tiles: str | None
+) -> str:
+    shown = _outlets[_outlets["authorized"]]
+    if city:
+        shown = shown[shown["city"] == city]
+    kwargs: dict[str, Any] = {}
+    if "coverage" in layers:
+        kwargs["service_areas"] = _areas_geojson(key, _outlets, 50.0)
+    if "gaps" in layers:
+        kwargs["gaps"] = _coverage_model(key, _outlets).report(50.0, gap_limit=300).gaps_frame()
+    return embed_page(
+        shown if "outlets" in layers else None,
+        tiles=tiles,
+        title=f"ACME outlets — {city or 'all listed cities'}",
+        note="Sample data: fictional brand" if key == SAMPLE_KEY else None,
+        **kwargs,
+    )
+
+
+@st.cache_resource(show_spinner="Loading the gazetteer…")
+def _geocoder() -> Any:
+    from locator import OfflineGeocoder
+
+    return OfflineGeocoder()
+
+
+def _md(text: object) -> str:
+    """Data text made inert for st.markdown (no HTML, links or emphasis from the data)."""
+    out = html.escape(str(text), quote=True)
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|~>$])", r"\\\1", out)
+
+
+def _show_map(m: folium.Map, *, key: str, height: int = 560, clicks: bool = False) -> Any:
+    """Render with streamlit-folium, Leaflet served locally. Only clicks are returned,
+    so panning and zooming never rerun the script."""
+    localize_map(m, VENDOR_URL)
+    return st_folium(
+        m,
+        key=key,
+        height=height,
+        use_container_width=True,
+        returned_objects=["last_clicked"] if clicks else [],
+    )
+
+
+# --------------------------------------------------------------------------- sidebar
+_static_assets()
+cities, places = _reference()
+upload = st.session_state.get("upload")  # (sha, bytes, name) of the uploaded network
+net_key = upload[0] if upload else SAMPLE_KEY
+try:
+    outlets = _network(net_key, upload[1] if upload else None, upload[2] if upload else None)
+except DataError:  # validated when uploaded; only a changed file could get here
+    st.session_state.pop("upload", None)
+    net_key, outlets = SAMPLE_KEY, _network(SAMPLE_KEY, None, None)
+
+with st.sidebar:
+    st.header("Outlet locator")
+    if net_key == SAMPLE_KEY:
+        st.warning(
+            "**Sample data.** The outlets shown belong to *ACME家电*, a fictional brand: "
+            "synthetic locations and `000-555` phone numbers. Upload your network under "
+            "**Network data**."
+        )
+    else:
+        st.info(f"Network: uploaded file **{upload[2]}** ({len(outlets)} outlets).")
+    tiles_label = st.selectbox("Basemap", list(TILE_OPTIONS), index=0)
+    tiles = TILE_OPTIONS[tiles_label]
+    st.caption(DriveTimeModel().describe())
+    st.caption(
+        f"{int(outlets['authorized'].sum())} authorized outlets of {len(outlets)} listings; "
+        f"{len(cities)} listed cities; {len(places):,} GeoNames places (CC-BY 4.0)."
+    )
+
+index = _index(net_key, outlets)
+find_tab, coverage_tab, data_tab, embed_tab = st.tabs(
+    [
+        "Find a center 查找网点",
+        "Coverage 覆盖分析",
+        "Network data 网点数据",
+        "Embed 嵌入",
+    ]
+)
+
+
+# --------------------------------------------------------------------------- find
+def _origin_from_query(query: str) -> dict[str, Any] | None:
+    """Geocode the query; for ambiguous ones let the user pick a candidate."""
+    try:
+        loc = _geocoder().geocode(query)
+    except LocatorError as err:
+        st.error(str(err))
+        return None
+    if loc is None:
+        st.error(
+            f"No place found for “{query}”. Try a city or district name "
+            "(中文, pinyin or English), or click on the map."
+        )
+        return None
+    raw = dict(loc.raw or {})
+    origin = {"lat": loc.latitude, "lon": loc.longitude, "label": loc.address, "raw": raw}
+    cands = raw.get("candidates") or []
+    if raw.get("ambiguous") and len(cands) > 1:
+
+        def label(c: dict[str, Any]) -> str:
+            parts = [c.get("province"), c.get("city"), c.get("district")]
+            text = " ".join(dict.fromkeys(p for p in parts if p))
+            return f"{text} (pop. {int(c.get('population') or 0):,})"
+
+        choice = st.radio(
+            f"“{query}” matches {len(cands)} places — which one?",
+            range(len(cands)),
+            format_func=lambda i: label(cands[i]),
+            key=f"cand-{query}",
+            horizontal=True,
+        )
+        c = cands[int(choice)]
+        origin.update(lat=float(c["lat"]), lon=float(c["lon"]), label=label(c))
+    return origin
+
+
+with find_tab:
+    left, right = st.columns([1, 2], gap="large")
+    with left:
+        query = st.text_input(
+            "Address, district or city",
+            placeholder="e.g. 深圳南山区科技园 · Xi'an · 朝阳区 · hangzhou",
+            help="Chinese, pinyin or English. Or click on the map.",
+            key="query",
+        )
+        kinds = st.multiselect(
+            "Kind", list(KIND_LABELS), default=list(KIND_LABELS), format_func=KIND_LABELS.get
+        )
+        categories = st.multiselect(
+            "Repairs", list(CATEGORY_LABELS), format_func=CATEGORY_LABELS.get
+        )
+        c1, c2 = st.columns(2)
+        k = c1.number_input("How many", min_value=1, max_value=20, value=5, step=1)
+        max_km = c2.number_input("Within km (0 = any)", min_value=0, max_value=2000, value=0)
+        include_unauth = st.checkbox(
+            "Include unauthorized listings",
+            value=False,
+            help="Off by default: customers should only be sent to authorized outlets.",
+        )
+
+    # A click on the map overrides the typed query until the query changes.
+    if st.session_state.get("click_query") != query:
+        st.session_state.pop("click", None)
+    origin = None
+    if st.session_state.get("click"):
+        lat, lon = st.session_state["click"]
+        origin = {"lat": lat, "lon": lon, "label": f"Map point {lat:.5f}, {lon:.5f}", "raw": {}}
+    elif query.strip():
+        with left:
+            origin = _origin_from_query(query.strip())
+
+    results = pd.DataFrame()
+    if origin is not None:
+        try:
+            results = index.nearest(
+                origin["lat"],
+                origin["lon"],
+                int(k),
+                max_km=float(max_km) or None,
+                kinds=kinds or None,
+                categories=categories or None,
+                authorized_only=not include_unauth,
+            )
+        except LocatorError as err:
+            st.error(str(err))
+    with right:
+        if origin is None:
+            st.info("Type an address, district or city — or click on the map.")
+            m = build_map(outlets[outlets["authorized"]], tiles=tiles)
+        else:
+            nearby = index.within(
+                origin["lat"], origin["lon"], NEARBY_KM, authorized_only=not include_unauth
+            )
+            m = build_map(
+                nearby,
+                tiles=tiles,
+                origin=(origin["lat"], origin["lon"]),
+                results=results,
+                origin_label=origin["label"],
+            )
+        out = _show_map(m, key="find-map", clicks=True)
+        clicked = (out or {}).get("last_clicked")
+        if clicked and clicked.get("lat") is not None:
+            lat, lon = float(clicked["lat"]), float(clicked["lng"])
+            if tiles == "amap":  # clicks on GCJ-02 tiles are GCJ-02 coordinates
+                lon, lat = crs.gcj02_to_wgs84(lon, lat)
+            point = (round(lat, 6), round(lon, 6))
+            if point != st.session_state.get("click"):
+                st.session_state["click"] = point
+                st.session_state["click_query"] = query
+                st.rerun()
+    with left:
+        if st.session_state.get("click") and st.button("Clear map point"):
+            st.session_state.pop("click", None)
+            st.rerun()
+    if origin is not None:
+        st.subheader(f"Nearest to {origin['label']}")
+        if results.empty:
+            st.warning("No outlet matches these filters.")
+        else:
+            if not bool(results["within_max"].iloc[0]):
+                st.warning(
+                    f"No outlet within {max_km} km. The nearest is "
+                    f"**{results['distance_km'].iloc[0]:.1f} km** away."
+                )
+            lines = []
+            for i, row in enumerate(results.head(3).itertuples(), start=1):
+                links = directions_links(row.lat, row.lon, row.name)
+                lines.append(
+                    f"{i}. **{_md(row.name)}** — {row.distance_km:.1f} km · "
+                    f"~{row.drive_minutes:.0f} min drive (est.) · {_md(row.hours)} · "
+                    f"{_md(row.phone)} · [AMap]({links['amap']}) · [Baidu]({links['baidu']})"
+                )
+            st.markdown("\n".join(lines))
+            table = pd.DataFrame(
+                {
+                    "Outlet": results["name"],
+                    "Kind": results["kind"].map(lambda s: KIND_LABELS.get(s, s)),
+                    "km": results["distance_km"].round(1),
+                    "Drive (est.)": results["drive_minutes"].round(0).astype(int).astype(str)
+                    + " min",
+                    "2-h promise": results["meets_promise"].map({True: "✓", False: "✗"}),
+                    "Hours": results["hours"],
+                    "Phone": results["phone"],
+                    "Address": results["address"],
+                    "AMap": [
+                        directions_links(r.lat, r.lon, r.name)["amap"] for r in results.itertuples()
+                    ],
+                    "Baidu": [
+                        directions_links(r.lat, r.lon, r.name)["baidu"]
+                        for r in results.itertuples()
+                    ],
+                }
+            )
+            if include_unauth:
+                table.insert(1, "Authorized", results["authorized"].map({True: "yes", False: "NO"}))
+            st.dataframe(
+                table,
+                hide_index=True,
+                width="stretch",
+                column_config={
+                    "AMap": st.column_config.LinkColumn("AMap 高德", display_text="directions"),
+                    "Baidu": st.column_config.LinkColumn("Baidu 百度", display_text="directions"),
+                },
+            )
+            st.caption(
+                "Distances are geodesic (WGS-84 ellipsoid). Drive times are estimates, "
+                "not routes. " + DriveTimeModel().describe()
+            )
+
+
+# --------------------------------------------------------------------------- coverage
+with coverage_tab:
+    model = _coverage_model(net_key, outlets)
+    c1, c2 = st.columns([1, 3])
+    mode = c1.radio("Reach by", ["Distance (km)", "Drive time (estimate)"], key="cov-mode")
+    if mode == "Distance (km)":
+        radius = c2.slider("Radius (km)", 5, 300, 50, step=5, key="cov-radius")
+        report = model.report(float(radius), gap_limit=500)
+    else:
+        minutes = c2.slider("Drive time (min)", 15, 480, 120, step=15, key="cov-minutes")
+        report = model.report(drive_minutes=float(minutes), gap_limit=500)
+        st.caption(report.note)
+    r = report.radius_km
+    m1, m2, m3, m4 = st.columns(4)
+    people = f"{report.population_covered:,} of {report.population_total:,}"
+    m1.metric("Population covered", f"{report.share_covered:.1%}", people, delta_color="off")
+    m2.metric("Backup (≥ 2 outlets)", f"{report.share_backup:.1%}")
+    p90 = f"p90 {report.distance_p90_km:.0f} km"
+    m3.metric("Median distance", f"{report.distance_p50_km:.1f} km", p90, delta_color="off")
+    total = f"of {report.places_total:,}"
+    m4.metric("Places uncovered", f"{report.places_uncovered:,}", total, delta_color="off")
+    st.caption(
+        f"Radius {r:.1f} km (geodesic). Population = GeoNames places ≥ 1,000 people "
+        "(city-proper figures, incomplete): shares are of this demand layer."
+    )
+    if report.cities_without_outlet:
+        names = ", ".join(c.city for c in report.cities_without_outlet)
+        st.error(f"Listed cities with no authorized outlet of their own: {names}")
+
+    cities_df = report.cities_frame()
+    gaps_df = report.gaps_frame()
+    show_areas = st.toggle("Show service areas", value=True, key="cov-areas")
+    city_points = cities_df.merge(cities[["adcode", "lat", "lon"]], on="adcode", how="left")
+    cov_map = build_map(
+        None,
+        tiles=tiles,
+        service_areas=_areas_geojson(net_key, outlets, r) if show_areas else None,
+        gaps=gaps_df.head(300),
+        cities=city_points,
+    )
+    _show_map(cov_map, key="coverage-map", height=520)
+
+    t1, t2, t3, t4 = st.tabs(["Listed cities", "Provinces", "Largest gaps", "Suggested sites"])
+    with t1:
+        st.dataframe(cities_df, hide_index=True, width="stretch")
+    with t2:
+        st.dataframe(report.provinces_frame(), hide_index=True, width="stretch")
+    with t3:
+        st.dataframe(gaps_df, hide_index=True, width="stretch")
+    with t4:
+        p = st.number_input("New sites", 1, 20, 5, key="cov-p")
+        if st.button("Suggest sites", key="cov-suggest"):
+            st.session_state["suggest"] = (net_key, int(p), r)
+        if st.session_state.get("suggest") == (net_key, int(p), r):
+            res = _suggest(net_key, outlets, int(p), r)
+            s = res["summary"]
+            st.success(
+                f"{int(p)} new site(s) would raise coverage from "
+                f"{s['population_covered_before']:,} to {s['population_covered_after']:,} people."
+            )
+            st.dataframe(res["frame"], hide_index=True, width="stretch")
+            st.caption("Greedy maximal coverage with existing outlets fixed; candidates = places.")
+
+    d1, d2, d3 = st.columns(3)
+    d1.download_button(
+        "Service areas (GeoJSON)",
+        json.dumps(_areas_geojson(net_key, outlets, r), ensure_ascii=False),
+        file_name=f"service-areas-{r:g}km.geojson",
+        mime="application/geo+json",
+    )
+    d2.download_button(
+        "Gaps (CSV)",
+        csv_safe(gaps_df).to_csv(index=False).encode("utf-8-sig"),
+        file_name=f"gaps-{r:g}km.csv",
+        mime="text/csv",
+    )
+    d3.download_button(
+        "Cities (CSV)",
+        csv_safe(cities_df).to_csv(index=False).encode("utf-8-sig"),
+        file_name=f"cities-{r:g}km.csv",
+        mime="text/csv",
+    )
+
+
+# --------------------------------------------------------------------------- data
+with data_tab:
+    st.markdown(
+        "Upload your network as **CSV** (UTF-8 or GB18030), **XLSX** or **GeoJSON**. "
+        "Required columns: `outlet_id, name, lat, lon`; optional: `kind` "
+        "(service_center | repair_point), `province, city, district, address, phone, "
+        "hours, categories` (`;`-separated), `authorized` (true/false), `coord_sys` "
+        "(wgs84 | gcj02 | bd09 — GCJ-02/BD-09 rows are converted to WGS-84)."
+    )
+    file = st.file_uploader("Outlets file", type=["csv", "xlsx", "geojson", "json"])
+    if file is not None:
+        data = file.getvalue()
+        sha = hashlib.sha256(data).hexdigest()[:16]
+        if not upload or upload[0] != sha:
+            try:
+                _network(sha, data, file.name)
+            except DataError as err:
+                st.error(f"**{file.name}** was not loaded: {len(err.errors)} problem(s). "
+                         "Nothing was changed; fix these rows and upload again.")  # fmt: skip
+                st.dataframe(
+                    pd.DataFrame(
+                        [
+                            {"row": p.row, "column": p.column, "value": p.value, "reason": p.reason}
+                            for p in err.errors
+                        ]
+                    ).astype(str),
+                    hide_index=True,
+                    width="stretch",
+                )
+            else:
+                st.session_state["upload"] = (sha, data, file.name)
+                st.rerun()
+    if upload:
+        st.success(f"Using **{upload[2]}**: {len(outlets)} outlets.")
+        if st.button("Back to the sample network"):
+            st.session_state.pop("upload", None)
+            st.rerun()
+    for w in outlets.attrs.get("warnings", []):
+        st.warning(w)
+    st.subheader("Audit")
+    findings = _audit(net_key, outlets)
+    if len(findings):
+        st.dataframe(findings, hide_index=True, width="stretch")
+    else:
+        st.success(
+            "No findings: no shared hotlines, no outlets far from their city, no duplicates."
+        )
+    st.subheader("Outlets")
+    st.dataframe(outlets, hide_index=True, width="stretch")
+
+
+# --------------------------------------------------------------------------- embed
+with embed_tab:
+    st.markdown(
+        "A **self-contained** HTML map: Leaflet, jQuery and MarkerCluster are inlined, so "
+        "the page needs no CDN and works from `file://`. Host it anywhere and embed it "
+        "with the iframe below."
+    )
+    c1, c2, c3 = st.columns(3)
+    city = c1.selectbox("City", ["All listed cities", *cities["city"]], key="embed-city")
+    layers = c2.multiselect("Layers", ["outlets", "coverage", "gaps"], default=["outlets"])
+    embed_tiles_label = c3.selectbox("Basemap ", list(TILE_OPTIONS), index=2, key="embed-tiles")
+    page = _embed_page(
+        net_key,
+        outlets,
+        "" if city == "All listed cities" else city,
+        tuple(layers),
+        TILE_OPTIONS[embed_tiles_label],
+    )
+    st.download_button("Download map.html", page.encode("utf-8"), "map.html", "text/html")
+    st.code(iframe_snippet("https://example.org/map.html"), language="html")
+    # A data: URL gives the preview an opaque origin: even if hostile text in an uploaded
+    # file escaped our escaping, it could not reach the app's page or cookies.
+    st.iframe(
+        "data:text/html;base64," + base64.b64encode(page.encode("utf-8")).decode(), height=480
+    )

@@ -1,0 +1,136 @@
+"""The Streamlit app's views, driven headlessly with streamlit.testing (no browser)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+@pytest.fixture
+def at() -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=180)
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [s.value for s in at.subheader]
+    parts += [w.value for w in at.warning] + [e.value for e in at.error]
+    parts += [i.value for i in at.info] + [s.value for s in at.success]
+    return "\n".join(str(p) for p in parts)
+
+
+def results_table(at: AppTest):
+    return next(d.value for d in at.dataframe if "km" in d.value.columns)
+
+
+class TestStart:
+    def test_says_the_outlets_are_sample_data(self, at: AppTest) -> None:
+        """The sidebar says plainly that the bundled outlets are synthetic sample data."""
+        assert any("Sample data" in w.value and "fictional" in w.value for w in at.sidebar.warning)
+
+    def test_four_views(self, at: AppTest) -> None:
+        """Find a center, Coverage, Network data and Embed tabs are there."""
+        labels = [t.label for t in at.tabs]
+        for name in ("Find a center", "Coverage", "Network data", "Embed"):
+            assert any(name in label for label in labels)
+
+
+class TestFindACenter:
+    def test_address_gives_nearest_authorized_centers(self, at: AppTest) -> None:
+        """Typing a Shenzhen district lists outlets nearest first, with distances, drive-time
+        estimates and directions links."""
+        at.text_input(key="query").input("深圳南山区科技园").run()
+        assert not at.exception
+        table = results_table(at)
+        assert len(table) == 5
+        assert list(table["km"]) == sorted(table["km"])
+        assert table["km"].iloc[0] < 5
+        assert table["AMap"].str.startswith("https://uri.amap.com/").all()
+        assert "Authorized" not in table.columns  # authorized only by default
+        assert "Nearest to" in texts(at) and "min drive (est.)" in texts(at)
+
+    def test_ambiguous_query_offers_candidates(self, at: AppTest) -> None:
+        """鼓楼区 (Nanjing, Fuzhou, Xuzhou, Kaifeng) offers its candidates; picking another
+        one moves the results to that city."""
+        at.text_input(key="query").input("鼓楼区").run()
+        radio = next(r for r in at.radio if "which one" in r.label)
+        assert len(radio.options) >= 3
+        first_city = results_table(at)["Address"].iloc[0]
+        other = next(i for i, o in enumerate(radio.options) if o.split()[1] not in first_city)
+        radio.set_value(other).run()
+        assert results_table(at)["Address"].iloc[0] != first_city
+
+    def test_unknown_place_says_so(self, at: AppTest) -> None:
+        """Junk text gives a readable message, not a traceback."""
+        at.text_input(key="query").input("qwxzzzy plimf").run()
+        assert not at.exception
+        assert any("No place found" in e.value for e in at.error)
+
+    def test_kind_filter(self, at: AppTest) -> None:
+        """With only repair points selected, every result is a repair point."""
+        at.multiselect[0].set_value(["repair_point"]).run()
+        at.text_input(key="query").input("Hangzhou").run()
+        assert set(results_table(at)["Kind"]) == {"Repair point 维修点"}
+
+    def test_far_away_still_answers(self, at: AppTest) -> None:
+        """A place with nothing within the limit still shows the nearest, with a warning."""
+        at.number_input[1].set_value(10).run()  # within 10 km
+        at.text_input(key="query").input("拉萨").run()
+        table = results_table(at)
+        assert len(table) == 1 and table["km"].iloc[0] > 10
+        assert "No outlet within 10 km" in texts(at)
+
+
+class TestCoverage:
+    def test_larger_radius_covers_more(self, at: AppTest) -> None:
+        """Moving the radius slider from 30 to 100 km raises the covered share."""
+        at.slider(key="cov-radius").set_value(30).run()
+        low = float(at.metric[0].value.rstrip("%"))
+        at.slider(key="cov-radius").set_value(100).run()
+        high = float(at.metric[0].value.rstrip("%"))
+        assert 0 < low < high <= 100
+
+    def test_drive_time_mode_is_labelled_an_estimate(self, at: AppTest) -> None:
+        """Drive-time mode says how minutes become km, as an estimate."""
+        at.radio(key="cov-mode").set_value("Drive time (estimate)").run()
+        assert not at.exception
+        assert any("estimate" in c.value for c in at.caption)
+
+
+class TestNetworkData:
+    def test_bad_upload_lists_every_row_and_keeps_the_network(self, at: AppTest) -> None:
+        """An upload with bad rows is refused with each problem listed; the sample stays."""
+        bad = b"outlet_id,name,lat,lon\n1,A,999,120\n1,B,30,abc\n"
+        at.get("file_uploader")[0].set_value(("bad.csv", bad, "text/csv")).run()
+        assert not at.exception
+        assert any("2 problem" in e.value or "3 problem" in e.value for e in at.error)
+        problems = next(d.value for d in at.dataframe if "reason" in d.value.columns)
+        assert set(problems["row"]) >= {"2", "3"}
+        assert any("Sample data" in w.value for w in at.sidebar.warning)
+
+    def test_good_upload_replaces_the_network(self, at: AppTest) -> None:
+        """A valid GB18030 upload becomes the network the search uses."""
+        text = (
+            "outlet_id,name,lat,lon,kind\n"
+            "1,测试中心,30.27,120.15,服务中心\n2,二号点,31.23,121.47,维修点\n"
+        )
+        at.get("file_uploader")[0].set_value(("mine.csv", text.encode("gb18030"), "text/csv")).run()
+        assert not at.exception
+        assert any("mine.csv" in i.value for i in at.sidebar.info)
+        at.text_input(key="query").input("杭州").run()
+        assert results_table(at)["Outlet"].iloc[0] == "测试中心"
+
+
+class TestEmbed:
+    def test_offers_the_page_and_snippet(self, at: AppTest) -> None:
+        """The embed view offers the HTML download and an iframe snippet with a sandbox."""
+        codes = [c.value for c in at.code]
+        assert any('sandbox="allow-scripts"' in c for c in codes)

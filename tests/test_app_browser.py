@@ -1,0 +1,142 @@
+"""The app in a real headless Chromium: `streamlit run app.py`, the network cut off."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = _free_port()
+    log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
+    env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "app.py",
+                "--server.port",
+                str(port),
+                "--server.address",
+                "127.0.0.1",
+                "--server.headless",
+                "true",
+                "--server.fileWatcherType",
+                "none",
+            ],  # fmt: skip
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 90
+            while True:
+                try:
+                    with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+                        if r.read().strip() == b"ok":
+                            break
+                except OSError:
+                    pass
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail("streamlit did not start:\n" + log.read_text(errors="replace"))
+                time.sleep(0.5)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@dataclass
+class Offline:
+    page: Any
+    url: str
+    blocked: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+def offline(browser: Any, app_url: str) -> Iterator[Offline]:
+    """A page that may only talk to the app itself: every other request is aborted."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    env = Offline(context.new_page(), app_url)
+
+    def route(r: Any) -> None:
+        u = r.request.url
+        if u.startswith((app_url, "data:", "blob:", "about:")):
+            r.continue_()
+        else:
+            env.blocked.append(u)
+            r.abort()
+
+    context.route("**/*", route)
+    yield env
+    context.close()
+
+
+def _map_frame(page: Any) -> Any:
+    return page.frame_locator('iframe[title*="st_folium"]').first
+
+
+class TestAppInBrowser:
+    def test_markers_draw_with_the_network_off(self, offline: Offline, artifacts_dir: Path) -> None:
+        """With every non-local request blocked, the map still draws the outlets
+        (Leaflet is served by the app itself), and no script or style was wanted from a CDN."""
+        page = offline.page
+        page.goto(offline.url)
+        frame = _map_frame(page)
+        frame.locator(".leaflet-container").wait_for(timeout=60_000)
+        markers = frame.locator(".marker-cluster, .leaflet-marker-icon, path.leaflet-interactive")
+        markers.first.wait_for(timeout=30_000)
+        assert markers.count() > 5
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(artifacts_dir / "app-offline.png"))
+        assets = [u for u in offline.blocked if u.split("?")[0].endswith((".js", ".css"))]
+        assert assets == []
+
+    def test_typed_address_shows_nearest_centers(
+        self, offline: Offline, artifacts_dir: Path
+    ) -> None:
+        """Typing a district shows the nearest authorized outlets with distances and
+        estimated drive times, and the map zooms to them."""
+        page = offline.page
+        page.goto(offline.url)
+        box = page.get_by_role("textbox", name="Address, district or city")
+        box.wait_for(timeout=60_000)
+        box.fill("深圳南山区科技园")
+        box.press("Enter")
+        page.get_by_text("Nearest to").first.wait_for(timeout=60_000)
+        summary = page.locator("ol").first
+        summary.wait_for(timeout=30_000)
+        text = summary.inner_text()
+        assert "km" in text and "min drive (est.)" in text and "ACME" in text
+        frame = _map_frame(page)
+        frame.locator(".locator-origin, .leaflet-marker-icon").first.wait_for(timeout=60_000)
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(artifacts_dir / "app-search.png"))
