@@ -101,6 +101,8 @@ R_LO_KM = _WGS84_A_KM * (1 - _WGS84_E2)
 _REL_SLACK = 1e-9  # relative widening of the chord bound (float rounding)
 _ABS_SLACK = 1e-12  # absolute widening, in unit-sphere chord (~6 micrometres)
 _CACHE_SIZE = 64  # filtered trees kept
+_PARALLEL_MIN = 2048  # fewer queries than this: one thread (spawning costs more than it saves)
+_BLOCK_CELLS = 4_000_000  # queries x candidates per block in nearest_many (bounds memory)
 
 
 # --------------------------------------------------------------------------- drive time
@@ -506,7 +508,8 @@ class OutletIndex:
         todo = np.arange(n)
         kq = min(m, kk + max(1, kk // 2))
         while todo.size:
-            cd, ci = sub.tree.query(qxyz[todo], k=kq, workers=self.workers)
+            workers = self.workers if todo.size >= _PARALLEL_MIN else 1
+            cd, ci = sub.tree.query(qxyz[todo], k=kq, workers=workers)
             cd = np.asarray(cd, dtype=np.float64).reshape(todo.size, kq)
             ci = np.asarray(ci, dtype=np.intp).reshape(todo.size, kq)
             cpos = sub.positions[ci]
@@ -564,7 +567,15 @@ class OutletIndex:
                 f"lat and lon must have the same length, got {lat.size} and {lon.size}"
             )
         sub = self._subset(kinds, categories, authorized_only)
-        return self._knn(sub, lat, lon, k)
+        # Blocks bound the (queries x candidates) work arrays to ~100 MB whatever n is.
+        block = max(1, _BLOCK_CELLS // (min(k, max(1, sub.positions.size)) * 2 + 1))
+        if lat.size <= block:
+            return self._knn(sub, lat, lon, k)
+        parts = [
+            self._knn(sub, lat[i : i + block], lon[i : i + block], k)
+            for i in range(0, lat.size, block)
+        ]
+        return np.vstack([p for p, _ in parts]), np.vstack([d for _, d in parts])
 
     def nearest(
         self,

@@ -575,3 +575,21 @@ class TestBundledData:
         assert res["authorized"].all()
         assert res["city"].iloc[0] == "上海"
         assert res["meets_promise"].iloc[0]
+
+
+class TestBlocks:
+    """nearest_many processes huge batches in blocks without changing the answer."""
+
+    def test_blocked_equals_unblocked(self, monkeypatch):
+        """Forcing tiny blocks gives exactly the single-block result."""
+        import locator.index as index_module
+
+        rng = np.random.default_rng(61)
+        frame = make_outlets(rng.uniform(20, 45, 500), rng.uniform(100, 125, 500))
+        idx = OutletIndex(frame)
+        qlat, qlon = rng.uniform(20, 45, 300), rng.uniform(100, 125, 300)
+        whole = idx.nearest_many(qlat, qlon, k=3, authorized_only=False)
+        monkeypatch.setattr(index_module, "_BLOCK_CELLS", 40)
+        blocked = idx.nearest_many(qlat, qlon, k=3, authorized_only=False)
+        np.testing.assert_array_equal(whole[0], blocked[0])
+        np.testing.assert_array_equal(whole[1], blocked[1])
