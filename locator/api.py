@@ -65,6 +65,7 @@ from .index import DriveTimeModel, OutletIndex
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
+    "MAX_HEAVY",
     "MAX_K",
     "MAX_Q_LENGTH",
     "BodySizeLimitMiddleware",
@@ -85,6 +86,8 @@ MAX_Q_LENGTH = 500
 MAX_API_RADIUS_KM = 1000.0
 #: Request bodies above this are refused with 413 (no endpoint takes a body).
 DEFAULT_MAX_BODY_BYTES = 16 * 1024
+#: Uncached map pages / coverage answers computed at the same time (more get 503).
+MAX_HEAVY = 2
 #: Rendered coverage answers / embed pages kept (LRU).
 _CACHE_SIZE = 32
 LAYERS: tuple[str, ...] = ("outlets", "coverage", "gaps", "cities")
@@ -151,9 +154,11 @@ class ApiError(LocatorError):
         parameter: str | None = None,
         reason: str | None = None,
         extra: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(reason or message)
         self.status = status
+        self.headers = dict(headers or {})
         self.body: dict[str, Any] = {"error": message}
         if parameter is not None:
             self.body["parameter"] = parameter
@@ -424,6 +429,7 @@ class LocatorService:
         self._coverage_lock = threading.Lock()
         self._cache: OrderedDict[tuple, Any] = OrderedDict()
         self._cache_lock = threading.Lock()
+        self._heavy = threading.BoundedSemaphore(MAX_HEAVY)
 
     # ------------------------------------------------------------ records
 
@@ -441,12 +447,28 @@ class LocatorService:
     # ------------------------------------------------------------ caches
 
     def cached(self, key: tuple, make: Callable[[], Any]) -> Any:
-        """LRU cache of rendered answers (computed outside the lock)."""
+        """LRU cache of rendered answers (computed outside the lock).
+
+        Computing an answer that is not cached (a map page, service areas) costs
+        hundreds of ms of CPU; at most :data:`MAX_HEAVY` run at once, further ones get
+        503 with ``Retry-After`` instead of queueing up and starving cheap requests.
+        """
         with self._cache_lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-        value = make()
+        if not self._heavy.acquire(blocking=False):
+            raise ApiError(
+                503,
+                "busy",
+                reason="too many uncached maps or coverage answers are being computed; "
+                "retry shortly",
+                headers={"Retry-After": "2"},
+            )
+        try:
+            value = make()
+        finally:
+            self._heavy.release()
         with self._cache_lock:
             self._cache[key] = value
             self._cache.move_to_end(key)
@@ -842,9 +864,8 @@ _404_CITY = _error_doc(
 router = APIRouter()
 
 
-@router.api_route(
+@router.get(
     "/healthz",
-    methods=["GET", "HEAD"],
     summary="Liveness and what is loaded",
     responses={
         200: {
@@ -1126,9 +1147,8 @@ def _parse_layers(text: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-@router.api_route(
+@router.get(
     "/embed/map",
-    methods=["GET", "HEAD"],
     summary="The embeddable, self-contained map page",
     description="A complete HTML page (Leaflet inlined: no CDN) for an `<iframe>`. "
     "Optional `city` (zoom to one city), `q` (show the nearest outlets to a geocoded "
@@ -1233,12 +1253,17 @@ def _render_embed(
     )
 
 
+# HEAD for monitors and link checkers, kept out of the OpenAPI document.
+router.add_api_route("/healthz", healthz, methods=["HEAD"], include_in_schema=False)
+router.add_api_route("/embed/map", embed_map, methods=["HEAD"], include_in_schema=False)
+
+
 # --------------------------------------------------------------------------- the app
 
 
 async def _on_api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    return _json(exc.body, status_code=exc.status)
+    return _json(exc.body, status_code=exc.status, headers=exc.headers)
 
 
 async def _on_validation_error(request: Request, exc: Exception) -> Response:
