@@ -24,7 +24,6 @@ Three rules hold for every builder:
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
 import math
@@ -249,10 +248,11 @@ _CSS = """
 class _LocatorCSS(Element):
     """Adds the marker/popup stylesheet to the page header exactly once."""
 
-    def render(self, **kwargs: Any) -> None:
+    def render(self, **kwargs: Any) -> str:
         """Register the stylesheet with the root figure (deduplicated by name)."""
         root = self.get_root()
         root.header.add_child(Element(_CSS), name="locator_css")  # type: ignore[attr-defined]
+        return ""
 
 
 def _with_css(layer: folium.FeatureGroup) -> folium.FeatureGroup:
@@ -293,7 +293,8 @@ def base_map(
         control_scale=control_scale,
         prefer_canvas=prefer_canvas,
         # Leaflet.markercluster needs the map's own maxZoom when there are no tiles.
-        **{"maxZoom": TILES[key].max_zoom if key else 18, "minZoom": 2},
+        maxZoom=TILES[key].max_zoom if key else 18,
+        minZoom=2,
     )
     # Instance attributes shadow folium's class-level CDN lists (never mutate those).
     m.default_js = [LEAFLET_JS, JQUERY_JS]
@@ -343,6 +344,19 @@ def _text(value: Any) -> str:
     if value is pd.NA:
         return ""
     return str(value)
+
+
+def _float(value: Any) -> float:
+    """``float(value)``, or NaN when it is missing or not a number."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as dicts with string keys."""
+    return [{str(k): v for k, v in r.items()} for r in df.to_dict("records")]
 
 
 def _bool(value: Any, default: bool = True) -> bool:
@@ -571,7 +585,7 @@ def outlets_layer(
     if fast is None:
         fast = len(outlets) > FAST_THRESHOLD
     rows: list[list[Any]] = []
-    for i, row in enumerate(outlets.to_dict("records")):
+    for i, row in enumerate(_records(outlets)):
         kind = _text(row.get("kind"))
         authorized = _bool(row.get("authorized"), default=True)
         size = 18 if kind == "service_center" else 14
@@ -738,34 +752,21 @@ def gaps_layer(
     lat, lon = _coords(gaps, "gaps")
     plon, plat = _project(lon, lat, tiles)
     group = _with_css(folium.FeatureGroup(name=escape_text(name), show=show))
-    for i, row in enumerate(gaps.to_dict("records")):
+    for i, row in enumerate(_records(gaps)):
         label = " ".join(x for x in (_text(row.get("name")), _text(row.get("name_zh"))) if x)
         where = ", ".join(x for x in (_text(row.get("city")), _text(row.get("province"))) if x)
         bits = [f"<b>{escape_text(label)}</b>"]
         if where:
             bits.append(escape_text(where))
         pop = row.get("population")
-        if _text(pop):
-            try:
-                bits.append(f"Population {float(pop):,.0f}")
-            except (TypeError, ValueError):
-                bits.append("Population " + escape_text(pop))
-        near = row.get("nearest_km")
-        try:
-            if near is not None and math.isfinite(float(near)):
-                via = ", ".join(
-                    x
-                    for x in (
-                        _text(row.get("nearest_outlet_name")),
-                        _text(row.get("nearest_outlet_city")),
-                    )
-                    if x
-                )
-                bits.append(f"Nearest outlet {float(near):,.1f} km")
-                if via:
-                    bits.append(escape_text(via))
-        except (TypeError, ValueError):
-            pass
+        if math.isfinite(_float(pop)):
+            bits.append(f"Population {_float(pop):,.0f}")
+        near = _float(row.get("nearest_km"))
+        if math.isfinite(near):
+            bits.append(f"Nearest outlet {near:,.1f} km")
+            via = [_text(row.get(c)) for c in ("nearest_outlet_name", "nearest_outlet_city")]
+            if any(via):
+                bits.append(escape_text(", ".join(x for x in via if x)))
         folium.CircleMarker(
             location=(float(plat[i]), float(plon[i])),
             radius=_radius_px(pop),
@@ -814,17 +815,15 @@ def cities_layer(
     lat, lon = _coords(cities, "cities")
     plon, plat = _project(lon, lat, tiles)
     group = _with_css(folium.FeatureGroup(name=escape_text(name), show=show))
-    for i, row in enumerate(cities.to_dict("records")):
-        try:
-            share = float(row.get("share_covered"))  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            share = math.nan
+    for i, row in enumerate(_records(cities)):
+        share = _float(row.get("share_covered"))
         colour = _share_color(share)
         share_txt = f"{share:.0%}" if math.isfinite(share) else "n/a"
         bits = [f"<b>{escape_text(_text(row.get('city')))}</b>", f"Covered {share_txt}"]
-        covered, total = row.get("population_covered"), row.get("population_total")
-        with contextlib.suppress(TypeError, ValueError):
-            bits.append(f"Population covered {float(covered):,.0f} of {float(total):,.0f}")
+        covered = _float(row.get("population_covered"))
+        total = _float(row.get("population_total"))
+        if math.isfinite(covered) and math.isfinite(total):
+            bits.append(f"Population covered {covered:,.0f} of {total:,.0f}")
         if _text(row.get("outlets")):
             bits.append(f"Outlets {escape_text(_text(row.get('outlets')))}")
         folium.CircleMarker(
@@ -870,12 +869,8 @@ def search_layer(
     if len(results):
         lat, lon = _coords(results, "results")
         plon, plat = _project(lon, lat, tiles)
-        for i, row in enumerate(results.to_dict("records")):
-            dist = row.get("distance_km")
-            try:
-                d = float(dist) if dist is not None else math.nan
-            except (TypeError, ValueError):
-                d = math.nan
+        for i, row in enumerate(_records(results)):
+            d = _float(row.get("distance_km"))
             kind = _text(row.get("kind"))
             authorized = _bool(row.get("authorized"), default=True)
             classes = _kind_class(kind) + ("" if authorized else " unauthorized")

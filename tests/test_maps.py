@@ -105,6 +105,8 @@ def make_gaps(text: str | None = None) -> pd.DataFrame:
             "lon": [121.40, 121.34],
             "population": [10_000, 4_000_000],
             "nearest_km": [61.2, 55.0],
+            "nearest_outlet_name": [text or "ACME浦东中心", text or "ACME金山点"],
+            "nearest_outlet_city": [text or "上海", text or "上海"],
         }
     )
 
@@ -379,6 +381,12 @@ class TestOutletsLayer:
         assert "[31.0, 121.3]" not in amap
         assert "[31.0, 121.3]" in osm
 
+    def test_empty_table(self) -> None:
+        """No outlets: an empty layer, a map that still renders (no fitBounds)."""
+        page = render(maps.build_map(make_outlets(n=0)))
+        assert "L.marker(" not in page
+        assert "fitBounds" not in page
+
     def test_missing_column(self) -> None:
         """A table without lat is a DataError naming the column."""
         with pytest.raises(DataError, match="'lat'"):
@@ -448,7 +456,7 @@ class TestGapsAndCities:
         radii = [float(r) for r in re.findall(r'"radius": ([0-9.]+)', page)]
         assert len(radii) == 2
         assert radii[1] > radii[0]
-        assert "Nearest outlet 61.2 km" in page
+        assert "Nearest outlet 61.2 km<br>ACME浦东中心, 上海" in page
         assert "Population 4,000,000" in page
 
     def test_cities_colour_by_share(self) -> None:
