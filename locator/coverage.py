@@ -165,7 +165,7 @@ def _coords(df: pd.DataFrame, source: str) -> tuple[NDArray[np.float64], NDArray
                 Problem(
                     int(i) + 2,
                     "lat/lon",
-                    f"{df['lat'].iat[i]!r}, {df['lon'].iat[i]!r}",
+                    f"{df['lat'].iat[int(i)]!r}, {df['lon'].iat[int(i)]!r}",
                     "coordinates must be finite, |lat| <= 90 and |lon| <= 180",
                 )
                 for i in np.flatnonzero(bad)
@@ -187,7 +187,7 @@ def _population(df: pd.DataFrame, source: str) -> NDArray[np.int64]:
                 Problem(
                     int(i) + 2,
                     "population",
-                    df["population"].iat[i],
+                    df["population"].iat[int(i)],
                     "must be a non-negative whole number",
                 )
                 for i in np.flatnonzero(bad)
@@ -223,7 +223,7 @@ def _authorized_mask(outlets: pd.DataFrame, authorized_only: bool) -> NDArray[np
     if bad.any():
         raise DataError(
             [
-                Problem(int(i) + 2, "authorized", col.iat[i], "not a yes/no value")
+                Problem(int(i) + 2, "authorized", col.iat[int(i)], "not a yes/no value")
                 for i in np.flatnonzero(bad.to_numpy())
             ],
             source="outlets",
@@ -424,6 +424,47 @@ class CoverageModel:
     geodesic :class:`~locator.index.OutletIndex`; everything else is vector arithmetic.
     """
 
+    #: The outlets and places as given (with a fresh RangeIndex).
+    outlets: pd.DataFrame
+    places: pd.DataFrame
+    #: The exact nearest-outlet index over ``outlets``.
+    index: OutletIndex
+    drive_model: DriveTimeModel
+    authorized_only: bool
+    outlets_authorized: int
+    #: Per place: latitude, longitude, population.
+    plat: NDArray[np.float64]
+    plon: NDArray[np.float64]
+    population: NDArray[np.int64]
+    #: Per place: row positions (into ``outlets``) and km of its k nearest authorized
+    #: outlets, nearest first (-1 / inf where there are fewer than k).
+    nearest_pos: NDArray[np.intp]
+    nearest_km: NDArray[np.float64]
+    #: Per place: km to the nearest and the second-nearest authorized outlet.
+    d1: NDArray[np.float64]
+    d2: NDArray[np.float64]
+    population_total: int
+    #: Population-weighted distance percentiles and maximum (radius-independent).
+    distance_p50_km: float
+    distance_p90_km: float
+    distance_max_km: float
+    # private, radius-independent precomputation (see __init__)
+    _d1_sorted: NDArray[np.float64]
+    _cum_pop: NDArray[np.int64]
+    _d2_sorted: NDArray[np.float64]
+    _cum_pop2: NDArray[np.int64]
+    _by_pop: NDArray[np.intp]
+    _d1_by_pop: NDArray[np.float64]
+    _gap_cache: list[Gap] | None
+    _o_city: NDArray[np.object_]
+    _o_id: NDArray[np.object_]
+    _o_name: NDArray[np.object_]
+    _o_city_raw: NDArray[np.object_] | None
+    _p_text: dict[str, NDArray[np.object_]]
+    _provinces: _Groups
+    _cities: _Groups
+    _without: list[CityWithoutOutlet]
+
     def __init__(
         self,
         outlets: pd.DataFrame,
@@ -455,8 +496,8 @@ class CoverageModel:
         pos, km = index.nearest_many(
             self.plat, self.plon, k=int(k), authorized_only=self.authorized_only
         )
-        self.nearest_pos: NDArray[np.intp] = pos
-        self.nearest_km: NDArray[np.float64] = km
+        self.nearest_pos = pos
+        self.nearest_km = km
         d1 = km[:, 0]
         self.d1 = d1
         self.d2 = km[:, 1]
@@ -475,7 +516,7 @@ class CoverageModel:
         # gaps are listed largest population first (ties: place order)
         self._by_pop = np.lexsort((np.arange(len(places)), -self.population))
         self._d1_by_pop = d1[self._by_pop]
-        self._gap_cache: list[Gap] | None = None
+        self._gap_cache = None
 
         o_city = np.array([_short_city(c) for c in _text(outlets, "city")], dtype=object)
         o_prov = _text(outlets, "province")
@@ -486,9 +527,8 @@ class CoverageModel:
             c: _text(places, c) for c in ("place_id", "name", "name_zh", "province", "city")
         }
         p_prov = _text(places, "province")
-        self.provinces = self._groups_by(p_prov, o_prov[auth])
-        self.cities_table = cities
-        self.cities = self._city_groups(cities, o_city[auth])
+        self._provinces = self._groups_by(p_prov, o_prov[auth])
+        self._cities = self._city_groups(cities, o_city[auth])
         self._without = self._cities_without_outlet(cities, o_city, auth)
         self._gap_rows()  # built eagerly: report() then never mutates the model
 
@@ -575,8 +615,8 @@ class CoverageModel:
         )
         out = []
         names_en = _text(cities, "name_en")
-        for j, name in enumerate(self.cities.names):
-            if self.cities.outlets[j] > 0:
+        for j, name in enumerate(self._cities.names):
+            if self._cities.outlets[j] > 0:
                 continue
             p = int(pos[j, 0])
             nearest = self._outlet_fields(p)
@@ -584,9 +624,9 @@ class CoverageModel:
                 CityWithoutOutlet(
                     city=name,
                     name_en=str(names_en[j]),
-                    province=self.cities.provinces[j],
-                    adcode=str(self.cities.adcodes[j]),
-                    population=int(pops.iat[j]),
+                    province=self._cities.provinces[j],
+                    adcode=str(self._cities.adcodes[j]),
+                    population=int(pops.to_numpy()[j]),
                     unauthorized_listings=int(np.sum((o_city == name) & ~auth)),
                     nearest_outlet_id=nearest[0],
                     nearest_outlet_name=nearest[1],
@@ -747,8 +787,8 @@ class CoverageModel:
             distance_p50_km=_num(self.distance_p50_km),
             distance_p90_km=_num(self.distance_p90_km),
             distance_max_km=_num(self.distance_max_km),
-            cities=self._areas(self.cities, covered, backup),
-            provinces=self._areas(self.provinces, covered, backup),
+            cities=self._areas(self._cities, covered, backup),
+            provinces=self._areas(self._provinces, covered, backup),
             gaps=self.gaps(r, gap_limit),
             cities_without_outlet=list(self._without),
             note=note,
@@ -937,7 +977,7 @@ def service_areas(
     outlets: pd.DataFrame,
     radius_km: float = DEFAULT_RADIUS_KM,
     *,
-    by: Level | Sequence[Level] = ("city", "province", "nation"),
+    by: Level | str | Sequence[Level | str] = ("city", "province", "nation"),
     n_vertices: int = DEFAULT_VERTICES,
     authorized_only: bool = True,
 ) -> ServiceAreas:
