@@ -46,7 +46,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 "true",
                 "--server.fileWatcherType",
                 "none",
-            ],  # fmt: skip
+            ],
             cwd=ROOT,
             env=env,
             stdout=out,
