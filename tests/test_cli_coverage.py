@@ -150,6 +150,20 @@ class TestSuggestCommand:
         assert data["population_covered_before"] == model().population_covered(50.0)
         assert data["population_covered_after"] == data["population_covered_before"] + gained
 
+    def test_uploaded_network(self, tmp_path):
+        """--outlets: with one outlet in Beijing, the first site goes elsewhere and the
+        before figure is Beijing-area coverage only."""
+        path = write_outlets(tmp_path / "net.csv", [
+            {"outlet_id": "1", "name": "A", "city": "北京", "province": "北京市",
+             "lat": 39.9075, "lon": 116.39723, "authorized": "true"},
+        ])  # fmt: skip
+        result = run("suggest", "--sites", "1", "--outlets", str(path), "--json")
+        assert result.exit_code == 0, result.stderr
+        data = strict_json(result.stdout)
+        one = CoverageModel(load_outlets(path), load_places(), load_cities())
+        assert data["population_covered_before"] == one.population_covered(50.0)
+        assert data["sites"][0]["population_gained"] > 0
+
     def test_zero_sites(self):
         """--sites 0 is refused with one clean line."""
         assert_clean_error(run("suggest", "--sites", "0"), "--sites")

@@ -577,6 +577,20 @@ class TestServiceAreas:
         levels = {f["properties"]["level"] for f in fc["features"]}
         assert levels == {"city", "province", "nation"}
 
+    def test_bundled_network(self):
+        """The bundled network's areas are valid GeoJSON; dissolving never adds area (the
+        nation is at most the sum of its provinces, each at most the sum of its cities)."""
+        outlets = bundled()[0]
+        sa = service_areas(outlets, 50.0)
+        check_rfc7946(sa.to_geojson())
+        frame = sa.frame()
+        by_level = frame.groupby("level")["area_km2"].sum()
+        assert by_level["nation"] <= by_level["province"] + 1e-6
+        assert by_level["province"] <= by_level["city"] + 1e-6
+        n_auth = int(outlets["authorized"].sum())
+        assert frame.loc[frame["level"] == "nation", "outlets"].item() == n_auth
+        assert by_level["nation"] < n_auth * math.pi * 50**2
+
     def test_lon_lat_order(self):
         """Coordinates are (lon, lat): a circle around (lat 40, lon 116) has x ≈ 116."""
         outlets = pd.DataFrame({"outlet_id": ["a"], "city": ["x"], "province": ["y"],
