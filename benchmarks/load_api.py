@@ -1,0 +1,315 @@
+"""Loopback load test of the HTTP API: ``.venv/bin/python benchmarks/load_api.py``.
+
+What it does (bounded, stops by itself):
+
+1. Starts ``uvicorn locator.api:create_app_from_env --factory`` in a subprocess on
+   **127.0.0.1** (never any other address) on a free port, with the bundled sample
+   network, and waits for ``/healthz`` (the app warms its geocoder and coverage model
+   before it answers, as in production).
+2. Sends ``--warmup`` requests, then exactly ``--requests`` requests to
+   ``/v1/nearest?lat=..&lon=..&k=..`` with random coordinates inside China's extent
+   (fixed seed), from ``--concurrency`` concurrent clients. Each client keeps one
+   HTTP/1.1 keep-alive connection.
+3. Prints requests/s, latency p50/p90/p99/max (ms, request written -> whole body read),
+   the error count (non-200, malformed or non-strict JSON, connection errors) and the
+   machine facts, then stops the server.
+
+Two client implementations:
+
+* ``--client raw`` (default): a minimal asyncio HTTP/1.1 client (a few dozen lines).
+  On a 2-core machine the load generator shares the CPU with the server, so a light
+  client measures the *server* better.
+* ``--client httpx``: ``httpx.AsyncClient``, a real-world client (heavier on CPU).
+
+Every 50th response body is parsed as strict JSON and checked for ``results``; the
+others are checked for status 200 and a complete body.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import random
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"  # loopback only, by design
+EXTENT = (73.5, 18.2, 134.8, 53.5)  # China: lon_min, lat_min, lon_max, lat_max
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def machine_facts() -> dict[str, Any]:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import fastapi
+    import starlette
+    import uvicorn
+
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": model,
+        "loadavg_before": os.getloadavg(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "fastapi": fastapi.__version__,
+        "starlette": starlette.__version__,
+        "uvicorn": uvicorn.__version__,
+        "uvloop": _has("uvloop"),
+        "httptools": _has("httptools"),
+    }
+
+
+def _has(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+def start_server(port: int, workers: int) -> subprocess.Popen[bytes]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "locator.api:create_app_from_env",
+        "--factory",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for name in ("LOCATOR_OUTLETS", "LOCATOR_CORS_ORIGINS", "LOCATOR_FRAME_ANCESTORS"):
+        env.pop(name, None)
+    return subprocess.Popen(cmd, cwd=ROOT, env=env)
+
+
+def wait_ready(port: int, proc: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    url = f"http://{HOST}:{port}/healthz"
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited early with code {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("server did not become ready in time")
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+def make_paths(n: int, k: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    lon0, lat0, lon1, lat1 = EXTENT
+    return [
+        f"/v1/nearest?lat={rng.uniform(lat0, lat1):.5f}&lon={rng.uniform(lon0, lon1):.5f}&k={k}"
+        for _ in range(n)
+    ]
+
+
+def check_body(body: bytes) -> bool:
+    def refuse(constant: str) -> Any:
+        raise ValueError(constant)
+
+    try:
+        doc = json.loads(body, parse_constant=refuse)
+    except ValueError:
+        return False
+    return isinstance(doc, dict) and bool(doc.get("results"))
+
+
+# --------------------------------------------------------------------------- clients
+
+
+class RawConnection:
+    """One keep-alive HTTP/1.1 connection; enough of the protocol for this server."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def get(self, path: str) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
+        assert self.reader is not None
+        self.writer.write(
+            f"GET {path} HTTP/1.1\r\nHost: {HOST}:{self.port}\r\n\r\n".encode("ascii")
+        )
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ", 2)[1])
+        length = None
+        close = False
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            name = name.strip().lower()
+            if name == "content-length":
+                length = int(value.strip())
+            elif name == "connection" and value.strip().lower() == "close":
+                close = True
+        if length is None:
+            raise ValueError("response without Content-Length")
+        body = await self.reader.readexactly(length)
+        if close:
+            await self.close()
+        return status, body
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            with contextlib.suppress(OSError):
+                await self.writer.wait_closed()
+        self.reader = self.writer = None
+
+
+async def run_load(
+    port: int, paths: list[str], concurrency: int, client: str
+) -> tuple[list[float], int, float]:
+    latencies: list[float] = []
+    errors = 0
+    it = iter(enumerate(paths))
+
+    async def worker(get: Any) -> None:
+        nonlocal errors
+        for i, path in it:
+            t0 = time.perf_counter()
+            try:
+                status, body = await get(path)
+            except (OSError, ValueError, asyncio.IncompleteReadError) as err:
+                errors += 1
+                print(f"error: {type(err).__name__}: {err}", file=sys.stderr)
+                continue
+            latencies.append(time.perf_counter() - t0)
+            if status != 200 or not body or (i % 50 == 0 and not check_body(body)):
+                errors += 1
+
+    start = time.perf_counter()
+    if client == "raw":
+        conns = [RawConnection(port) for _ in range(concurrency)]
+        await asyncio.gather(*(worker(c.get) for c in conns))
+        for c in conns:
+            await c.close()
+    else:
+        import httpx
+
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        async with httpx.AsyncClient(
+            base_url=f"http://{HOST}:{port}", limits=limits, timeout=30.0
+        ) as session:
+
+            async def get(path: str) -> tuple[int, bytes]:
+                r = await session.get(path)
+                return r.status_code, r.content
+
+            await asyncio.gather(*(worker(get) for _ in range(concurrency)))
+    elapsed = time.perf_counter() - start
+    return latencies, errors, elapsed
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    i = min(len(sorted_values) - 1, max(0, round(q * (len(sorted_values) - 1))))
+    return sorted_values[i]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=10_000)
+    parser.add_argument("--warmup", type=int, default=500)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--k", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=20240601)
+    parser.add_argument("--client", choices=["raw", "httpx"], default="raw")
+    parser.add_argument("--json", action="store_true", help="also print the result as JSON")
+    args = parser.parse_args()
+    if not (0 < args.requests <= 1_000_000 and 0 < args.concurrency <= 1024):
+        raise SystemExit("--requests must be 1..1e6 and --concurrency 1..1024")
+
+    facts = machine_facts()
+    port = free_port()
+    proc = start_server(port, args.workers)
+    try:
+        wait_ready(port, proc)
+        warm = make_paths(args.warmup, args.k, args.seed + 1)
+        asyncio.run(run_load(port, warm, args.concurrency, args.client))
+        paths = make_paths(args.requests, args.k, args.seed)
+        latencies, errors, elapsed = asyncio.run(
+            run_load(port, paths, args.concurrency, args.client)
+        )
+    finally:
+        stop_server(proc)
+
+    lat = sorted(latencies)
+    result = {
+        "endpoint": f"/v1/nearest (lat/lon, k={args.k})",
+        "client": args.client,
+        "server_workers": args.workers,
+        "concurrency": args.concurrency,
+        "requests": args.requests,
+        "errors": errors,
+        "seconds": round(elapsed, 3),
+        "req_per_s": round(args.requests / elapsed, 1),
+        "p50_ms": round(percentile(lat, 0.50) * 1000, 2),
+        "p90_ms": round(percentile(lat, 0.90) * 1000, 2),
+        "p99_ms": round(percentile(lat, 0.99) * 1000, 2),
+        "max_ms": round(lat[-1] * 1000, 2) if lat else None,
+        "loadavg_after": os.getloadavg(),
+        **facts,
+    }
+    print(
+        f"{result['requests']} requests, {args.concurrency} clients ({args.client}), "
+        f"{args.workers} server worker(s): {result['req_per_s']} req/s, "
+        f"p50 {result['p50_ms']} ms, p90 {result['p90_ms']} ms, p99 {result['p99_ms']} ms, "
+        f"max {result['max_ms']} ms, errors {errors}"
+    )
+    print(
+        f"machine: {facts['cpus']} CPUs ({facts['cpu_model']}), Python {facts['python']}, "
+        f"uvicorn {facts['uvicorn']} (uvloop {facts['uvloop']}, httptools "
+        f"{facts['httptools']}), load average before {facts['loadavg_before']}"
+    )
+    if args.json:
+        print(json.dumps(result, indent=2))
+    if errors:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
