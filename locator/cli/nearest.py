@@ -331,7 +331,9 @@ class _Geocache:
 
 @app.command("assign")
 def assign_cmd(
-    input_csv: Annotated[Path, typer.Argument(metavar="IN.csv", help="CSV of places to assign.")],
+    input_csv: Annotated[
+        Path, typer.Argument(metavar="IN.csv", help="CSV of places to assign (UTF-8 by default).")
+    ],
     output: Annotated[
         Path, typer.Option("--output", "-o", metavar="OUT.csv", help="Where to write.")
     ],
@@ -373,14 +375,14 @@ def assign_cmd(
 ) -> None:
     """Assign every row of a CSV to its nearest authorized outlet(s), streaming in chunks.
 
-    Output: the input columns unchanged, then ``assign_status`` and, for each rank r
-    (1..k), ``nearest{r}_outlet_id``, ``_name``, ``_kind``, ``_city``, ``_district``,
-    ``_distance_km`` (WGS-84 geodesic), ``_drive_minutes`` (an ESTIMATE) and
-    ``_meets_promise`` (2-hour on-site promise). With --address-col, also
-    ``geocoded_lat``/``geocoded_lon`` (WGS-84).
+    Output: the input columns unchanged, then assign_status and, for each rank r
+    (1..k), nearest{r}_outlet_id, _name, _kind, _city, _district,
+    _distance_km (WGS-84 geodesic), _drive_minutes (an ESTIMATE) and
+    _meets_promise (2-hour on-site promise). With --address-col, also
+    geocoded_lat/geocoded_lon (WGS-84).
 
     Rows that cannot be assigned are KEPT, with empty result columns and
-    ``assign_status`` = bad_coordinates (missing, non-numeric, non-finite or out-of-range
+    assign_status = bad_coordinates (missing, non-numeric, non-finite or out-of-range
     lat/lon) or address_not_found; their row numbers (header = row 1) are listed on
     stderr. Use --strict to fail instead. The output is written atomically: on any
     error no partial file is left.
