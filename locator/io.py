@@ -37,6 +37,15 @@ def atomic_write(
     if "b" in mode:
         encoding = None
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    # mkstemp creates 0600; give the file the mode a plain open() would (umask applied),
+    # or keep the mode of the file being replaced.
+    try:
+        mode_bits = dest.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode_bits = 0o666 & ~umask
+    os.chmod(tmp, mode_bits)
     try:
         with os.fdopen(fd, mode, encoding=encoding, **kw) as fh:
             yield fh
