@@ -261,6 +261,7 @@ def embed_page(
     results: pd.DataFrame | None = None,
     origin_label: str = "",
     cluster: bool = True,
+    locate: bool = True,
     title: str = "Service outlets 服务网点",
     note: str | None = None,
     self_contained: bool = True,
@@ -269,7 +270,8 @@ def embed_page(
 
     Arguments are those of :func:`locator.maps.build_map` plus ``title``/``note``
     (see :func:`render_html`). The default ``tiles=None`` gives a page that makes no
-    network request at all; pass ``"osm"`` or ``"amap"`` for a basemap.
+    network request at all; pass ``"osm"`` or ``"amap"`` for a basemap. ``locate``
+    adds the "nearest to me" button (browser geolocation, computed in the page).
     """
     m = maps.build_map(
         outlets,
@@ -281,6 +283,7 @@ def embed_page(
         results=results,
         origin_label=origin_label,
         cluster=cluster,
+        locate=locate,
     )
     return render_html(m, self_contained=self_contained, title=title, note=note)
 

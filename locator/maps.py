@@ -59,6 +59,7 @@ __all__ = [
     "display_coord_sys",
     "escape_text",
     "gaps_layer",
+    "locate_control",
     "normalize_tiles",
     "outlet_popup_html",
     "outlets_layer",
@@ -237,6 +238,10 @@ _CSS = """
 .locator-popup th { text-align: left; vertical-align: top; padding: 1px 8px 1px 0;
   color: #555; font-weight: normal; white-space: nowrap; }
 .locator-popup td { padding: 1px 0; }
+.locator-locate-btn { font-size: 20px; line-height: 30px; text-align: center; }
+.locator-nearest { background: #fff; max-width: 260px; font: 12px/1.4 system-ui, sans-serif; }
+.locator-nearest:not(:empty) { padding: 4px 8px; }
+.locator-nearest ol { margin: 4px 0; padding-left: 18px; }
 .locator-legend { background: rgba(255,255,255,.92); padding: 6px 8px; border-radius: 4px;
   font: 12px/1.5 system-ui, sans-serif; box-shadow: 0 1px 4px rgba(0,0,0,.3); }
 .locator-legend i { display: inline-block; width: 12px; height: 12px; margin-right: 4px;
@@ -955,6 +960,161 @@ def _legend_html(outlets: bool, unauthorized: bool, gaps: bool, cities: bool, se
     return "<br>".join(rows)
 
 
+# --------------------------------------------------------------------------- locate me
+
+# A JavaScript port of locator.crs.wgs84_to_gcj02 (same boxes, same formula), used to
+# draw the browser's WGS-84 position on GCJ-02 (AMap) tiles. tests/test_maps.py runs
+# it in node against the Python version.
+GCJ02_JS = """
+function locatorWgsToGcj(lat, lon) {
+  var R = [[79.4462,42.8899,96.33,49.2204],[109.6872,39.3742,135.0002,54.1415],
+    [73.1246,29.5297,124.143255,42.8899],[82.9684,26.7186,97.0352,29.5297],
+    [97.0253,20.414096,124.367395,29.5297],[107.975793,17.871542,111.744104,20.414096]];
+  var X = [[119.921265,21.785006,122.497559,25.398623],[101.8652,20.0988,106.665,22.284],
+    [106.4525,20.4878,108.051,21.5422],[109.0323,50.3257,119.127,55.8175],
+    [127.4568,49.5574,137.0227,55.8175],[131.2662,42.5692,137.0227,44.8922]];
+  function hit(b) {
+    for (var i = 0; i < b.length; i++) {
+      if (lon >= b[i][0] && lat >= b[i][1] && lon <= b[i][2] && lat <= b[i][3]) return true;
+    }
+    return false;
+  }
+  if (!hit(R) || hit(X)) return [lat, lon];
+  var A = 6378245.0, EE = 0.00669342162296594323, PI = Math.PI;
+  var x = lon - 105.0, y = lat - 35.0, sx = Math.sqrt(Math.abs(x));
+  var c = (20.0 * Math.sin(6.0 * x * PI) + 20.0 * Math.sin(2.0 * x * PI)) * 2.0 / 3.0;
+  var dlat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * sx + c;
+  dlat += (20.0 * Math.sin(y * PI) + 40.0 * Math.sin(y / 3.0 * PI)) * 2.0 / 3.0;
+  dlat += (160.0 * Math.sin(y / 12.0 * PI) + 320.0 * Math.sin(y * PI / 30.0)) * 2.0 / 3.0;
+  var dlon = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * sx + c;
+  dlon += (20.0 * Math.sin(x * PI) + 40.0 * Math.sin(x / 3.0 * PI)) * 2.0 / 3.0;
+  dlon += (150.0 * Math.sin(x / 12.0 * PI) + 300.0 * Math.sin(x / 30.0 * PI)) * 2.0 / 3.0;
+  var rad = lat / 180.0 * PI, magic = 1.0 - EE * Math.sin(rad) * Math.sin(rad);
+  var sm = Math.sqrt(magic);
+  dlat = (dlat * 180.0) / ((A * (1.0 - EE)) / (magic * sm) * PI);
+  dlon = (dlon * 180.0) / (A / sm * Math.cos(rad) * PI);
+  return [lat + dlat, lon + dlon];
+}
+"""
+
+
+class _LocateControl(folium.MacroElement):
+    """A "nearest to me" button: browser position -> the k nearest authorized outlets.
+
+    Runs entirely in the page (no server): the outlets' WGS-84 coordinates and escaped
+    names are embedded as JSON; distances are great-circle (haversine on a sphere,
+    within ~0.5 % of the WGS-84 geodesic the Python side uses) and labelled as
+    straight-line estimates. On AMap tiles the position is converted to GCJ-02
+    before it is drawn. Needs ``allow="geolocation"`` when embedded in an iframe.
+    """
+
+    _template = folium.template.Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function() {
+            {{ this.gcj_js }}
+            var map = {{ this._parent.get_name() }};
+            var rows = {{ this.rows_json }};  // [lat, lon, dlat, dlon, name_html]
+            var gcj = {{ this.gcj|tojson }}, k = {{ this.k|tojson }};
+            var layer = L.featureGroup().addTo(map);
+            var box = null;
+            function hav(a, b, c, d) {
+                var r = Math.PI / 180, s1 = Math.sin((c - a) * r / 2);
+                var s2 = Math.sin((d - b) * r / 2);
+                var h = s1 * s1 + Math.cos(a * r) * Math.cos(c * r) * s2 * s2;
+                return 2 * 6371.0088 * Math.asin(Math.min(1, Math.sqrt(h)));
+            }
+            function show(lat, lon) {
+                layer.clearLayers();
+                var here = gcj ? locatorWgsToGcj(lat, lon) : [lat, lon];
+                var me = L.marker(here, {icon: L.divIcon({
+                    html: '<div class="locator-pin origin"></div>', iconSize: [16, 16],
+                    iconAnchor: [8, 8], className: 'locator-marker locator-me'})});
+                layer.addLayer(me);
+                var near = rows.map(function(r) { return [hav(lat, lon, r[0], r[1]), r]; })
+                    .sort(function(a, b) { return a[0] - b[0]; }).slice(0, k);
+                var html = '<b>' + {{ this.heading|tojson }} + '</b><ol>';
+                var pts = [here];
+                near.forEach(function(n) {
+                    var r = n[1];
+                    layer.addLayer(L.polyline([here, [r[2], r[3]]], {color: '#d81b60',
+                        weight: 2, dashArray: '6 4', className: 'locator-line'}));
+                    html += '<li>' + r[4] + ' · ' + n[0].toFixed(1) + ' km</li>';
+                    pts.push([r[2], r[3]]);
+                });
+                box.innerHTML = html + '</ol><small>' + {{ this.note|tojson }} + '</small>';
+                map.fitBounds(L.latLngBounds(pts), {padding: [30, 30], maxZoom: 13});
+            }
+            var ctl = L.control({position: 'topleft'});
+            ctl.onAdd = function() {
+                var div = L.DomUtil.create('div', 'leaflet-bar locator-locate');
+                var btn = L.DomUtil.create('a', 'locator-locate-btn', div);
+                btn.href = '#'; btn.setAttribute('role', 'button');
+                btn.title = {{ this.label|tojson }};
+                btn.innerHTML = '&#9678;';
+                box = L.DomUtil.create('div', 'locator-nearest', div);
+                L.DomEvent.disableClickPropagation(div);
+                L.DomEvent.on(btn, 'click', function(e) {
+                    L.DomEvent.preventDefault(e);
+                    if (!navigator.geolocation) {
+                        box.textContent = {{ this.unavailable|tojson }}; return;
+                    }
+                    box.textContent = '…';
+                    navigator.geolocation.getCurrentPosition(
+                        function(p) { show(p.coords.latitude, p.coords.longitude); },
+                        function(err) { box.textContent = {{ this.unavailable|tojson }} + ' ' +
+                            String(err && err.message || ''); },
+                        {enableHighAccuracy: false, timeout: 10000, maximumAge: 60000});
+                });
+                return div;
+            };
+            ctl.addTo(map);
+            window.locatorShowNearest = show;  // for tests and host pages
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, rows: list[list[Any]], *, gcj: bool, k: int):
+        super().__init__()
+        self._name = "LocateControl"
+        self.rows_json = _script_json(rows)
+        self.gcj = gcj
+        self.k = k
+        self.gcj_js = GCJ02_JS if gcj else ""
+        self.heading = "Nearest outlets 最近的网点"
+        self.note = "Straight-line distance; the road is longer. 直线距离"
+        self.label = "Nearest outlets to me 离我最近"
+        self.unavailable = "Location unavailable 无法定位"
+
+
+def locate_control(
+    outlets: pd.DataFrame, *, tiles: str | None = "osm", k: int = 3, authorized_only: bool = True
+) -> folium.MacroElement:
+    """A "nearest to me" map control (add it to a map built with the same ``tiles``).
+
+    The button asks the browser for its position and lists the ``k`` nearest
+    (authorized, by default) outlets with straight-line distances, drawing lines to
+    them. Everything runs in the page; the names are escaped.
+    """
+    df = outlets
+    if authorized_only and "authorized" in df.columns:
+        df = df[df["authorized"].map(_bool)]
+    lat, lon = _coords(df, "outlets")
+    plon, plat = _project(lon, lat, tiles)
+    rows = [
+        [
+            round(float(lat[i]), 6),
+            round(float(lon[i]), 6),
+            round(float(plat[i]), 6),
+            round(float(plon[i]), 6),
+            _outlet_tooltip(r),
+        ]
+        for i, r in enumerate(_records(df))
+    ]
+    return _LocateControl(rows, gcj=display_coord_sys(tiles) == "gcj02", k=int(k))
+
+
 # --------------------------------------------------------------------------- composition
 
 
@@ -971,6 +1131,7 @@ def build_map(
     cluster: bool = True,
     legend: bool = True,
     fit: bool = True,
+    locate: bool = False,
     width: str | int = "100%",
     height: str | int = "100%",
 ) -> folium.Map:
@@ -978,7 +1139,8 @@ def build_map(
 
     Every argument is optional data; layers are drawn bottom to top as service areas,
     cities, gaps, outlets, search (origin + ``results``). All coordinates WGS-84 in;
-    converted to GCJ-02 when ``tiles="amap"``.
+    converted to GCJ-02 when ``tiles="amap"``. ``locate`` adds the "nearest to me"
+    button (:func:`locate_control`) when there are outlets.
     """
     key = normalize_tiles(tiles)
     m = base_map(tiles=key, width=width, height=height)
@@ -1009,6 +1171,8 @@ def build_map(
         )
         if html:
             m.add_child(_Legend(html))
+    if locate and outlets is not None and len(outlets):
+        m.add_child(locate_control(outlets, tiles=key))
     if fit:
         # Search results take priority: zoom to what the user asked about.
         chosen = [layers[-1]] if origin is not None and layers else layers

@@ -93,11 +93,14 @@ def open_page(browser: Any, tmp_path: Path) -> Iterator[Any]:
     contexts: list[Any] = []
 
     def _open(
-        html: str, name: str = "map.html", wait_for: str | None = ".leaflet-container"
+        html: str,
+        name: str = "map.html",
+        wait_for: str | None = ".leaflet-container",
+        **context_options: Any,
     ) -> Opened:
         path = tmp_path / name
         path.write_text(html, encoding="utf-8")
-        ctx = browser.new_context(viewport={"width": 1000, "height": 700})
+        ctx = browser.new_context(viewport={"width": 1000, "height": 700}, **context_options)
         contexts.append(ctx)
         page = ctx.new_page()
         page.set_default_timeout(10_000)
@@ -322,4 +325,28 @@ def test_iframe_sandbox(open_page: Any, artifacts_dir: Path) -> None:
     clusters = frame.locator(".marker-cluster").all_inner_texts()
     opened.page.screenshot(path=str(artifacts_dir / "embed_iframe.png"))
     assert single + sum(int(t) for t in clusters) == 6
+    assert opened.external == [] and opened.errors == []
+
+
+def test_nearest_to_me(open_page: Any, artifacts_dir: Path) -> None:
+    """The "nearest to me" button uses the browser position (granted) and lists the
+    three nearest outlets, nearest first, with lines to them, all offline."""
+    outlets = synthetic_outlets(n=12)
+    opened = open_page(
+        embed.embed_page(outlets, tiles=None),
+        geolocation={"latitude": 31.25, "longitude": 121.50},
+        permissions=["geolocation"],
+    )
+    page = opened.page
+    page.locator(".locator-locate-btn").click()
+    page.locator(".locator-nearest li").first.wait_for()
+    settle(page)
+    items = page.locator(".locator-nearest li").all_inner_texts()
+    page.screenshot(path=str(artifacts_dir / "embed_nearest_to_me.png"))
+    assert len(items) == 3
+    km = [float(t.rsplit("·", 1)[1].replace("km", "").strip()) for t in items]
+    assert km == sorted(km) and km[0] < 5
+    assert all("ACME测试网点" in t for t in items)
+    assert page.locator(".leaflet-marker-icon.locator-me").count() == 1
+    assert page.locator("path.locator-line").count() == 3
     assert opened.external == [] and opened.errors == []

@@ -642,6 +642,63 @@ class TestEmbed:
             embed.iframe_snippet("a", html="b")
 
 
+# --------------------------------------------------------------------------- locate me
+
+
+class TestLocateControl:
+    def test_gcj02_port_matches_python(self, tmp_path: Path) -> None:
+        """The JavaScript WGS-84 -> GCJ-02 port gives the Python result (to 1e-9 deg),
+        inside China, in an excluded box (Taiwan) and outside (Tokyo)."""
+        node = shutil.which("node")
+        if node is None:
+            pytest.skip("node is not installed")
+        points = [(39.9, 116.4), (31.23, 121.47), (43.8, 87.6), (25.03, 121.56), (35.7, 139.7)]
+        script = tmp_path / "gcj.js"
+        script.write_text(
+            maps.GCJ02_JS
+            + f"console.log(JSON.stringify({json.dumps(points)}.map("
+            + "p => locatorWgsToGcj(p[0], p[1]))));",
+            encoding="utf-8",
+        )
+        out = subprocess.run([node, str(script)], capture_output=True, text=True, timeout=30)
+        assert out.returncode == 0, out.stderr
+        got = json.loads(out.stdout)
+        for (lat, lon), (glat, glon) in zip(points, got, strict=True):
+            elon, elat = wgs84_to_gcj02(lon, lat)
+            assert glat == pytest.approx(elat, abs=1e-9)
+            assert glon == pytest.approx(elon, abs=1e-9)
+        assert got[3] == [25.03, 121.56] and got[4] == [35.7, 139.7]  # unchanged
+
+    def test_authorized_only_and_escaped(self) -> None:
+        """Only authorized outlets are candidates; names are escaped in the JSON."""
+        df = make_outlets(HOSTILE, n=3)
+        m = maps.base_map(tiles=None)
+        m.add_child(maps.locate_control(df, tiles=None))
+        page = render(m)
+        rows = json.loads(re.search(r"var rows = (\[.*?\]\]);", page).group(1))
+        assert len(rows) == 2  # outlet 1 is unauthorized
+        assert rows[0][4].startswith("&lt;img src=x onerror=alert(1)&gt;")
+        assert "function locatorWgsToGcj" not in page
+        for raw in PAYLOADS:
+            assert raw not in page
+
+    def test_amap_converts_and_embeds_the_port(self) -> None:
+        """On AMap the drawn coordinates are GCJ-02 and the JS port is included."""
+        df = make_outlets(n=1)
+        page = render(maps.build_map(df, tiles="amap", locate=True))
+        rows = json.loads(re.search(r"var rows = (\[.*?\]\]);", page).group(1))
+        glon, glat = wgs84_to_gcj02(121.3, 31.0)
+        assert rows[0][:2] == [31.0, 121.3]
+        assert rows[0][2:4] == [round(glat, 6), round(glon, 6)]
+        assert "function locatorWgsToGcj" in page
+
+    def test_embed_page_has_it_by_default(self) -> None:
+        """embed_page adds the button (locate=True) and it survives inlining/CSP."""
+        page = embed.embed_page(make_outlets(n=2))
+        assert "locatorShowNearest" in page
+        assert "locatorShowNearest" not in embed.embed_page(make_outlets(n=2), locate=False)
+
+
 # --------------------------------------------------------------------------- bundled data
 
 

@@ -105,6 +105,12 @@ def map_command(
             "--include-unauthorized", help="Also draw unauthorized listings (grey, dashed)."
         ),
     ] = False,
+    locate: Annotated[
+        bool,
+        typer.Option(
+            "--locate", help='Add a "nearest to me" button (browser geolocation, in the page).'
+        ),
+    ] = False,
     max_gaps: Annotated[
         int,
         typer.Option(
@@ -179,6 +185,7 @@ def map_command(
         service_areas=service_areas,
         gaps=gaps,
         cities=cities,
+        locate=locate,
     )
     try:
         html = embed.render_html(m, self_contained=self_contained, title=title)
