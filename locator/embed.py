@@ -31,6 +31,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import folium
 import pandas as pd
@@ -189,16 +190,31 @@ def inline_assets(html: str) -> str:
 # --------------------------------------------------------------------------- pages
 
 
-def _csp(tiles: str | None) -> str:
-    img = ["data:"]
-    key = maps.normalize_tiles(tiles)
-    if key == "osm":
-        img.append("https://tile.openstreetmap.org")
-    elif key == "amap":
-        img.append("https://*.is.autonavi.com")
+def _tile_sources(m: folium.Map) -> list[str]:
+    """CSP sources for every tile layer in ``m`` (``{s}`` subdomains become ``*.``)."""
+    out: list[str] = []
+    stack: list[Any] = [m]
+    while stack:
+        el = stack.pop()
+        stack.extend(el._children.values())
+        if isinstance(el, folium.TileLayer):
+            parts = urlsplit(str(el.tiles))
+            if parts.scheme in ("http", "https") and parts.hostname:
+                labels = parts.hostname.split(".")
+                templated = [i for i, x in enumerate(labels) if "{" in x]
+                if templated:  # webrd0{s}.is.autonavi.com -> *.is.autonavi.com
+                    labels = ["*", *labels[templated[-1] + 1 :]]
+                src = f"{parts.scheme}://{'.'.join(labels)}"
+                if src not in out:
+                    out.append(src)
+    return out
+
+
+def _csp(tile_sources: list[str]) -> str:
+    img = " ".join(["data:", *tile_sources])
     return (
         "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-        f"img-src {' '.join(img)}; font-src data:; base-uri 'none'; form-action 'none'"
+        f"img-src {img}; font-src data:; base-uri 'none'; form-action 'none'"
     )
 
 
@@ -240,8 +256,8 @@ def render_html(
     if self_contained:
         html = inline_assets(html)
         if csp:
-            tiles = getattr(m, "_locator_tiles", None)
-            head.append(f'<meta http-equiv="Content-Security-Policy" content="{_csp(tiles)}">')
+            policy = _csp(_tile_sources(m))
+            head.append(f'<meta http-equiv="Content-Security-Policy" content="{policy}">')
     if title:
         head.append(f"<title>{maps.escape_text(title)}</title>")
     html = _insert_head(html, "\n".join(head))

@@ -318,7 +318,6 @@ def base_map(
             **opts,
         ).add_to(m)
     m.add_child(_LocatorCSS(), name="locator_css")
-    m._locator_tiles = key  # type: ignore[attr-defined]  # read by build_map/embed
     return m
 
 

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import folium
 import pandas as pd
@@ -350,3 +351,17 @@ def test_nearest_to_me(open_page: Any, artifacts_dir: Path) -> None:
     assert page.locator(".leaflet-marker-icon.locator-me").count() == 1
     assert page.locator("path.locator-line").count() == 3
     assert opened.external == [] and opened.errors == []
+
+
+@pytest.mark.parametrize(
+    ("tiles", "host"), [("osm", "tile.openstreetmap.org"), ("amap", ".is.autonavi.com")]
+)
+def test_tiles_are_the_only_requests(open_page: Any, tiles: str, host: str) -> None:
+    """With a basemap, the only http(s) requests are tile images from its host (the
+    CSP allows them: no 'Refused to load' errors); the map draws without them."""
+    opened = open_page(embed.embed_page(synthetic_outlets(n=6), tiles=tiles))
+    assert opened.external, "tiles should have been requested"
+    assert all(host in (urlsplit(u).hostname or "") for u in opened.external), opened.external
+    assert not [e for e in opened.errors if "Content Security Policy" in e or "Refused" in e]
+    c = opened.counts()
+    assert c["outlets"] + c["clustered"] == 6

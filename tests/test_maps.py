@@ -594,6 +594,13 @@ class TestEmbed:
         amap = embed.render_html(maps.build_map(make_outlets(n=1), tiles="amap"))
         assert "img-src data: https://*.is.autonavi.com;" in amap
 
+    def test_csp_follows_any_tile_layer(self) -> None:
+        """The CSP img-src lists the hosts of whatever tile layers the map has."""
+        m = maps.build_map(make_outlets(n=1), tiles=None)
+        folium.TileLayer("https://{s}.tiles.example.org/{z}/{x}/{y}.png", attr="x").add_to(m)
+        page = embed.render_html(m)
+        assert "img-src data: https://*.tiles.example.org;" in page
+
     def test_cdn_mode(self) -> None:
         """self_contained=False keeps CDN links for the three libraries only."""
         page = embed.render_html(maps.build_map(make_outlets(n=2)), self_contained=False)
