@@ -407,9 +407,19 @@ def load_cities(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     return _load_bundled(Path(path or DATA_DIR / "cities.csv"), ["population"], ["lat", "lon"])
 
 
-def load_places(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
-    """GeoNames populated places in mainland China with population >= 1,000 (demand layer).
+def load_places(
+    path: str | os.PathLike[str] | None = None, *, include_nested: bool = False
+) -> pd.DataFrame:
+    """GeoNames populated places in mainland China with population >= 1,000: the demand
+    layer for coverage.
 
-    Columns: place_id, name, name_zh, province, city, city_adcode, lat, lon, population.
+    Columns: place_id, name, name_zh, province, city, city_adcode, lat, lon, population,
+    nested_in. By default places *inside* a more populous place's urban area (浦东 inside
+    上海, whose figure already counts them; see ``nested_in`` and data/README.md) are left
+    out, so populations can be summed; ``include_nested=True`` returns every place (for
+    name look-ups).
     """
-    return _load_bundled(Path(path or DATA_DIR / "places.csv"), ["population"], ["lat", "lon"])
+    frame = _load_bundled(Path(path or DATA_DIR / "places.csv"), ["population"], ["lat", "lon"])
+    if "nested_in" in frame.columns and not include_nested:
+        frame = frame[frame["nested_in"] == ""].reset_index(drop=True)
+    return frame

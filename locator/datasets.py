@@ -292,7 +292,52 @@ def build_places(min_population: int = 1000) -> pd.DataFrame:
                 "population": int(v["population"]),
             }
         )
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    frame["nested_in"] = _nested_in(frame)
+    return frame
+
+
+#: Urban density used to decide that a place lies inside a larger one (people/km²).
+URBAN_DENSITY = 5000.0
+
+
+def _nested_in(places: pd.DataFrame, density: float = URBAN_DENSITY) -> list[str]:
+    """For each place, the ``place_id`` of a more populous place whose urban area
+    contains it, else "".
+
+    GeoNames lists a megacity's whole figure (上海 24.9 M) *and* its districts (浦东,
+    闵行 ...) as separate places, so summing places counts those people twice. A place
+    within the urban radius ``r = sqrt(P / (π · density))`` of a more populous,
+    itself un-nested place (Shanghai: 40 km; a city of 1 M: 8 km) is taken to be part
+    of it. Largest places are processed first; distances are WGS-84 geodesics.
+    """
+    from pyproj import Geod
+    from scipy.spatial import cKDTree
+
+    geod = Geod(ellps="WGS84")
+    pids = places["place_id"].astype(int).to_numpy()
+    pops = places["population"].to_numpy(float)
+    order = sorted(range(len(places)), key=lambda i: (-pops[i], pids[i]))
+    lat = places["lat"].to_numpy(float)
+    lon = places["lon"].to_numpy(float)
+    radius_km = np.sqrt(pops / (np.pi * density))
+    # Prefilter: only places within the largest urban radius (+10% for the ellipsoid)
+    # can contain a place; the decision itself is geodesic.
+    reach = float(radius_km.max()) * 1.1 / 6371.0
+    tree = cKDTree(_unit_vectors(lat, lon))
+    near = tree.query_ball_point(_unit_vectors(lat, lon), r=2 * np.sin(reach / 2))
+    is_root = np.zeros(len(places), dtype=bool)
+    out = [""] * len(places)
+    for i in order:
+        j = np.array([k for k in near[i] if is_root[k]], dtype=int)
+        if j.size:
+            _, _, d = geod.inv(np.full(j.size, lon[i]), np.full(j.size, lat[i]), lon[j], lat[j])
+            inside = d / 1000.0 <= radius_km[j]
+            if inside.any():
+                out[i] = str(places["place_id"].iat[j[inside][int(np.argmin(d[inside]))]])
+                continue
+        is_root[i] = True
+    return out
 
 
 def build_outlets(cities: pd.DataFrame, total_repair_points: int = 300) -> pd.DataFrame:

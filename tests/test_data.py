@@ -32,10 +32,23 @@ class TestBundledData:
         assert cities["adcode"].str.fullmatch(r"\d{6}").all()
         assert cities["population"].gt(0).all()
 
+    def test_nested_places_are_left_out_of_demand(self) -> None:
+        """浦东 is inside 上海's urban area, whose figure already counts it: the demand layer
+        leaves it out (so Shanghai is not counted twice), the full list keeps it."""
+        demand = load_places()
+        full = load_places(include_nested=True)
+        shanghai = full[full["name"] == "Shanghai"]["place_id"].iat[0]
+        pudong = full[full["name"] == "Pudong"]
+        assert pudong["nested_in"].iat[0] == shanghai
+        assert "Pudong" not in set(demand["name"]) and "Shanghai" in set(demand["name"])
+        sh = demand[demand["city_adcode"] == "310000"]["population"].sum()
+        assert 20e6 < sh < 35e6  # ~24.9 M people; the overlapping sum was 59.7 M
+        assert len(full) - len(demand) == (full["nested_in"] != "").sum()
+
     def test_places_are_mainland_with_population(self) -> None:
         """places.csv: GeoNames places, population >= 1000, inside China's extent
         (the South China Sea islands reach down to ~16 N)."""
-        places = load_places()
+        places = load_places(include_nested=True)
         assert len(places) > 3000
         assert places["population"].min() >= 1000
         assert places["lon"].between(73, 135.1).all() and places["lat"].between(15, 53.6).all()
