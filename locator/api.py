@@ -126,10 +126,18 @@ def _clean(obj: Any) -> Any:
 
 
 def dumps(obj: Any) -> bytes:
-    """Strict JSON bytes (UTF-8, compact). Never emits NaN/Infinity."""
-    return json.dumps(
-        _clean(obj), ensure_ascii=False, allow_nan=False, separators=(",", ":")
-    ).encode("utf-8")
+    """Strict JSON bytes (UTF-8, compact). Never emits NaN/Infinity.
+
+    Fast path: most answers are already plain Python (records are cleaned once at
+    startup), so they are encoded as they are with ``allow_nan=False``; anything the
+    encoder refuses (a NaN, a numpy scalar) sends the whole object through
+    :func:`_clean` first.
+    """
+    try:
+        text = json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    except (ValueError, TypeError):
+        text = json.dumps(_clean(obj), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return text.encode("utf-8")
 
 
 class StrictJSONResponse(JSONResponse):
