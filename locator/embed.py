@@ -29,6 +29,7 @@ import functools
 import html as html_lib
 import re
 from collections.abc import Mapping
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -144,10 +145,37 @@ def _icon_default_fix() -> str:
 _SCRIPT_RE = re.compile(r'<script src="([^"]+)"></script>')
 _LINK_RE = re.compile(r'<link rel="stylesheet" href="([^"]+)"\s*/?>')
 #: Anything left after inlining that would make the browser fetch something.
-EXTERNAL_ASSET_RE = re.compile(
-    r"<script[^>]*\ssrc\s*=|<link[^>]*\shref\s*=|@import|url\(\s*['\"]?(?:https?:)?//",
-    re.I,
-)
+EXTERNAL_ASSET_RE = re.compile(r"<script[^>]*\ssrc\s*=|<link[^>]*\shref\s*=", re.I)
+#: Inside <style> blocks: an import or a url() that is not data: or a #fragment.
+_CSS_FETCH_RE = re.compile(r"@import|url\(\s*['\"]?(?!data:|#)", re.I)
+
+
+class _StyleText(HTMLParser):
+    """Collect the text of real <style> elements (not look-alikes inside scripts)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.blocks: list[str] = []
+        self._in = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._in = tag == "style"
+        if self._in:
+            self.blocks.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in:
+            self.blocks[-1] += data
+
+
+def _style_blocks(html: str) -> list[str]:
+    parser = _StyleText()
+    parser.feed(html)
+    parser.close()
+    return parser.blocks
 
 
 def inline_assets(html: str) -> str:
@@ -180,10 +208,16 @@ def inline_assets(html: str) -> str:
         raise ConfigurationError(
             "cannot inline external asset(s): " + ", ".join(sorted(set(unknown)))
         )
+    # Data text cannot form these: escape_text turns every '<' into '&lt;'.
     left = EXTERNAL_ASSET_RE.search(out)
     if left:
         snippet = out[max(0, left.start() - 40) : left.end() + 60]
         raise ConfigurationError(f"an external reference is left in the page: {snippet!r}")
+    for block in _style_blocks(out):
+        css = _CSS_FETCH_RE.search(block)
+        if css:
+            snippet = block[max(0, css.start() - 40) : css.end() + 60]
+            raise ConfigurationError(f"a stylesheet still fetches something: {snippet!r}")
     return out
 
 

@@ -594,6 +594,21 @@ class TestEmbed:
         amap = embed.render_html(maps.build_map(make_outlets(n=1), tiles="amap"))
         assert "img-src data: https://*.is.autonavi.com;" in amap
 
+    def test_data_that_looks_like_css_is_fine(self) -> None:
+        """Data text such as 'url(//x) @import' does not trip the external-asset check."""
+        df = make_outlets("url(//evil.example/x.png) @import 'y.css'", n=1)
+        page = embed.embed_page(df)
+        assert "url(//evil.example/x.png) @import &#39;y.css&#39;" in page
+
+    def test_a_stylesheet_that_fetches_is_an_error(self) -> None:
+        """A <style> with a remote url() is refused."""
+        m = maps.build_map(make_outlets(n=1))
+        m.get_root().header.add_child(
+            folium.Element("<style>.x{background:url(https://evil.example/a.png)}</style>")
+        )
+        with pytest.raises(ConfigurationError, match="stylesheet still fetches"):
+            embed.render_html(m)
+
     def test_csp_follows_any_tile_layer(self) -> None:
         """The CSP img-src lists the hosts of whatever tile layers the map has."""
         m = maps.build_map(make_outlets(n=1), tiles=None)
