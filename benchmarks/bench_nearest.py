@@ -239,16 +239,18 @@ def bench_latency(n_calls: int, results: dict[str, Any]) -> None:
         )
 
 
-# Runs the CLI in a child that reports its own peak RSS (RUSAGE_CHILDREN would also
-# count the parent's pages that the fork copied before exec).
+# Runs the CLI in a child that reports its own peak RSS from /proc (VmHWM belongs to
+# the new process image; getrusage's ru_maxrss would carry over the parent's pages
+# that fork shared before exec).
 _CHILD = """
-import resource, sys
+import sys
 from locator.cli import main
 try:
     main()
 finally:
-    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(f"PEAK_RSS_KB={kb}", file=sys.stderr)
+    with open("/proc/self/status") as fh:
+        hwm = [line.split()[1] for line in fh if line.startswith("VmHWM:")][0]
+    print(f"PEAK_RSS_KB={hwm}", file=sys.stderr)
 """
 
 
