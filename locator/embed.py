@@ -283,7 +283,7 @@ def render_html(
     ``title`` becomes ``<title>``; ``note`` a small banner over the map (e.g. "sample
     data"); both are escaped. ``csp`` adds a restrictive Content-Security-Policy
     (only with ``self_contained``, since CDN scripts would be blocked by it).
-    The map object is not modified.
+    Only folium's own render bookkeeping touches ``m``: it can be rendered again.
     """
     html = m.get_root().render()
     head = ['<meta charset="utf-8">']

@@ -766,6 +766,7 @@ class TestMapCommand:
         page = out.read_text(encoding="utf-8")
         assert page.count("locator-marker locator-outlet") == 3
         assert "<script src=" not in page
+        assert "Synthetic sample data" not in page  # the user's own network
 
     def test_include_unauthorized_and_city(self, tmp_path: Path, outlets_csv: Path) -> None:
         """--include-unauthorized draws all; --city filters (and ignores a 市 suffix)."""
@@ -815,6 +816,7 @@ class TestMapCommand:
         assert summary["gaps"] == 7 and summary["gaps_total"] >= 7
         assert summary["service_areas"] > 0 and summary["cities"] > 0
         page = out.read_text(encoding="utf-8")
+        assert "Synthetic sample data" in page  # the bundled network says what it is
         assert page.count('"className": "locator-gap"') == 7
         assert page.count('"className": "locator-city"') == summary["cities"]
         assert "L.geoJson(" in page

@@ -13,6 +13,7 @@ from . import app
 from ._common import echo_json, fail, load_network
 
 LAYERS = ("outlets", "coverage", "gaps", "cities")
+SAMPLE_NOTE = "Synthetic sample data, fictional brand 示例数据（虚构品牌）"
 
 
 def _parse_layers(text: str) -> list[str]:
@@ -188,7 +189,12 @@ def map_command(
         locate=locate,
     )
     try:
-        html = embed.render_html(m, self_contained=self_contained, title=title)
+        html = embed.render_html(
+            m,
+            self_contained=self_contained,
+            title=title,
+            note=SAMPLE_NOTE if outlets_path is None else None,
+        )
     except ConfigurationError as err:
         fail(str(err))
     write_text(output, html)
