@@ -1106,3 +1106,50 @@ class TestServeCli:
         assert result.exit_code == 2
         assert "no such file" in result.output
         assert seen == {}
+
+
+# --------------------------------------------------------------------------- real geocoder
+
+
+@pytest.fixture(scope="module")
+def real_client() -> TestClient:
+    """The default app: bundled sample and the real offline geocoder (built once)."""
+    return TestClient(create_app())
+
+
+class TestRealGeocoder:
+    def test_district_name_shared_by_two_cities(self, real_client: TestClient) -> None:
+        """朝阳区 (Beijing and Changchun) is answered for the best candidate, flagged as
+        ambiguous, with both candidates listed."""
+        body = strict_json(real_client.get("/v1/geocode", params={"q": "朝阳区"}))
+        assert body["ambiguous"] is True
+        assert {c["city"] for c in body["candidates"]} >= {"北京市", "长春市"}
+        assert body["district"] == "朝阳区"
+
+    def test_nearest_for_a_city_name(self, real_client: TestClient) -> None:
+        """q=苏州 finds outlets in Suzhou, with the geocoder's fields in origin."""
+        body = strict_json(real_client.get("/v1/nearest", params={"q": "苏州", "k": 3}))
+        assert body["origin"]["source"] == "geocoder"
+        assert body["origin"]["adcode"] == "320500"
+        assert {r["city"] for r in body["results"]} == {"苏州"}
+
+    def test_nearest_for_an_ambiguous_pinyin_name(self, real_client: TestClient) -> None:
+        """Taizhou (台州 / 泰州) answers with ambiguous: true and both cities as candidates."""
+        body = strict_json(real_client.get("/v1/nearest", params={"q": "Taizhou"}))
+        origin = body["origin"]
+        assert origin["ambiguous"] is True
+        assert {c["city"] for c in origin["candidates"]} >= {"台州市", "泰州市"}
+        assert body["results"]
+
+    def test_unknown_place_is_404(self, real_client: TestClient) -> None:
+        """A query matching nothing is a 404 naming q."""
+        r = real_client.get("/v1/nearest", params={"q": "xyzzy plugh"})
+        assert r.status_code == 404
+        assert strict_json(r)["parameter"] == "q"
+
+    @pytest.mark.parametrize("payload", XSS[:2])
+    def test_payload_query_is_safe(self, real_client: TestClient, payload: str) -> None:
+        """An XSS payload as q is a clean 404 (or 422), never a 500, and strict JSON."""
+        r = real_client.get("/v1/geocode", params={"q": payload})
+        assert r.status_code in (404, 422)
+        strict_json(r)
