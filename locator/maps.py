@@ -511,7 +511,7 @@ def _bounds(lats: Iterable[float], lons: Iterable[float]) -> list[list[float]] |
 
 
 #: Above this many outlets :func:`outlets_layer` switches to the compact data path.
-FAST_THRESHOLD = 1000
+FAST_THRESHOLD = 200
 
 
 class _FastMarkers(folium.MacroElement):
