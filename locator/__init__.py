@@ -33,9 +33,17 @@ _EXPORTS: dict[str, str] = {
     "OutletIndex": "index",
     "DriveTimeModel": "index",
     # coverage
+    "CoverageModel": "coverage",
     "coverage_report": "coverage",
     "suggest_sites": "coverage",
     "service_areas": "coverage",
+    # maps and embeddable pages
+    "build_map": "maps",
+    "escape_text": "maps",
+    "embed_page": "embed",
+    "iframe_snippet": "embed",
+    # coordinate systems
+    "crs": "crs",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])
@@ -45,7 +53,8 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'locator' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    mod = importlib.import_module(f".{module}", __name__)
+    value = mod if name == module else getattr(mod, name)
     globals()[name] = value
     return value
 
