@@ -486,20 +486,26 @@ class LocatorService:
 
     # ------------------------------------------------------------ cities
 
-    def _build_city_aliases(self) -> dict[str, set[str]]:
-        """Normalized name (Chinese, English, with or without 市) -> outlet city keys."""
-        aliases: dict[str, set[str]] = {}
+    def _build_city_aliases(self) -> dict[str, dict[str, str]]:
+        """Normalized name (Chinese, English, with or without 市) -> the cities it names,
+        as {outlet city key: label}. More than one entry means the name is ambiguous
+        (Taizhou: 台州 and 泰州)."""
+        aliases: dict[str, dict[str, str]] = {}
         for key in set(self.city_key):
             if key:
-                aliases.setdefault(key, set()).add(key)
+                aliases.setdefault(key, {})[key] = key
         for row in self.cities.to_dict("records"):
-            names = {_norm_city(row.get("city")), _norm_city(row.get("name_en"))} - {""}
-            for name in names:
-                aliases.setdefault(name, set()).update(names)
+            key = _norm_city(row.get("city"))
+            if not key:
+                continue
+            label = f"{row.get('city')} ({row.get('province')})"
+            for name in {key, _norm_city(row.get("name_en"))} - {""}:
+                aliases.setdefault(name, {})[key] = label
         return aliases
 
     def resolve_city(self, city: str) -> set[str]:
-        """The normalized city keys ``city`` names; 404 naming the parameter if unknown."""
+        """The outlet city key ``city`` names: 404 if unknown, 422 if it names several
+        listed cities (the candidates are listed; the Chinese name is unambiguous)."""
         text = city.strip()
         if not text or len(text) > 100:
             raise _invalid("city", "must be 1 to 100 characters")
@@ -515,7 +521,15 @@ class LocatorService:
                 "or English, e.g. Suzhou)",
                 extra={"did_you_mean": sorted(close)},
             )
-        return found
+        if len(found) > 1:
+            raise ApiError(
+                422,
+                "ambiguous city",
+                parameter="city",
+                reason="this name matches several listed cities; give the Chinese name",
+                extra={"candidates": sorted(found.values())},
+            )
+        return set(found)
 
     def city_mask(self, keys: set[str]) -> np.ndarray:
         return np.isin(self.city_key, list(keys))

@@ -463,6 +463,18 @@ class TestOutlets:
         r = client.get("/v1/outlets", params={"city": "Suzhuo"})
         assert "suzhou" in strict_json(r)["did_you_mean"]
 
+    def test_ambiguous_english_city_is_422_with_candidates(self, client: TestClient) -> None:
+        """Taizhou names two listed cities (台州, 泰州): 422 listing both, never a silent pick;
+        each Chinese name works."""
+        r = client.get("/v1/outlets", params={"city": "Taizhou"})
+        assert r.status_code == 422
+        body = strict_json(r)
+        assert (body["error"], body["parameter"]) == ("ambiguous city", "city")
+        assert body["candidates"] == ["台州 (浙江省)", "泰州 (江苏省)"]
+        for name in ("台州", "泰州"):
+            fc = strict_json(client.get("/v1/outlets", params={"city": name}))
+            assert {f["properties"]["city"] for f in fc["features"]} == {name}
+
     def test_kind_filter(self, client: TestClient) -> None:
         """kind keeps only outlets of that kind."""
         fc = strict_json(client.get("/v1/outlets", params={"kind": "repair_point"}))
