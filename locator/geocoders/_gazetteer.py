@@ -144,9 +144,12 @@ def division_short(name: str, level: str) -> str:
     return base
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Entry:
-    """One thing the geocoder can answer with: a division or a GeoNames place."""
+    """One thing the geocoder can answer with: a division or a GeoNames place.
+
+    Compared and hashed by identity: each entry exists once in the gazetteer.
+    """
 
     id: int
     level: str  # province | city | district | place
@@ -162,13 +165,16 @@ class Entry:
     population: int  # ranking proxy (see OfflineGeocoder docs)
     name_en: str | None = None
     place_id: str | None = None
+    anc: frozenset[int] = frozenset()  # ids of this entry and every entry containing it
+    rank: int = field(default=-1, compare=False)  # 0 province … 3 place (set from level)
 
-    @property
-    def rank(self) -> int:
-        return LEVEL_RANK[self.level]
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rank", LEVEL_RANK[self.level])
 
     def contains(self, other: Entry) -> bool:
         """True when ``other`` is this entry or lies inside it."""
+        if other.anc:
+            return self.id in other.anc
         if self.id == other.id:
             return True
         if self.prov_code != other.prov_code:
@@ -202,6 +208,12 @@ class Gazetteer:
     automaton: object = None
     lowest: list[int] = field(default_factory=list)
     tree: object = None
+    # (table, key, level) -> (tiers, rank): what a matched name means, computed once
+    templates: dict[tuple[str, str, str], tuple[dict[int, tuple[Entry, ...]], int]] = field(
+        default_factory=dict
+    )
+    # token signature -> Resolution (see OfflineGeocoder.resolve); bounded there
+    resolutions: dict[str, object] = field(default_factory=dict)
 
     def add(self, table: dict[str, dict[int, int]], key: str, eid: int, tier: int) -> None:
         """Map ``key`` to entry ``eid`` at ``tier`` (the strongest tier wins)."""
@@ -212,6 +224,31 @@ class Gazetteer:
             table[key] = {eid: tier}
         elif tier < bucket.get(eid, 99):
             bucket[eid] = tier
+
+
+def template(
+    bucket: dict[int, int], entries: list[Entry], level: str = ""
+) -> tuple[dict[int, tuple[Entry, ...]], int]:
+    """What a name means: its entries grouped by tier, and the rank of the strongest.
+
+    ``level`` comes from a following word (``Chaoyang District``, ``Suzhou City``) and
+    keeps only entries of that level; a district named so explicitly counts as strong.
+    """
+    tiers: dict[int, list[Entry]] = {}
+    for eid, tier in bucket.items():
+        e = entries[eid]
+        if level == "district" and e.level in ("province", "city"):
+            continue
+        if level == "city" and e.level != "city":
+            continue
+        if level == "province" and e.level != "province" and e.prov_code + "0000" != e.adcode:
+            continue
+        if level == "district" and tier == WEAK:
+            tier = STRONG
+        tiers.setdefault(tier, []).append(e)
+    best = min(tiers) if tiers else PLACE
+    rank = min((e.rank for e in tiers.get(best, ())), default=3)
+    return {t: tuple(v) for t, v in tiers.items()}, rank
 
 
 def _unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
@@ -365,7 +402,7 @@ def _places_frame():  # -> pd.DataFrame
     try:
         from ..data import load_places
 
-        return load_places()
+        return load_places(include_nested=True)  # every name, incl. districts of big cities
     except ImportError:  # pragma: no cover - data layer not there yet
         import pandas as pd
 
@@ -557,9 +594,21 @@ def gazetteer() -> Gazetteer:
     except (ImportError, FileNotFoundError):  # pragma: no cover - data layer missing
         pass
 
+    # ancestors, so that containment is one set lookup at query time
+    prov_id = {e.prov_code: e.id for e in g.entries if e.level == "province"}
+    city_id = {e.city_code: e.id for e in g.entries if e.level == "city"}
+    for e in list(g.entries):
+        anc = {e.id}
+        if e.level != "province" and e.prov_code in prov_id:
+            anc.add(prov_id[e.prov_code])
+        if e.level in ("district", "place") and e.city_code in city_id:
+            anc.add(city_id[e.city_code])
+        g.entries[e.id] = _with_anc(e, frozenset(anc))
+
     auto = ahocorasick.Automaton()
-    for key in g.cjk:
-        auto.add_word(key, key)
+    for key, bucket in g.cjk.items():
+        tiers, rank = template(bucket, g.entries)  # what the name means, computed once
+        auto.add_word(key, (key, tiers, rank))
     auto.make_automaton()
     g.automaton = auto
     g.max_latin_words = 4
@@ -575,6 +624,12 @@ def gazetteer() -> Gazetteer:
     lon = np.array([g.entries[i].lon for i in g.lowest])
     g.tree = cKDTree(_unit_vectors(lat, lon))
     return g
+
+
+def _with_anc(e: Entry, anc: frozenset[int]) -> Entry:
+    from dataclasses import replace
+
+    return replace(e, anc=anc)
 
 
 def _with_en(e: Entry, name_en: str, *, force: bool = False) -> Entry:

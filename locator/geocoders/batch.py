@@ -25,11 +25,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 import pandas as pd
 
 from ..errors import ConfigurationError, DataError, GeocodeError, GeocoderServiceError, Problem
+from .offline import OfflineGeocoder
 from .online import GeocoderRefused
 
 __all__ = [
@@ -46,10 +47,10 @@ RESULT_COLUMNS = ("lat", "lon", "province", "city", "district", "geocode_status"
                   "geocode_candidates")  # fmt: skip
 CHECKPOINT_VERSION = 1
 _FSYNC_EVERY_S = 2.0
+_PROGRESS_EVERY_S = 0.1
 
 
-@dataclass(frozen=True)
-class RowResult:
+class RowResult(NamedTuple):
     """The geocoding result of one row."""
 
     status: str  # ok | ambiguous | not_found | failed
@@ -78,6 +79,23 @@ class RowResult:
             raw.get("city"),
             raw.get("district"),
             cands,
+        )
+
+    @classmethod
+    def from_resolution(cls, res: Any) -> RowResult:
+        """From :meth:`OfflineGeocoder.resolve` directly (no Location objects: faster)."""
+        if res is None:
+            return cls("not_found")
+        best = res.candidates[0]
+        ambiguous = len(res.candidates) > 1
+        return cls(
+            "ambiguous" if ambiguous else "ok",
+            best.lat,  # already rounded to 6 decimals in the gazetteer
+            best.lon,
+            best.province,
+            best.city,
+            best.district,
+            "; ".join(e.label() for e in res.candidates) if ambiguous else "",
         )
 
 
@@ -168,7 +186,7 @@ class _Checkpoint:
 
     def _write(self, i: int, r: RowResult) -> None:
         assert self._fh is not None
-        self._fh.write(json.dumps({"i": i, "r": asdict(r)}, ensure_ascii=False) + "\n")
+        self._fh.write(json.dumps({"i": i, "r": r._asdict()}, ensure_ascii=False) + "\n")
 
     def add(self, i: int, r: RowResult) -> None:
         self.done[i] = r
@@ -208,8 +226,9 @@ def geocode_batch(
 
     With ``checkpoint``, finished rows are appended to that file as they complete and
     a rerun (same ``fingerprint``) resumes from it. ``progress(done, total)`` is called
-    as rows finish. Raises :class:`GeocoderRefused` (and lets Ctrl-C through) with the
-    checkpoint kept; the caller decides when to remove it.
+    as rows finish (at most ~10 times a second, and at the end). Raises
+    :class:`GeocoderRefused` (and lets Ctrl-C through) with the checkpoint kept; the
+    caller decides when to remove it.
     """
     report = report if report is not None else BatchReport()
     total = len(queries)
@@ -232,28 +251,36 @@ def geocode_batch(
     done = report.resumed
     if progress is not None:
         progress(done, total)
+    calls = geocoded = 0
+    shown = clock()
+    offline = type(geocoder) is OfflineGeocoder  # same answers as geocode(), no Locations
     try:
         for i, q in enumerate(queries):
             if results[i] is not None:
                 continue
-            key = _query_key(q)
-            if key is None:
+            text = q.strip() if isinstance(q, str) else _query_key(q)
+            if not text:
                 r = RowResult("not_found", error="empty")
-            elif key in memo:
-                r = memo[key]
+            elif text in memo:
+                r = memo[text]
             else:
-                r = _geocode_one(geocoder, q)
-                report.calls += 1
+                calls += 1
+                r = _geocode_offline(geocoder, text) if offline else _geocode_one(geocoder, text)
                 if r.status != "failed":
-                    memo[key] = r
+                    memo[text] = r
             results[i] = r
-            report.geocoded += 1
+            geocoded += 1
             if cp is not None and r.status != "failed":
                 cp.add(i, r)
             done += 1
             if progress is not None:
-                progress(done, total)
+                now = clock()
+                if now - shown >= _PROGRESS_EVERY_S or done == total:
+                    progress(done, total)
+                    shown = now
     finally:
+        report.calls += calls
+        report.geocoded += geocoded
         if cp is not None:
             cp.close()
     out = [r if r is not None else RowResult("failed") for r in results]
@@ -267,13 +294,20 @@ def geocode_batch(
 def _query_key(q: Any) -> str | None:
     if q is None or (isinstance(q, float) and math.isnan(q)):
         return None
-    text = " ".join(str(q).split())
+    text = str(q).strip()
     return text or None
 
 
-def _geocode_one(geocoder: Any, query: Any) -> RowResult:
+def _geocode_offline(geocoder: OfflineGeocoder, text: str) -> RowResult:
     try:
-        loc = geocoder.geocode(" ".join(str(query).split()))
+        return RowResult.from_resolution(geocoder.resolve(text))
+    except GeocodeError as err:
+        return RowResult("not_found", error=str(err))
+
+
+def _geocode_one(geocoder: Any, text: str) -> RowResult:
+    try:
+        loc = geocoder.geocode(text)
     except GeocodeError as err:
         return RowResult("not_found", error=str(err))
     except GeocoderRefused:

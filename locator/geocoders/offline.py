@@ -44,8 +44,8 @@ import re
 import unicodedata
 import warnings
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from operator import itemgetter
+from typing import Any, NamedTuple
 
 from geopy.geocoders.base import DEFAULT_SENTINEL, Geocoder
 from geopy.location import Location
@@ -63,12 +63,15 @@ from ._gazetteer import (
     Gazetteer,
     fold_latin,
     gazetteer,
+    template,
 )
 
 __all__ = ["MAX_QUERY_LENGTH", "OfflineGeocoder", "Resolution", "validate_query"]
 
 MAX_QUERY_LENGTH = 500
 REVERSE_MAX_KM = 500.0
+_ORDER = itemgetter(3, 0)  # tokens top-down: (rank, start)
+_MEMO_MAX = 200_000  # resolutions remembered per process (cleared when full)
 _LATIN_RUN = re.compile(r"[a-z0-9]+")
 _HAS_LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
 _EARTH_KM = 6371.0088
@@ -86,16 +89,14 @@ def validate_query(query: Any, what: str = "query") -> str:
     return text
 
 
-@dataclass(frozen=True, slots=True)
-class _Token:
+class _Token(NamedTuple):
     start: int
     text: str
     tiers: dict[int, tuple[Entry, ...]]  # tier -> entries
     rank: int  # the highest level among the strongest entries (0 = province)
 
 
-@dataclass(frozen=True, slots=True)
-class Resolution:
+class Resolution(NamedTuple):
     """What a query resolved to: candidates (best first) and the names that matched."""
 
     candidates: tuple[Entry, ...]
@@ -113,13 +114,14 @@ def _sort_key(e: Entry) -> tuple:
 def _narrow(state: list[Entry] | None, entries: Iterable[Entry]) -> list[Entry]:
     """Entries consistent with ``state``: the more specific of each nested pair."""
     if state is None:
-        return list(dict.fromkeys(entries))
+        return list(entries)  # a template's entries are already unique
     out: dict[int, Entry] = {}
     for e in entries:
+        e_anc, e_id = e.anc, e.id
         for s in state:
-            if s.contains(e):
-                out[e.id] = e
-            elif e.contains(s):
+            if s.id in e_anc:
+                out[e_id] = e
+            elif e_id in s.anc:
                 out[s.id] = s
     return list(out.values())
 
@@ -150,42 +152,26 @@ class OfflineGeocoder(Geocoder):
     # ------------------------------------------------------------------ reading
     def _tokens(self, text: str) -> list[_Token]:
         g = self.gazetteer
-        entries = g.entries
-        found: list[tuple[int, int, str]] = []
-        for end, key in g.automaton.iter(text):  # type: ignore[attr-defined]
-            found.append((end - len(key) + 1, -len(key), key))
-        tokens: list[_Token] = []
-        if found:
-            found.sort()
-            pos = 0
-            for start, neg_len, key in found:
-                if start < pos:
-                    continue
-                pos = start - neg_len
-                tokens.append(self._make_token(start, key, g.cjk[key], entries))
+        # leftmost-longest, non-overlapping: 海陵区 beats 海陵
+        tokens = [
+            _Token(end - len(key) + 1, key, tiers, rank)
+            for end, (key, tiers, rank) in g.automaton.iter_long(text)  # type: ignore[attr-defined]
+        ]
         if _HAS_LATIN.search(text):
             tokens.extend(self._latin_tokens(text, g))
         return tokens
 
     @staticmethod
-    def _make_token(
-        start: int, text: str, bucket: dict[int, int], entries: list[Entry], level: str = ""
-    ) -> _Token:
-        tiers: dict[int, list[Entry]] = {}
-        for eid, tier in bucket.items():
-            e = entries[eid]
-            if level == "district" and e.level in ("province", "city"):
-                continue
-            if level == "city" and e.level not in ("city",):
-                continue
-            if level == "province" and e.level != "province" and e.prov_code + "0000" != e.adcode:
-                continue
-            if level == "district" and tier == WEAK:
-                tier = STRONG  # "Chaoyang District": the suffix makes the district explicit
-            tiers.setdefault(tier, []).append(e)
-        best = min(tiers) if tiers else PLACE
-        rank = min((e.rank for e in tiers.get(best, ())), default=3)
-        return _Token(start, text, {t: tuple(v) for t, v in tiers.items()}, rank)
+    def _token(g: Gazetteer, table: str, start: int, key: str, level: str = "") -> _Token:
+        """The token for a matched name; its meaning is computed once per process."""
+        tpl = g.templates.get((table, key, level))
+        if tpl is None:
+            bucket = (g.cjk if table == "cjk" else g.latin)[key]
+            tpl = template(bucket, g.entries, level)
+            if not tpl[0] and level:  # the suffix ruled everything out: read without it
+                tpl = template(bucket, g.entries, "")
+            g.templates[(table, key, level)] = tpl
+        return _Token(start, key, tpl[0], tpl[1])
 
     def _latin_tokens(self, text: str, g: Gazetteer) -> list[_Token]:
         folded = fold_latin(text)
@@ -206,10 +192,7 @@ class OfflineGeocoder(Geocoder):
                     level = "city"
                 elif nxt in PROVINCE_WORDS:
                     level = "province"
-                tok = self._make_token(words[i][0] + 10_000, key, bucket, g.entries, level)
-                if not tok.tiers:  # the suffix ruled everything out: read without it
-                    tok = self._make_token(words[i][0] + 10_000, key, bucket, g.entries)
-                out.append(tok)
+                out.append(self._token(g, "latin", words[i][0] + 10_000, key, level))
                 i += k
                 break
             else:
@@ -236,11 +219,33 @@ class OfflineGeocoder(Geocoder):
             if not narrowed:
                 return None  # contradictory hints
             state = narrowed
-        res = self._resolve_tokens(self._tokens(text), state)
-        if res is None:
-            return None
-        cands, matched = res
-        return Resolution(tuple(sorted(cands, key=_sort_key)), tuple(matched))
+        g = self.gazetteer
+        # The answer depends only on which names matched, in order (and the hints):
+        # addresses differing only in street and number share one resolution.
+        found = list(g.automaton.iter_long(text))  # type: ignore[attr-defined]
+        latin = self._latin_tokens(text, g) if _HAS_LATIN.search(text) else []
+        sig = "\x1f".join([v[0] for _, v in found])
+        if latin:
+            sig += "\x1e" + "\x1f".join([f"{t.text}:{id(t.tiers)}" for t in latin])
+        if state is not None:
+            sig += "\x1d" + ",".join([str(e.id) for e in state])
+        memo = g.resolutions
+        if sig in memo:
+            return memo[sig]  # type: ignore[return-value]
+        # plain tuples laid out like _Token (start, text, tiers, rank): cheaper to make
+        tokens: list[Any] = [(end - len(v[0]) + 1, *v) for end, v in found]
+        tokens.extend(latin)
+        res = self._resolve_tokens(tokens, state)
+        out = None
+        if res is not None:
+            cands, matched = res
+            if len(cands) > 1:
+                cands = sorted(cands, key=_sort_key)
+            out = Resolution(tuple(cands), tuple(matched))
+        if len(memo) >= _MEMO_MAX:
+            memo.clear()
+        memo[sig] = out
+        return out
 
     @classmethod
     def _resolve_tokens(
@@ -252,46 +257,59 @@ class OfflineGeocoder(Geocoder):
         to the reading whose names are longer (``中山路, 北京市``: 北京市)."""
         if not tokens:
             return None
-        order = sorted(range(len(tokens)), key=lambda i: (tokens[i].rank, tokens[i].start))
-        best = cls._combine(tokens, order, state)
-        if best is None or len(best[1]) == len(tokens):
-            return best
+        if len(tokens) == 1 and state is None:  # the common case, short-cut
+            tok = tokens[0]
+            for tier in (STRONG, WEAK, PLACE):
+                ents = tok[2].get(tier)
+                if ents:
+                    return list(ents), [tok[1]]
+            return None
+        order = sorted(tokens, key=_ORDER)
+        best = cls._combine(order, state)
+        if best is None or len(best[2]) == 0:
+            return None if best is None else (best[0], best[1])
+        if all(e.rank >= 2 for e in best[0]):
+            # Down to district level already: names left over after the last one used
+            # are street noise (北京市朝阳区中山路), not worth another reading.
+            last = max(t[0] for t in order if t not in best[2])
+            if all(t[0] > last for t in best[2]):
+                return best[0], best[1]
 
-        def score(res: tuple[list[Entry], list[str]]) -> tuple[int, int]:
+        def score(res: tuple[list[Entry], list[str], list[_Token]]) -> tuple[int, int]:
             return len(res[1]), sum(map(len, res[1]))  # most names, then longest names
 
-        used = set(best[1])
-        for j in order:
-            if tokens[j].text in used:
-                continue
-            alt = cls._combine(tokens, [j, *(i for i in order if i != j)], state)
+        for tok in best[2]:
+            alt = cls._combine([tok, *(t for t in order if t is not tok)], state)
             if alt is not None and score(alt) > score(best):
                 best = alt
-        return best
+        return best[0], best[1]
 
     @staticmethod
     def _combine(
-        tokens: list[_Token], order: list[int], state: list[Entry] | None
-    ) -> tuple[list[Entry], list[str]] | None:
+        order: list[_Token], state: list[Entry] | None
+    ) -> tuple[list[Entry], list[str], list[_Token]] | None:
+        """One top-down reading: (candidates, names used, tokens left unused)."""
         matched: list[str] = []
-        used: set[int] = set()
+        pending = order
         for tier in (STRONG, WEAK, PLACE):
             if tier == PLACE and state is not None and any(e.rank >= 2 for e in state):
                 break  # towns only refine a province or city, never a district
-            for i in order:
-                if i in used:
-                    continue
-                ents = tokens[i].tiers.get(tier)
-                if not ents:
-                    continue
-                new = _narrow(state, ents)
-                if new:
-                    state = new
-                    used.add(i)
-                    matched.append(tokens[i].text)
+            rest: list[_Token] = []
+            for tok in pending:
+                ents = tok[2].get(tier)  # tokens may be plain tuples: index, not name
+                if ents:
+                    new = list(ents) if state is None else _narrow(state, ents)
+                    if new:
+                        state = new
+                        matched.append(tok[1])
+                        continue
+                rest.append(tok)
+            pending = rest
+            if not pending:
+                break
         if not matched or state is None:
             return None
-        return state, matched
+        return state, matched, pending
 
     # ------------------------------------------------------------------ geopy API
     def geocode(

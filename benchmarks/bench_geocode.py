@@ -1,0 +1,169 @@
+"""Offline geocoding throughput: ``OfflineGeocoder`` vs ``cpca.transform`` on one list.
+
+Reproduce: ``.venv/bin/python benchmarks/bench_geocode.py [--n 10000] [--repeat 3]``.
+
+The address list is generated from the division table and GeoNames places with a fixed
+seed: full Chinese addresses, addresses missing the province or the city, bare district
+names (some ambiguous: 朝阳区, 鼓楼区), city and town names, English/pinyin names, and
+junk. Both geocoders get the same list in the same process; the best of ``--repeat``
+runs is reported (the machine is shared). Times exclude one-off start-up (index build,
+cpca's import), which is reported separately.
+
+Also reported: how often the two agree on the adcode for the Chinese addresses, and how
+many answers each flagged as ambiguous (cpca never does).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+ROADS = ("人民路", "解放路", "建设路", "中山路", "和平路", "新华路", "文化路", "胜利路",
+         "长江路", "科技园", "望京街", "工业大道", "滨江路", "光明街", "友谊路")  # fmt: skip
+
+
+def make_addresses(n: int, seed: int = 20261125) -> list[str]:
+    """``n`` varied addresses (deterministic for a seed)."""
+    from locator.data import load_places
+    from locator.datasets import load_divisions, short_name
+
+    rng = random.Random(seed)
+    div = load_divisions()
+    dist = div[div["level"] == "district"].to_dict("records")
+    places = load_places().to_dict("records")
+    towns = [p for p in places if p["name_zh"]]
+    out: list[str] = []
+    for _ in range(n):
+        r = rng.random()
+        d = rng.choice(dist)
+        road = f"{rng.choice(ROADS)}{rng.randint(1, 500)}号"
+        prov, city, name = d["province"], d["city"], d["name"]
+        if r < 0.35:
+            head = prov if prov == city else prov + city
+            out.append(f"{head}{name}{road}")
+        elif r < 0.55:
+            out.append(f"{short_name(city)}{name}{road}")
+        elif r < 0.62:
+            out.append(f"{short_name(prov)}{short_name(city)}{name}")
+        elif r < 0.70:
+            out.append(f"{name}{road}")
+        elif r < 0.74:
+            out.append(rng.choice(["朝阳区", "鼓楼区", "朝阳区望京街10号", "鼓楼区中山路1号"]))
+        elif r < 0.80:
+            out.append(f"{short_name(city)}市{rng.choice(ROADS)}")
+        elif r < 0.87:
+            p = rng.choice(places)
+            out.append(rng.choice([p["name"], p["name"].upper(), p["name"].lower()]))
+        elif r < 0.93:
+            out.append(rng.choice(towns)["name_zh"])
+        elif r < 0.97:
+            out.append(f"{rng.choice(ROADS)}{rng.randint(1, 99)}号 {rng.randint(100, 999)}室")
+        else:
+            out.append("".join(rng.choice("abcdefghxyz") for _ in range(8)))
+    return out
+
+
+def _best(fn: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=10_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args(argv)
+
+    t0 = time.perf_counter()
+    from locator.geocode import OfflineGeocoder, geocode_batch
+
+    geo = OfflineGeocoder()
+    geo.gazetteer  # noqa: B018 - build the index now
+    build_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    import cpca
+
+    cpca_import_s = time.perf_counter() - t0
+
+    addrs = make_addresses(args.n)
+    n = len(addrs)
+    n_unique = len(set(addrs))
+
+    def ours() -> list:
+        geo.gazetteer.resolutions.clear()  # no help from a previous run: cold every time
+        return geocode_batch(addrs, geo)
+
+    def theirs():  # -> pd.DataFrame
+        return cpca.transform(addrs)
+
+    def ours_loop() -> list:
+        geo.gazetteer.resolutions.clear()
+        out = []
+        for a in addrs:
+            try:
+                out.append(geo.geocode(a))
+            except ValueError:
+                out.append(None)
+        return out
+
+    ours_s = _best(ours, args.repeat)
+    cpca_s = _best(theirs, args.repeat)
+    loop_s = _best(ours_loop, args.repeat)
+
+    res = ours()
+    df = theirs()
+    locs = ours_loop()
+    amb = sum(r.status == "ambiguous" for r in res)
+    found = sum(r.status in ("ok", "ambiguous") for r in res)
+    cpca_found = int(df["adcode"].notna().sum())
+    cjk = [i for i, a in enumerate(addrs) if any("\u4e00" <= c <= "\u9fff" for c in a)]
+    both = agree = 0
+    for i in cjk:
+        ours_code = locs[i].raw["adcode"] if locs[i] is not None else None
+        theirs_code = df["adcode"].iat[i]
+        if ours_code and isinstance(theirs_code, str):
+            both += 1
+            agree += ours_code == theirs_code[:6] or (
+                locs[i].raw["level"] == "city" and theirs_code[:4] == ours_code[:4]
+            )
+
+    load = os.getloadavg()
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    print(f"# bench_geocode ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)")
+    print(f"addresses: {n} ({n_unique} unique), {len(cjk)} with Chinese text")
+    print(
+        f"one-off: OfflineGeocoder index build {build_s:.2f} s; cpca import {cpca_import_s:.2f} s"
+    )
+    print(f"OfflineGeocoder via geocode_batch: {ours_s:.3f} s = {n / ours_s:,.0f} addresses/s")
+    print(f"OfflineGeocoder.geocode loop:      {loop_s:.3f} s = {n / loop_s:,.0f} addresses/s")
+    print(f"cpca.transform:                    {cpca_s:.3f} s = {n / cpca_s:,.0f} addresses/s")
+    print(f"ratio cpca time / geocode_batch time: {cpca_s / ours_s:.2f}x "
+          f"(> 1 means OfflineGeocoder is faster)")  # fmt: skip
+    print(f"ratio cpca time / geocode loop time:  {cpca_s / loop_s:.2f}x")
+    print(f"found: OfflineGeocoder {found} ({amb} flagged ambiguous); cpca {cpca_found} "
+          f"(0 flagged: it has no such output)")  # fmt: skip
+    print(f"agreement on adcode where both answered (Chinese text): {agree}/{both}")
+    print(f"machine: {platform.machine()} {cpu}; {os.cpu_count()} logical cores; "
+          f"load average {load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f}; "
+          f"Python {platform.python_version()}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
