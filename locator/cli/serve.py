@@ -56,6 +56,10 @@ def serve_command(
     log_level: Annotated[
         str, typer.Option("--log-level", help="uvicorn log level (info, warning, ...).")
     ] = "info",
+    access_log: Annotated[
+        bool,
+        typer.Option("--access-log/--no-access-log", help="Log every request (costs CPU)."),
+    ] = True,
 ) -> None:
     """Serve the HTTP API: /v1/nearest, /v1/geocode, /v1/outlets, /v1/coverage,
     /embed/map and /healthz; OpenAPI docs at /docs.
@@ -91,6 +95,7 @@ def serve_command(
         port=port,
         workers=workers,
         log_level=log_level,
+        access_log=access_log,
         proxy_headers=False,
         server_header=False,
     )
