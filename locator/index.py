@@ -55,9 +55,11 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,6 +104,7 @@ _REL_SLACK = 1e-9  # relative widening of the chord bound (float rounding)
 _ABS_SLACK = 1e-12  # absolute widening, in unit-sphere chord (~6 micrometres)
 _CACHE_SIZE = 64  # filtered trees kept
 _PARALLEL_MIN = 2048  # fewer queries than this: one thread (spawning costs more than it saves)
+_PARALLEL_GEODESIC_MIN = 100_000  # geodesics per call before splitting across threads
 _BLOCK_CELLS = 4_000_000  # queries x candidates per block in nearest_many (bounds memory)
 
 
@@ -322,7 +325,8 @@ class OutletIndex:
     (``outlets.iloc``). Building costs a few tens of ms for 100k outlets.
 
     ``drive_model`` estimates drive times (:class:`DriveTimeModel` by default);
-    ``workers`` is passed to the k-d tree (``-1``: all cores).
+    ``workers``: threads for the k-d tree queries and the geodesics of large batches
+    (``-1``: every core this process may use; ``1``: single-threaded).
     """
 
     def __init__(
@@ -367,7 +371,9 @@ class OutletIndex:
         self._lon = np.ascontiguousarray(lon)
         self._xyz = _unit_vectors(self._lat, self._lon)
         self.drive_model = drive_model if drive_model is not None else DriveTimeModel()
-        self.workers = workers
+        if isinstance(workers, bool) or not isinstance(workers, numbers.Integral) or workers == 0:
+            raise ConfigurationError(f"workers must be -1 or a positive integer, got {workers!r}")
+        self.workers = int(workers)
         self._geod = Geod(ellps="WGS84")
         self._lock = threading.Lock()
         self._masks: dict[tuple[str, str], NDArray[np.bool_]] = {}
@@ -491,8 +497,31 @@ class OutletIndex:
         ql = np.ascontiguousarray(np.broadcast_to(qlat, shape), dtype=np.float64).ravel()
         qo = np.ascontiguousarray(np.broadcast_to(qlon, shape), dtype=np.float64).ravel()
         p = pos.ravel()
-        _, _, metres = self._geod.inv(qo, ql, self._lon[p], self._lat[p])
-        return (np.asarray(metres, dtype=np.float64) / 1000.0).reshape(shape)
+        olon, olat = self._lon[p], self._lat[p]
+        threads = self._threads()
+        if threads == 1 or p.size < _PARALLEL_GEODESIC_MIN:
+            _, _, metres = self._geod.inv(qo, ql, olon, olat)
+            return (np.asarray(metres, dtype=np.float64) / 1000.0).reshape(shape)
+        # pyproj releases the GIL inside Geod.inv, so slices run truly in parallel
+        # (one Geod per slice: no shared state between threads).
+        out = np.empty(p.size, dtype=np.float64)
+        bounds = np.linspace(0, p.size, threads + 1).astype(int)
+
+        def work(i: int) -> None:
+            a, b = bounds[i], bounds[i + 1]
+            _, _, m = Geod(ellps="WGS84").inv(qo[a:b], ql[a:b], olon[a:b], olat[a:b])
+            out[a:b] = np.asarray(m, dtype=np.float64) / 1000.0
+
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(work, range(threads)))
+        return out.reshape(shape)
+
+    def _threads(self) -> int:
+        if self.workers > 0:
+            return self.workers
+        if hasattr(os, "sched_getaffinity"):
+            return max(1, len(os.sched_getaffinity(0)))
+        return max(1, os.cpu_count() or 1)
 
     def _knn(
         self, sub: _Subset, qlat: NDArray, qlon: NDArray, k: int

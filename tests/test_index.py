@@ -593,3 +593,25 @@ class TestBlocks:
         blocked = idx.nearest_many(qlat, qlon, k=3, authorized_only=False)
         np.testing.assert_array_equal(whole[0], blocked[0])
         np.testing.assert_array_equal(whole[1], blocked[1])
+
+    def test_threaded_geodesics_equal_serial(self, monkeypatch):
+        """Splitting the geodesics across threads gives exactly the serial result."""
+        import locator.index as index_module
+
+        rng = np.random.default_rng(62)
+        frame = make_outlets(rng.uniform(20, 45, 400), rng.uniform(100, 125, 400))
+        qlat, qlon = rng.uniform(20, 45, 500), rng.uniform(100, 125, 500)
+        serial = OutletIndex(frame, workers=1).nearest_many(qlat, qlon, k=4, authorized_only=False)
+        monkeypatch.setattr(index_module, "_PARALLEL_GEODESIC_MIN", 10)
+        monkeypatch.setattr(index_module, "_PARALLEL_MIN", 10)
+        threaded = OutletIndex(frame, workers=3).nearest_many(
+            qlat, qlon, k=4, authorized_only=False
+        )
+        np.testing.assert_array_equal(serial[0], threaded[0])
+        np.testing.assert_array_equal(serial[1], threaded[1])
+
+    @pytest.mark.parametrize("workers", [0, 1.5, True, "2"])
+    def test_invalid_workers(self, workers):
+        """workers must be -1 or a positive integer."""
+        with pytest.raises(ConfigurationError, match=f"workers must be .* got {workers!r}"):
+            OutletIndex(make_outlets([1.0], [2.0]), workers=workers)
