@@ -2,10 +2,10 @@
 
 What it does (bounded, stops by itself):
 
-1. Starts ``uvicorn locator.api:create_app_from_env --factory`` in a subprocess on
-   **127.0.0.1** (never any other address) on a free port, with the bundled sample
-   network, and waits for ``/healthz`` (the app warms its geocoder and coverage model
-   before it answers, as in production).
+1. Starts ``locator serve --host 127.0.0.1 --port <free> --workers N --no-access-log``
+   (the deployment command) in a subprocess, on **127.0.0.1** only, with the bundled
+   sample network, and waits for ``/healthz`` (the app warms its geocoder and coverage
+   model before it answers, as in production).
 2. Sends ``--warmup`` requests, then exactly ``--requests`` requests to
    ``/v1/nearest?lat=..&lon=..&k=..`` with random coordinates inside China's extent
    (fixed seed), from ``--concurrency`` concurrent clients. Each client keeps one
@@ -90,9 +90,8 @@ def start_server(port: int, workers: int) -> subprocess.Popen[bytes]:
     cmd = [
         sys.executable,
         "-m",
-        "uvicorn",
-        "locator.api:create_app_from_env",
-        "--factory",
+        "locator",
+        "serve",
         "--host",
         HOST,
         "--port",
@@ -125,7 +124,7 @@ def wait_ready(port: int, proc: subprocess.Popen[bytes], timeout: float = 120.0)
 
 
 def stop_server(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
+    proc.terminate()  # SIGTERM: uvicorn's supervisor stops its workers too
     try:
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:

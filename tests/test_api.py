@@ -1104,6 +1104,38 @@ class TestServeCli:
         assert app.state.cors_origins == ["https://a.example", "https://b.example"]
         assert app.state.frame_ancestors == ["https://a.example"]
 
+    def test_workers_listener_has_tcp_nodelay(self, monkeypatch: Any) -> None:
+        """With --workers 2 the supervisor gets a listener whose proto is IPPROTO_TCP, so
+        accepted connections get TCP_NODELAY (uvicorn's own listener has proto 0 and
+        every keep-alive request then waits ~40 ms for a delayed ACK)."""
+        import socket
+
+        import uvicorn.supervisors
+
+        seen: dict[str, Any] = {}
+
+        class FakeMultiprocess:
+            def __init__(self, config: Any, sockets: list[socket.socket]) -> None:
+                seen["config"], seen["sockets"] = config, sockets
+
+            def run(self) -> None:
+                seen["ran"] = True
+
+        monkeypatch.setattr(uvicorn.supervisors, "Multiprocess", FakeMultiprocess)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        result, _ = self.run(["--workers", "2", "--port", str(port)], monkeypatch)
+        assert result.exit_code == 0, result.output
+        assert seen["ran"] is True
+        assert seen["config"].workers == 2
+        (sock,) = seen["sockets"]
+        try:
+            assert sock.proto == socket.IPPROTO_TCP
+            assert sock.getsockname() == ("127.0.0.1", port)
+        finally:
+            sock.close()
+
     def test_bad_cors_fails_cleanly(self, monkeypatch: Any) -> None:
         """A bad --cors origin ends with one error line, exit 2, and no server."""
         result, seen = self.run(["--cors", "example.com"], monkeypatch)

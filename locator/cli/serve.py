@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -88,14 +89,36 @@ def serve_command(
         create_app_from_env()
     except LocatorError as err:
         fail(str(err))
-    uvicorn.run(
-        "locator.api:create_app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=log_level,
-        access_log=access_log,
-        proxy_headers=False,
-        server_header=False,
-    )
+    options: dict[str, Any] = {
+        "factory": True,
+        "host": host,
+        "port": port,
+        "workers": workers,
+        "log_level": log_level,
+        "access_log": access_log,
+        "proxy_headers": False,
+        "server_header": False,
+    }
+    if workers == 1:
+        uvicorn.run(APP_FACTORY, **options)
+        return
+    # uvicorn's own multi-worker path binds a listener whose ``proto`` is 0, so asyncio
+    # never sets TCP_NODELAY on accepted connections and every keep-alive request after
+    # the first waits ~40 ms for a delayed ACK (Kludex/uvicorn#3149, open). Bind it
+    # ourselves with the protocol set, then run uvicorn's supervisor on it.
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config(APP_FACTORY, **options)
+    Multiprocess(config, sockets=[tcp_listener(config)]).run()
+
+
+APP_FACTORY = "locator.api:create_app_from_env"
+
+
+def tcp_listener(config: Any) -> socket.socket:
+    """uvicorn's listening socket for ``config``, re-wrapped so that its ``proto`` is
+    ``IPPROTO_TCP`` (detected from the descriptor) and asyncio enables TCP_NODELAY."""
+    sock = config.bind_socket()
+    tcp = socket.socket(fileno=sock.detach())
+    tcp.set_inheritable(True)
+    return tcp
