@@ -132,8 +132,17 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=10)
 
 
-def make_paths(n: int, k: int, seed: int) -> list[str]:
+def make_paths(n: int, k: int, seed: int, query: bool = False) -> list[str]:
+    """``n`` request paths: random points in China's extent, or (``query``) the listed
+    cities' Chinese and English names as ``q`` (geocoded by the server)."""
     rng = random.Random(seed)
+    if query:
+        import csv
+        from urllib.parse import quote
+
+        with open(ROOT / "data" / "cities.csv", encoding="utf-8") as f:
+            names = [n for row in csv.DictReader(f) for n in (row["city"], row["name_en"])]
+        return [f"/v1/nearest?q={quote(rng.choice(names))}&k={k}" for _ in range(n)]
     lon0, lat0, lon1, lat1 = EXTENT
     return [
         f"/v1/nearest?lat={rng.uniform(lat0, lat1):.5f}&lon={rng.uniform(lon0, lon1):.5f}&k={k}"
@@ -257,6 +266,9 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--seed", type=int, default=20240601)
     parser.add_argument("--client", choices=["raw", "httpx"], default="raw")
+    parser.add_argument(
+        "--q", action="store_true", help="query by city name (q=) instead of coordinates"
+    )
     parser.add_argument("--json", action="store_true", help="also print the result as JSON")
     args = parser.parse_args()
     if not (0 < args.requests <= 1_000_000 and 0 < args.concurrency <= 1024):
@@ -267,9 +279,9 @@ def main() -> None:
     proc = start_server(port, args.workers)
     try:
         wait_ready(port, proc)
-        warm = make_paths(args.warmup, args.k, args.seed + 1)
+        warm = make_paths(args.warmup, args.k, args.seed + 1, args.q)
         asyncio.run(run_load(port, warm, args.concurrency, args.client))
-        paths = make_paths(args.requests, args.k, args.seed)
+        paths = make_paths(args.requests, args.k, args.seed, args.q)
         latencies, errors, elapsed = asyncio.run(
             run_load(port, paths, args.concurrency, args.client)
         )
@@ -278,7 +290,7 @@ def main() -> None:
 
     lat = sorted(latencies)
     result = {
-        "endpoint": f"/v1/nearest (lat/lon, k={args.k})",
+        "endpoint": f"/v1/nearest ({'q=city name' if args.q else 'lat/lon'}, k={args.k})",
         "client": args.client,
         "server_workers": args.workers,
         "concurrency": args.concurrency,
@@ -294,6 +306,7 @@ def main() -> None:
         **facts,
     }
     print(
+        f"{result['endpoint']}: "
         f"{result['requests']} requests, {args.concurrency} clients ({args.client}), "
         f"{args.workers} server worker(s): {result['req_per_s']} req/s, "
         f"p50 {result['p50_ms']} ms, p90 {result['p90_ms']} ms, p99 {result['p99_ms']} ms, "
