@@ -6,8 +6,9 @@ The address list is generated from the division table and GeoNames places with a
 seed: full Chinese addresses, addresses missing the province or the city, bare district
 names (some ambiguous: 朝阳区, 鼓楼区), city and town names, English/pinyin names, and
 junk. Both geocoders get the same list in the same process; the best of ``--repeat``
-runs is reported (the machine is shared). Times exclude one-off start-up (index build,
-cpca's import), which is reported separately.
+runs is reported, the runs interleaved so both see the same load (the machine is
+shared). Times exclude one-off start-up (index build, cpca's import), which is
+reported separately.
 
 Also reported: how often the two agree on the adcode for the Chinese addresses, and how
 many answers each flagged as ambiguous (cpca never does).
@@ -68,13 +69,15 @@ def make_addresses(n: int, seed: int = 20261125) -> list[str]:
     return out
 
 
-def _best(fn: Callable[[], object], repeat: int) -> float:
-    times = []
+def _best(fns: list[Callable[[], object]], repeat: int) -> list[float]:
+    """Best time of each function, runs interleaved so that all see the same load."""
+    best = [float("inf")] * len(fns)
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+        for i, fn in enumerate(fns):
+            t0 = time.perf_counter()
+            fn()
+            best[i] = min(best[i], time.perf_counter() - t0)
+    return best
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -115,9 +118,7 @@ def main(argv: list[str] | None = None) -> None:
                 out.append(None)
         return out
 
-    ours_s = _best(ours, args.repeat)
-    cpca_s = _best(theirs, args.repeat)
-    loop_s = _best(ours_loop, args.repeat)
+    ours_s, cpca_s, loop_s = _best([ours, theirs, ours_loop], args.repeat)
 
     res = ours()
     df = theirs()

@@ -205,13 +205,12 @@ class Gazetteer:
     cjk: dict[str, dict[int, int]] = field(default_factory=dict)  # key -> {entry id: tier}
     latin: dict[str, dict[int, int]] = field(default_factory=dict)
     max_latin_words: int = 4
-    automaton: object = None
+    automaton: object = None  # division names (Aho-Corasick), values from name_value()
+    town_automaton: object = None  # names that are only GeoNames towns
     lowest: list[int] = field(default_factory=list)
     tree: object = None
-    # (table, key, level) -> (tiers, rank): what a matched name means, computed once
-    templates: dict[tuple[str, str, str], tuple[dict[int, tuple[Entry, ...]], int]] = field(
-        default_factory=dict
-    )
+    # (Latin name, level word) -> token meaning, computed once (see OfflineGeocoder)
+    templates: dict[tuple[str, str], tuple] = field(default_factory=dict)
     # token signature -> Resolution (see OfflineGeocoder.resolve); bounded there
     resolutions: dict[str, object] = field(default_factory=dict)
 
@@ -249,6 +248,27 @@ def template(
     best = min(tiers) if tiers else PLACE
     rank = min((e.rank for e in tiers.get(best, ())), default=3)
     return {t: tuple(v) for t, v in tiers.items()}, rank
+
+
+def name_value(key: str, bucket: dict[int, int], entries: list[Entry]) -> tuple:
+    """The automaton value of a Chinese name: ``(name, tiers, rank, weak_only,
+    full_district, memo_key, street_meaning)``.
+
+    ``weak_only``: only a district's bare name (``解放``); ``full_district``: strong and
+    all strong entries are districts (``海淀区``); ``street_meaning``: the value to use
+    when the name is followed by a street word (weak tier dropped; None if nothing is
+    left).
+    """
+    tiers, rank = template(bucket, entries)
+    weak_only = WEAK in tiers and STRONG not in tiers
+    full_district = STRONG in tiers and rank == 2
+    street = None
+    if weak_only:
+        rest = {t: v for t, v in tiers.items() if t != WEAK}
+        if rest:
+            srank = min(e.rank for e in rest[min(rest)])
+            street = (key, rest, srank, False, False, key + "~", None)
+    return (key, tiers, rank, weak_only, full_district, key, street)
 
 
 def _unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
@@ -605,12 +625,18 @@ def gazetteer() -> Gazetteer:
             anc.add(city_id[e.city_code])
         g.entries[e.id] = _with_anc(e, frozenset(anc))
 
-    auto = ahocorasick.Automaton()
+    # Two automata: division names, and names that are only GeoNames towns. Towns are
+    # looked for only when divisions did not reach district level, so a town's name
+    # never swallows a division's (南阳镇 in 南阳镇平县 is 南阳 + 镇平县).
+    auto, towns = ahocorasick.Automaton(), ahocorasick.Automaton()
     for key, bucket in g.cjk.items():
-        tiers, rank = template(bucket, g.entries)  # what the name means, computed once
-        auto.add_word(key, (key, tiers, rank))
+        value = name_value(key, bucket, g.entries)  # what the name means, computed once
+        tiers = value[1]
+        (auto if (STRONG in tiers or WEAK in tiers) else towns).add_word(key, value)
     auto.make_automaton()
+    towns.make_automaton()
     g.automaton = auto
+    g.town_automaton = towns
     g.max_latin_words = 4
 
     # reverse index: districts, and cities with no districts (东莞, 中山, 仙桃 ...)

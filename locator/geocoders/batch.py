@@ -17,6 +17,7 @@ kept, as does any unexpected error.
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import json
 import math
@@ -97,6 +98,9 @@ class RowResult(NamedTuple):
             best.district,
             "; ".join(e.label() for e in res.candidates) if ambiguous else "",
         )
+
+
+_NOT_FOUND = RowResult("not_found")
 
 
 def _candidate_label(c: dict[str, Any]) -> str:
@@ -254,6 +258,12 @@ def geocode_batch(
     calls = geocoded = 0
     shown = clock()
     offline = type(geocoder) is OfflineGeocoder  # same answers as geocode(), no Locations
+    rows_of: dict[int, tuple[Any, RowResult]] = {}  # id(Resolution) -> (it, its row)
+    # The offline loop allocates many small tuples and creates no reference cycles;
+    # pausing the cyclic GC for its duration saves ~20% (it is restored in `finally`).
+    paused_gc = offline and gc.isenabled()
+    if paused_gc:
+        gc.disable()
     try:
         for i, q in enumerate(queries):
             if results[i] is not None:
@@ -265,7 +275,10 @@ def geocode_batch(
                 r = memo[text]
             else:
                 calls += 1
-                r = _geocode_offline(geocoder, text) if offline else _geocode_one(geocoder, text)
+                if offline:
+                    r = _geocode_offline(geocoder, text, rows_of)
+                else:
+                    r = _geocode_one(geocoder, text)
                 if r.status != "failed":
                     memo[text] = r
             results[i] = r
@@ -279,6 +292,8 @@ def geocode_batch(
                     progress(done, total)
                     shown = now
     finally:
+        if paused_gc:
+            gc.enable()
         report.calls += calls
         report.geocoded += geocoded
         if cp is not None:
@@ -298,11 +313,22 @@ def _query_key(q: Any) -> str | None:
     return text or None
 
 
-def _geocode_offline(geocoder: OfflineGeocoder, text: str) -> RowResult:
+def _geocode_offline(
+    geocoder: OfflineGeocoder, text: str, rows_of: dict[int, tuple[Any, RowResult]]
+) -> RowResult:
+    """Resolve directly; rows sharing a (memoized) resolution share one RowResult."""
     try:
-        return RowResult.from_resolution(geocoder.resolve(text))
+        res = geocoder.resolve(text)
     except GeocodeError as err:
         return RowResult("not_found", error=str(err))
+    if res is None:
+        return _NOT_FOUND
+    seen = rows_of.get(id(res))
+    if seen is not None and seen[0] is res:
+        return seen[1]
+    row = RowResult.from_resolution(res)
+    rows_of[id(res)] = (res, row)
+    return row
 
 
 def _geocode_one(geocoder: Any, text: str) -> RowResult:

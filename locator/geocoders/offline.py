@@ -15,7 +15,8 @@ How a query is read
    that fits inside (or around) what is known so far narrows it; a name that fits
    nowhere is ignored as street noise (``北京市中山路``: 中山 is a city in Guangdong,
    so it is ignored). Weak names are used only after the strong ones, and towns only
-   when no district matched.
+   when no district matched. Once a full district name (``海淀区``) pins down one
+   district, names after it are street detail and are not read.
 4. What remains are the candidates. **More than one means ambiguous**: the result is
    the best guess with ``raw["ambiguous"] = True`` and all candidates listed.
 
@@ -44,7 +45,6 @@ import re
 import unicodedata
 import warnings
 from collections.abc import Iterable
-from operator import itemgetter
 from typing import Any, NamedTuple
 
 from geopy.geocoders.base import DEFAULT_SENTINEL, Geocoder
@@ -70,7 +70,13 @@ __all__ = ["MAX_QUERY_LENGTH", "OfflineGeocoder", "Resolution", "validate_query"
 
 MAX_QUERY_LENGTH = 500
 REVERSE_MAX_KM = 500.0
-_ORDER = itemgetter(3, 0)  # tokens top-down: (rank, start)
+
+
+def _order(tok: tuple[int, tuple]) -> tuple[int, int]:
+    """Tokens top-down: (rank, position)."""
+    return tok[1][2], tok[0]
+
+
 _MEMO_MAX = 200_000  # resolutions remembered per process (cleared when full)
 _LATIN_RUN = re.compile(r"[a-z0-9]+")
 _HAS_LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
@@ -89,11 +95,7 @@ def validate_query(query: Any, what: str = "query") -> str:
     return text
 
 
-class _Token(NamedTuple):
-    start: int
-    text: str
-    tiers: dict[int, tuple[Entry, ...]]  # tier -> entries
-    rank: int  # the highest level among the strongest entries (0 = province)
+_Token = tuple  # (position, meaning): see _cjk_tokens
 
 
 class Resolution(NamedTuple):
@@ -105,6 +107,45 @@ class Resolution(NamedTuple):
     @property
     def ambiguous(self) -> bool:
         return len(self.candidates) > 1
+
+
+_STREET_CHARS = frozenset("路街道巷弄里胡同桥")
+_MISSING = object()
+_NEEDS_TOWNS = object()
+_NO_SHORTCUT = object()
+
+
+def _cjk_tokens(text: str, automaton: Any) -> tuple[list[Any], int]:
+    """Leftmost-longest names in ``text`` and the index of the first full district name
+    (``海淀区``; -1 if none).
+
+    A token is ``(position, meaning)``, ``meaning`` being the automaton's value
+    ``(name, tiers, rank, weak_only, full_district, memo_key, street_meaning)`` built
+    once per process (see :func:`._gazetteer.name_value`). A district's bare name right
+    before a street word is the street's name, not the district (焦作市解放路 is a road
+    in 焦作, not 解放区): its ``street_meaning`` (without the weak tier) is used instead.
+    """
+    found = list(automaton.iter_long(text))
+    cut = -1
+    street = False
+    for i, (end, v) in enumerate(found):
+        if v[3] and text[end + 1 : end + 2] in _STREET_CHARS:
+            street = True
+        elif cut < 0 and v[4]:
+            cut = i
+    if street:
+        out: list[Any] = []
+        cut = -1
+        for end, v in found:
+            if v[3] and text[end + 1 : end + 2] in _STREET_CHARS:
+                v = v[6]
+                if v is None:
+                    continue
+            elif cut < 0 and v[4]:
+                cut = len(out)
+            out.append((end, v))
+        found = out
+    return found, cut
 
 
 def _sort_key(e: Entry) -> tuple:
@@ -150,33 +191,32 @@ class OfflineGeocoder(Geocoder):
         return gazetteer()
 
     # ------------------------------------------------------------------ reading
-    def _tokens(self, text: str) -> list[_Token]:
+    def _tokens(self, text: str) -> list[Any]:
+        """Every name in ``text``: divisions, Latin names, then towns (for hints)."""
         g = self.gazetteer
-        # leftmost-longest, non-overlapping: 海陵区 beats 海陵
-        tokens = [
-            _Token(end - len(key) + 1, key, tiers, rank)
-            for end, (key, tiers, rank) in g.automaton.iter_long(text)  # type: ignore[attr-defined]
-        ]
+        tokens = _cjk_tokens(text, g.automaton)[0]
         if _HAS_LATIN.search(text):
             tokens.extend(self._latin_tokens(text, g))
+        tokens.extend(_cjk_tokens(text, g.town_automaton)[0])
         return tokens
 
     @staticmethod
-    def _token(g: Gazetteer, table: str, start: int, key: str, level: str = "") -> _Token:
-        """The token for a matched name; its meaning is computed once per process."""
-        tpl = g.templates.get((table, key, level))
-        if tpl is None:
-            bucket = (g.cjk if table == "cjk" else g.latin)[key]
-            tpl = template(bucket, g.entries, level)
-            if not tpl[0] and level:  # the suffix ruled everything out: read without it
-                tpl = template(bucket, g.entries, "")
-            g.templates[(table, key, level)] = tpl
-        return _Token(start, key, tpl[0], tpl[1])
+    def _latin_token(g: Gazetteer, pos: int, key: str, level: str = "") -> tuple[int, tuple]:
+        """The token for a Latin name; its meaning is computed once per process."""
+        value = g.templates.get((key, level))
+        if value is None:
+            bucket = g.latin[key]
+            tiers, rank = template(bucket, g.entries, level)
+            if not tiers and level:  # the suffix ruled everything out: read without it
+                tiers, rank = template(bucket, g.entries, "")
+            value = (key, tiers, rank, False, False, f"{key}:{level}", None)
+            g.templates[(key, level)] = value
+        return (pos, value)
 
-    def _latin_tokens(self, text: str, g: Gazetteer) -> list[_Token]:
+    def _latin_tokens(self, text: str, g: Gazetteer) -> list[Any]:
         folded = fold_latin(text)
         words = [(m.start(), m.group()) for m in _LATIN_RUN.finditer(folded)]
-        out: list[_Token] = []
+        out: list[Any] = []
         i, n = 0, len(words)
         while i < n:
             for k in range(min(g.max_latin_words, n - i), 0, -1):
@@ -192,7 +232,7 @@ class OfflineGeocoder(Geocoder):
                     level = "city"
                 elif nxt in PROVINCE_WORDS:
                     level = "province"
-                out.append(self._token(g, "latin", words[i][0] + 10_000, key, level))
+                out.append(self._latin_token(g, words[i][0] + 10_000, key, level))
                 i += k
                 break
             else:
@@ -222,30 +262,54 @@ class OfflineGeocoder(Geocoder):
         g = self.gazetteer
         # The answer depends only on which names matched, in order (and the hints):
         # addresses differing only in street and number share one resolution.
-        found = list(g.automaton.iter_long(text))  # type: ignore[attr-defined]
+        tokens, cut = _cjk_tokens(text, g.automaton)
         latin = self._latin_tokens(text, g) if _HAS_LATIN.search(text) else []
-        sig = "\x1f".join([v[0] for _, v in found])
-        if latin:
-            sig += "\x1e" + "\x1f".join([f"{t.text}:{id(t.tiers)}" for t in latin])
-        if state is not None:
-            sig += "\x1d" + ",".join([str(e.id) for e in state])
+        hint_sig = "" if state is None else "\x1d" + ",".join([str(e.id) for e in state])
         memo = g.resolutions
-        if sig in memo:
-            return memo[sig]  # type: ignore[return-value]
-        # plain tuples laid out like _Token (start, text, tiers, rank): cheaper to make
-        tokens: list[Any] = [(end - len(v[0]) + 1, *v) for end, v in found]
-        tokens.extend(latin)
-        res = self._resolve_tokens(tokens, state)
-        out = None
-        if res is not None:
-            cands, matched = res
-            if len(cands) > 1:
-                cands = sorted(cands, key=_sort_key)
-            out = Resolution(tuple(cands), tuple(matched))
         if len(memo) >= _MEMO_MAX:
             memo.clear()
-        memo[sig] = out
-        return out
+        if not latin and 0 <= cut < len(tokens) - 1:
+            # Addresses run from large to small: once a full district name pins down one
+            # district, what follows is street detail (北京市海淀区中关村大街 ...).
+            psig = "\x1f".join([t[1][5] for t in tokens[: cut + 1]]) + "\x1b" + hint_sig
+            hit = memo.get(psig, _MISSING)
+            if hit is _MISSING:
+                hit = self._finish(self._resolve_tokens(tokens[: cut + 1], state))
+                if hit is None or len(hit.candidates) != 1 or hit.candidates[0].rank < 2:
+                    hit = _NO_SHORTCUT
+                memo[psig] = hit
+            if hit is not _NO_SHORTCUT:
+                return hit  # type: ignore[return-value]
+        if latin:
+            tokens.extend(latin)
+        sig = "\x1f".join([t[1][5] for t in tokens])
+        sig += hint_sig
+        hit = memo.get(sig, _MISSING)
+        if hit is _MISSING:
+            out = self._finish(self._resolve_tokens(tokens, state))
+            if out is not None and all(e.rank >= 2 for e in out.candidates):
+                memo[sig] = out
+                return out
+            memo[sig] = hit = _NEEDS_TOWNS
+        if hit is not _NEEDS_TOWNS:
+            return hit  # type: ignore[return-value]
+        # Not down to district level: towns may say more (章凤, 云南章凤).
+        towns = _cjk_tokens(text, g.town_automaton)[0]
+        sig2 = sig + "\x1c" + "\x1f".join([t[1][5] for t in towns])
+        hit = memo.get(sig2, _MISSING)
+        if hit is _MISSING:
+            hit = self._finish(self._resolve_tokens(tokens + towns, state))
+            memo[sig2] = hit
+        return hit  # type: ignore[return-value]
+
+    @staticmethod
+    def _finish(res: tuple[list[Entry], list[str]] | None) -> Resolution | None:
+        if res is None:
+            return None
+        cands, matched = res
+        if len(cands) > 1:
+            cands = sorted(cands, key=_sort_key)
+        return Resolution(tuple(cands), tuple(matched))
 
     @classmethod
     def _resolve_tokens(
@@ -258,13 +322,13 @@ class OfflineGeocoder(Geocoder):
         if not tokens:
             return None
         if len(tokens) == 1 and state is None:  # the common case, short-cut
-            tok = tokens[0]
+            value = tokens[0][1]
             for tier in (STRONG, WEAK, PLACE):
-                ents = tok[2].get(tier)
+                ents = value[1].get(tier)
                 if ents:
-                    return list(ents), [tok[1]]
+                    return list(ents), [value[0]]
             return None
-        order = sorted(tokens, key=_ORDER)
+        order = sorted(tokens, key=_order)
         best = cls._combine(order, state)
         if best is None or len(best[2]) == 0:
             return None if best is None else (best[0], best[1])
@@ -296,12 +360,12 @@ class OfflineGeocoder(Geocoder):
                 break  # towns only refine a province or city, never a district
             rest: list[_Token] = []
             for tok in pending:
-                ents = tok[2].get(tier)  # tokens may be plain tuples: index, not name
+                ents = tok[1][1].get(tier)
                 if ents:
                     new = list(ents) if state is None else _narrow(state, ents)
                     if new:
                         state = new
-                        matched.append(tok[1])
+                        matched.append(tok[1][0])
                         continue
                 rest.append(tok)
             pending = rest
