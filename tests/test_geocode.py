@@ -93,6 +93,53 @@ class TestChineseAddresses:
         assert geo.geocode("北京市中山路").raw["city"] == "北京市"
         assert geo.geocode("中山路, 北京市").raw["city"] == "北京市"
 
+    def test_town_name_does_not_swallow_divisions(self, geo: OfflineGeocoder) -> None:
+        """南阳镇平县 is 南阳 + 镇平县, not the town 南阳镇 (a GeoNames place in Gansu)."""
+        loc = geo.geocode("南阳镇平县胜利路99号")
+        assert (loc.raw["city"], loc.raw["district"]) == ("南阳市", "镇平县")
+
+    def test_street_named_like_a_district(self, geo: OfflineGeocoder) -> None:
+        """焦作市解放路 is a road in 焦作, not 解放区; 焦作市解放区 is the district."""
+        loc = geo.geocode("焦作市解放路")
+        assert loc.raw["level"] == "city" and loc.raw["city"] == "焦作市"
+        assert geo.geocode("焦作市解放区").raw["district"] == "解放区"
+
+    def test_names_after_the_district_are_street_detail(self, geo: OfflineGeocoder) -> None:
+        """A city name inside the street part (长春路) does not move the answer."""
+        loc = geo.geocode("北京市海淀区长春路8号")
+        assert (loc.raw["city"], loc.raw["district"]) == ("北京市", "海淀区")
+        assert loc.raw["ambiguous"] is False
+
+    @pytest.mark.parametrize(
+        ("query", "adcode"), [("济南市中区", "370103"), ("青岛市南区", "370202"),
+                              ("山东省济南市市中区", "370103")]
+    )  # fmt: skip
+    def test_shi_zhong_qu(self, geo: OfflineGeocoder, query: str, adcode: str) -> None:
+        """济南市中区 is 济南 + 市中区 (the longest reading), not 济南市 + 中区."""
+        assert geo.geocode(query).raw["adcode"] == adcode
+
+    def test_every_district_in_the_table(self, geo: OfflineGeocoder) -> None:
+        """Every district resolves to its own adcode from '省市区+street' and '市区'."""
+        from locator.datasets import load_divisions, short_name
+
+        div = load_divisions()
+        wrong = []
+        for r in div[div["level"] == "district"].itertuples(index=False):
+            head = r.province if r.province == r.city else r.province + r.city
+            for q in (f"{head}{r.name}人民路1号", short_name(r.city) + r.name):
+                loc = geo.geocode(q)
+                if loc is None or loc.raw["adcode"] != r.adcode or loc.raw["ambiguous"]:
+                    wrong.append(q)
+        assert wrong == []
+
+    def test_same_answer_twice(self, geo: OfflineGeocoder) -> None:
+        """Memoized resolutions give the same answer, with fresh raw dicts each time."""
+        a = geo.geocode("江苏泰州海陵区")
+        b = geo.geocode("江苏泰州海陵区")
+        assert a.raw == b.raw and a.raw is not b.raw
+        a.raw["candidates"].clear()
+        assert geo.geocode("江苏泰州海陵区").raw["candidates"]
+
     def test_city_without_districts(self, geo: OfflineGeocoder) -> None:
         """A prefecture city with no districts (东莞) is a city-level answer."""
         loc = geo.geocode("广东省东莞市长安镇")

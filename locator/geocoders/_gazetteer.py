@@ -511,6 +511,10 @@ def gazetteer() -> Gazetteer:
         g.add(g.cjk, r.name, e.id, STRONG)
         if r.level == "district":
             g.add(g.cjk, short, e.id, WEAK if len(short) >= 2 else STRONG)
+            if r.name.startswith("市") and r.city:
+                # 济南市中区 is 济南 + 市中区, not 济南市 + 中区: spell the pair out so
+                # the longest match wins (市中区, 市南区, 市北区).
+                g.add(g.cjk, division_short(r.city, "city") + r.name, e.id, STRONG)
         elif len(short) >= 2:
             g.add(g.cjk, short, e.id, STRONG)
         # pinyin spellings
