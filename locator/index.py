@@ -270,6 +270,8 @@ def _as_names(value: str | Iterable[str] | None, name: str) -> tuple[str, ...] |
     if value is None:
         return None
     items = [value] if isinstance(value, str) else list(value)
+    if not items:  # an empty selection means "no filter", as on the command line
+        return None
     out = []
     for item in items:
         if not isinstance(item, str) or not item.strip():
@@ -586,7 +588,9 @@ class OutletIndex:
         naming them (use :func:`valid_coordinates` to screen a batch first).
 
         Filters: ``kinds`` (any of), ``categories`` (outlets repairing **all** the given
-        categories), ``authorized_only`` (default ``True``: only authorized outlets).
+        categories; an outlet with an empty ``categories`` cell matches none),
+        ``authorized_only`` (default ``True``: only authorized outlets). ``None`` or an
+        empty list means no filter.
         """
         k = _check_k(k)
         lat = _check_array(lats, "lat", 90.0)

@@ -253,6 +253,13 @@ class TestFilters:
                               mask=mask, categories=["tv", "washer"],
                               authorized_only=False)  # fmt: skip
 
+    def test_empty_selection_is_no_filter(self, data):
+        """kinds=[] and categories=() mean no filter, like None."""
+        _, idx = data
+        plain = idx.nearest_many([30.0], [110.0], k=3)
+        empty = idx.nearest_many([30.0], [110.0], k=3, kinds=[], categories=())
+        np.testing.assert_array_equal(plain[0], empty[0])
+
     def test_unknown_kind_is_named(self, data):
         """An unknown kind raises ConfigurationError naming it."""
         _, idx = data
