@@ -331,6 +331,16 @@ class OutletIndex:
     (``-1``: every core this process may use; ``1``: single-threaded).
     """
 
+    drive_model: DriveTimeModel
+    workers: int
+    _df: pd.DataFrame
+    _lat: NDArray[np.float64]
+    _lon: NDArray[np.float64]
+    _xyz: NDArray[np.float64]
+    _geod: Geod
+    _lock: threading.Lock
+    _all: _Subset
+
     def __init__(
         self,
         outlets: pd.DataFrame,
