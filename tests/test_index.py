@@ -106,7 +106,12 @@ class TestOracleRandom:
         qlat, qlon = rng.uniform(15, 56, 200), rng.uniform(70, 138, 200)
         assert_matches_oracle(OutletIndex(frame), frame, qlat, qlon, k, authorized_only=False)
 
-    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @settings(
+        max_examples=40,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
     @given(
         pts=st.lists(
             st.tuples(st.floats(-90, 90, allow_nan=False), st.floats(-180, 180, allow_nan=False)),
