@@ -486,6 +486,20 @@ class TestBound:
         assert ratio.min() >= R_LO_KM
         assert abs(R_LO_KM - 6335.439) < 1e-3
 
+    def test_sphere_nearest_is_not_geodesic_nearest(self):
+        """Where the unit-sphere nearest differs from the ellipsoid nearest, the ellipsoid wins.
+
+        At the equator a degree of latitude is ~0.7 % shorter than a degree of longitude,
+        so an outlet 0.1005° north is geodesically nearer than one 0.1° east although its
+        central angle (and chord) is larger: only the candidate margin finds it.
+        """
+        frame = make_outlets([0.0, 0.1005], [0.1, 0.0])
+        angles = np.radians([0.1, 0.1005])  # central angles from (0, 0)
+        assert angles[0] < angles[1]
+        pos, km = OutletIndex(frame).nearest_many([0.0], [0.0], k=1, authorized_only=False)
+        assert pos.tolist() == [[1]]
+        assert km[0, 0] == pytest.approx(oracle(frame, 0.0, 0.0)[1][0], abs=1e-12)
+
 
 class TestDriveTimeModel:
     """The drive-time estimate: circuity x piecewise speed, against the 2-hour promise."""
