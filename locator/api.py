@@ -1087,7 +1087,7 @@ def geocode(request: Request, q: Annotated[str, Query(max_length=MAX_Q_LENGTH)])
         422: _422,
     },
 )
-async def outlets(
+def outlets(
     request: Request,
     city: City = None,
     kind: Kind = None,
