@@ -178,6 +178,7 @@ class TestNearestCoordinates:
         origin = json.loads(r.stdout)["origin"]
         assert origin["lat"] == pytest.approx(31.23, abs=1e-7)
         assert origin["lon"] == pytest.approx(121.47, abs=1e-7)
+        assert origin["input"] == {"lat": glat, "lon": glon, "coord_sys": "gcj02"}
 
     @pytest.mark.parametrize(
         ("args", "message"),

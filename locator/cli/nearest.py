@@ -183,7 +183,7 @@ def nearest_cmd(
                 "lat": wlat,
                 "lon": wlon,
                 "source": "coordinates",
-                "coord_sys": coord_sys,
+                "input": {"lat": lat, "lon": lon, "coord_sys": coord_sys},
                 "ambiguous": False,
                 "candidates": [],
             }
