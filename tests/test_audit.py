@@ -80,3 +80,13 @@ class TestAuditCli:
         res = CliRunner().invoke(app, ["audit", str(p)])
         assert res.exit_code == 2
         assert "row 2" in res.stderr and "Traceback" not in res.output
+
+    def test_validate_reports_warnings_as_plain_lines(self, tmp_path) -> None:
+        """`locator validate` loads a file with an outlet abroad: ok, plus one plain
+        `warning:` line naming the row (no Python warning machinery)."""
+        p = tmp_path / "w.csv"
+        p.write_text("outlet_id,name,lat,lon\n1,A,30,120\n2,SG,1.29,103.85\n", encoding="utf-8")
+        res = CliRunner().invoke(app, ["validate", str(p)])
+        assert res.exit_code == 0, res.output
+        assert "ok: 2 outlets" in res.stdout
+        assert res.stderr.count("warning: row 3") == 1 and "DataWarning" not in res.stderr

@@ -42,11 +42,19 @@ def echo_json(obj: Any) -> None:
 
 def load_network(path: str | None):  # -> pd.DataFrame
     """Load the outlets file (or the bundled sample), turning DataError into a clean exit."""
-    from ..data import load_outlets
+    import warnings
+
+    from ..data import DataWarning, load_outlets
     from ..errors import DataError
 
     try:
-        return load_outlets(path)
+        with warnings.catch_warnings():
+            # Shown once below as plain lines, not as a Python warning with a file path.
+            warnings.simplefilter("ignore", DataWarning)
+            outlets = load_outlets(path)
+        for line in outlets.attrs.get("warnings", []):
+            typer.echo(f"warning: {line}", err=True)
+        return outlets
     except DataError as err:
         fail(str(err))
     except FileNotFoundError as err:

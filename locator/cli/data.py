@@ -47,8 +47,5 @@ def validate(
     path: str = typer.Argument(..., help="Outlets file to check (CSV/XLSX/GeoJSON)."),
 ) -> None:
     """Load an outlets file and report every bad row (exit 2 if any)."""
-    outlets = load_network(path)
-    warnings = outlets.attrs.get("warnings", [])
+    outlets = load_network(path)  # prints any warnings
     typer.echo(f"ok: {len(outlets)} outlets, {int(outlets['authorized'].sum())} authorized")
-    for w in warnings:
-        typer.echo(f"warning: {w}", err=True)
