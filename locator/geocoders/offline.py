@@ -80,6 +80,7 @@ def _order(tok: tuple[int, tuple]) -> tuple[int, int]:
 _MEMO_MAX = 200_000  # resolutions remembered per process (cleared when full)
 _LATIN_RUN = re.compile(r"[a-z0-9]+")
 _HAS_LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
+_HAS_CJK = re.compile(r"[\u3400-\u9fff]")
 _EARTH_KM = 6371.0088
 
 
@@ -184,11 +185,14 @@ class OfflineGeocoder(Geocoder):
 
     def __init__(self) -> None:
         super().__init__(user_agent="locator-offline")
+        self._g: Gazetteer | None = None
 
     @property
     def gazetteer(self) -> Gazetteer:
         """The lazily built, process-wide gazetteer."""
-        return gazetteer()
+        if self._g is None:
+            self._g = gazetteer()
+        return self._g
 
     # ------------------------------------------------------------------ reading
     def _tokens(self, text: str) -> list[Any]:
@@ -248,7 +252,9 @@ class OfflineGeocoder(Geocoder):
         """
         text = validate_query(query)
         state: list[Entry] | None = None
-        for hint, what in ((province, "province"), (city, "city")):
+        hints = () if province is None and city is None else (
+            (province, "province"), (city, "city"))  # fmt: skip
+        for hint, what in hints:
             if hint is None:
                 continue
             htext = validate_query(hint, f"{what} hint")
@@ -259,7 +265,7 @@ class OfflineGeocoder(Geocoder):
             if not narrowed:
                 return None  # contradictory hints
             state = narrowed
-        g = self.gazetteer
+        g = self._g if self._g is not None else self.gazetteer
         # The answer depends only on which names matched, in order (and the hints):
         # addresses differing only in street and number share one resolution.
         tokens, cut = _cjk_tokens(text, g.automaton)
@@ -268,6 +274,19 @@ class OfflineGeocoder(Geocoder):
         memo = g.resolutions
         if len(memo) >= _MEMO_MAX:
             memo.clear()
+        if cut >= 0 and state is None and not latin:
+            # The common full address: every name before the first full district name
+            # is a province/city containing it, and that district is unique
+            # (江苏省泰州市海陵区). That reading is the answer; no search needed.
+            strong = tokens[cut][1][1][STRONG]
+            if len(strong) == 1:
+                anc = strong[0].anc
+                for _, v in tokens[:cut]:
+                    s = v[1].get(STRONG)
+                    if not s or not any(e.id in anc for e in s):
+                        break
+                else:
+                    return Resolution(strong, tuple([v[0] for _, v in tokens[: cut + 1]]))
         if not latin and 0 <= cut < len(tokens) - 1:
             # Addresses run from large to small: once a full district name pins down one
             # district, what follows is street detail (北京市海淀区中关村大街 ...).
@@ -284,10 +303,14 @@ class OfflineGeocoder(Geocoder):
             tokens.extend(latin)
         sig = "\x1f".join([t[1][5] for t in tokens])
         sig += hint_sig
+        # towns have Chinese names only: text without Chinese never needs them
+        no_towns = _HAS_CJK.search(text) is None
+        if no_towns:
+            sig += "\x1a"
         hit = memo.get(sig, _MISSING)
         if hit is _MISSING:
             out = self._finish(self._resolve_tokens(tokens, state))
-            if out is not None and all(e.rank >= 2 for e in out.candidates):
+            if no_towns or (out is not None and all(e.rank >= 2 for e in out.candidates)):
                 memo[sig] = out
                 return out
             memo[sig] = hit = _NEEDS_TOWNS
