@@ -61,7 +61,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__
 from .errors import ConfigurationError, GeocodeError, GeocoderServiceError, LocatorError
-from .index import DriveTimeModel, OutletIndex
+from .index import CATEGORIES, KINDS, DriveTimeModel, OutletIndex
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
@@ -364,6 +364,21 @@ def _parse_bbox(text: str) -> tuple[float, float, float, float]:
     return minlon, minlat, maxlon, maxlat
 
 
+_TRUTHY = frozenset({"true", "1", "yes", "y", "t"})
+
+
+def _authorized(outlets: pd.DataFrame) -> np.ndarray:
+    """The ``authorized`` flags as booleans (text yes/no parsed, not cast: ``"false"``
+    is False). No column: every outlet counts as authorized, as in
+    :func:`locator.data.load_outlets`."""
+    if "authorized" not in outlets.columns:
+        return np.ones(len(outlets), dtype=bool)
+    col = outlets["authorized"]
+    if col.dtype == bool:
+        return col.to_numpy()
+    return col.astype(str).str.strip().str.lower().isin(_TRUTHY).to_numpy()
+
+
 def _clean_q(q: str | None, parameter: str = "q") -> str | None:
     if q is None:
         return None
@@ -398,6 +413,9 @@ class LocatorService:
         from .data import load_cities
 
         self.outlets = outlets.reset_index(drop=True)
+        if "authorized" not in self.outlets.columns:
+            # load_outlets' default; OutletIndex and CoverageModel need the column.
+            self.outlets = self.outlets.assign(authorized=True)
         self.sample = sample
         self.drive_model = drive_model or DriveTimeModel()
         # One query point per request: a single-threaded k-d tree query is fastest.
@@ -405,15 +423,14 @@ class LocatorService:
         self._places = places
         self.cities = load_cities() if cities is None else cities.reset_index(drop=True)
         self._geod = Geod(ellps="WGS84")
-        self.lat = self.outlets["lat"].to_numpy(np.float64)
-        self.lon = self.outlets["lon"].to_numpy(np.float64)
+        self.lat = pd.to_numeric(self.outlets["lat"]).to_numpy(np.float64)
+        self.lon = pd.to_numeric(self.outlets["lon"]).to_numpy(np.float64)
         n = len(self.outlets)
-        self.authorized = (
-            self.outlets["authorized"].astype(bool).to_numpy()
-            if "authorized" in self.outlets.columns
-            else np.ones(n, dtype=bool)
-        )
-        self.records = [self._record(row) for row in self.outlets.to_dict("records")]
+        self.authorized = _authorized(self.outlets)
+        self.records = [
+            self._record(row, bool(auth))
+            for row, auth in zip(self.outlets.to_dict("records"), self.authorized, strict=True)
+        ]
         self.features = [
             {
                 "type": "Feature",
@@ -425,8 +442,12 @@ class LocatorService:
         ]
         kinds = self.outlets["kind"] if "kind" in self.outlets.columns else pd.Series([""] * n)
         self.kind = kinds.fillna("").astype(str).str.strip().to_numpy(dtype=object)
-        self.kinds = sorted({k for k in self.kind if k})
-        self.categories = sorted({c for rec in self.records for c in rec["categories"]})
+        # The data contract's names are valid even when no outlet has them (an empty
+        # answer, not a 422); data files may add others.
+        self.kinds = sorted({k for k in self.kind if k} | set(KINDS))
+        self.categories = sorted(
+            {c for rec in self.records for c in rec["categories"]} | set(CATEGORIES)
+        )
         city_col = self.outlets["city"] if "city" in self.outlets.columns else pd.Series([""] * n)
         self.city_key = np.array([_norm_city(c) for c in city_col.fillna("")], dtype=object)
         self._city_aliases = self._build_city_aliases()
@@ -442,12 +463,11 @@ class LocatorService:
     # ------------------------------------------------------------ records
 
     @staticmethod
-    def _record(row: Mapping[str, Any]) -> dict[str, Any]:
+    def _record(row: Mapping[str, Any], authorized: bool) -> dict[str, Any]:
         rec: dict[str, Any] = {f: _text_or_none(row.get(f)) for f in _OUTLET_FIELDS}
         cats = _text_or_none(row.get("categories")) or ""
         rec["categories"] = [c.strip() for c in cats.split(";") if c.strip()]
-        auth = row.get("authorized", True)
-        rec["authorized"] = bool(auth) if auth is not None and auth is not pd.NA else True
+        rec["authorized"] = authorized
         rec["lat"] = round(float(row["lat"]), 6)
         rec["lon"] = round(float(row["lon"]), 6)
         return rec

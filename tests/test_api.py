@@ -991,6 +991,38 @@ class TestCreateApp:
         with pytest.raises(ConfigurationError, match="max_body_bytes"):
             create_app(outlets, max_body_bytes=value)
 
+    def test_text_authorized_flags_are_parsed(self) -> None:
+        """A frame whose authorized column is text ("false") is parsed, not cast: "false"
+        outlets are unauthorized everywhere (nearest, outlets, healthz)."""
+        frame = pd.DataFrame(
+            {
+                "outlet_id": ["a", "b"],
+                "name": ["real", "fake"],
+                "lat": [31.0, 31.0001],
+                "lon": [121.0, 121.0],
+                "authorized": ["true", "false"],
+            }
+        )
+        c = TestClient(create_app(frame, geocoder=fake_geocoder()))
+        assert strict_json(c.get("/healthz"))["outlets_authorized"] == 1
+        near = strict_json(c.get("/v1/nearest", params={"lat": 31.0001, "lon": 121.0}))
+        assert [r["outlet_id"] for r in near["results"]] == ["a"]
+        fc = strict_json(c.get("/v1/outlets"))
+        assert [f["id"] for f in fc["features"]] == ["a"]
+
+    def test_contract_names_valid_without_outlets(self) -> None:
+        """A category or kind of the data contract that no outlet has is an empty answer,
+        not a 422."""
+        frame = pd.DataFrame(
+            {"outlet_id": ["a"], "name": ["x"], "lat": [31.0], "lon": [121.0],
+             "kind": ["repair_point"], "categories": ["washer"]}
+        )  # fmt: skip
+        c = TestClient(create_app(frame, geocoder=fake_geocoder()))
+        for params in ({"category": "tv"}, {"kind": "service_center"}):
+            r = c.get("/v1/nearest", params={"lat": 31, "lon": 121, **params})
+            assert r.status_code == 200
+            assert strict_json(r)["results"] == []
+
     def test_bad_outlets_type(self) -> None:
         """outlets must be a frame, a path or None."""
         with pytest.raises(ConfigurationError, match="outlets must be"):
