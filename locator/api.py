@@ -785,6 +785,15 @@ Q = Annotated[
         examples=["上海市黄浦区", "Suzhou", "朝阳区"],
     ),
 ]
+QRequired = Annotated[
+    str,
+    Query(
+        max_length=MAX_Q_LENGTH,
+        description="An address, district or city in Chinese, pinyin or English "
+        f"(1-{MAX_Q_LENGTH} characters).",
+        examples=["朝阳区", "Taizhou", "江苏省苏州市姑苏区"],
+    ),
+]
 K = Annotated[
     int,
     Query(ge=1, le=MAX_K, description=f"How many outlets to return (1-{MAX_K}).", examples=[5]),
@@ -1068,7 +1077,7 @@ async def nearest(
         422: _422,
     },
 )
-def geocode(request: Request, q: Annotated[str, Query(max_length=MAX_Q_LENGTH)]) -> Response:
+def geocode(request: Request, q: QRequired) -> Response:
     svc = _service(request)
     text = _clean_q(q)
     assert text is not None

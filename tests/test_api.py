@@ -1068,8 +1068,6 @@ class TestOpenAPI:
             op = paths[path]["get"]
             assert op["summary"]
             for param in op.get("parameters", []):
-                if path == "/v1/geocode":
-                    continue
                 assert param.get("description"), (path, param["name"])
                 assert param.get("examples") or param["schema"].get("examples"), (
                     path,
