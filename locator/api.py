@@ -88,6 +88,8 @@ MAX_API_RADIUS_KM = 1000.0
 DEFAULT_MAX_BODY_BYTES = 16 * 1024
 #: Uncached map pages / coverage answers computed at the same time (more get 503).
 MAX_HEAVY = 2
+#: Gaps drawn on a national /embed/map (the most populous first).
+EMBED_MAX_GAPS = 500
 #: Rendered coverage answers / embed pages kept (LRU).
 _CACHE_SIZE = 32
 LAYERS: tuple[str, ...] = ("outlets", "coverage", "gaps", "cities")
@@ -1269,7 +1271,9 @@ def _render_embed(
 
         areas = service_areas(shown, radius_km, by="city").to_geojson() if len(shown) else None
     if "gaps" in wanted or "cities" in wanted:
-        report = svc.coverage_model().report(radius_km)
+        # Nationally, the largest gaps only (thousands of circles make a slow page).
+        limit = None if city_keys else EMBED_MAX_GAPS
+        report = svc.coverage_model().report(radius_km, gap_limit=limit)
         if "gaps" in wanted:
             gaps = report.gaps_frame()
             if city_keys:
@@ -1287,6 +1291,8 @@ def _render_embed(
     if place is not None:
         origin = (place["lat"], place["lon"])
         rows = svc.nearest(place["lat"], place["lon"], k)
+        for row in rows:  # the map builders take categories as the data file has them
+            row["categories"] = ";".join(row["categories"])
         results = pd.DataFrame(rows) if rows else None
         label = place.get("query") or ""
         if place.get("ambiguous"):
