@@ -465,7 +465,7 @@ class LocatorService:
     # ------------------------------------------------------------ records
 
     @staticmethod
-    def _record(row: Mapping[str, Any], authorized: bool) -> dict[str, Any]:
+    def _record(row: Mapping[Any, Any], authorized: bool) -> dict[str, Any]:
         rec: dict[str, Any] = {f: _text_or_none(row.get(f)) for f in _OUTLET_FIELDS}
         cats = _text_or_none(row.get("categories")) or ""
         rec["categories"] = [c.strip() for c in cats.split(";") if c.strip()]
@@ -591,15 +591,16 @@ class LocatorService:
 
                         self._geocoder = OfflineGeocoder()
                     elif hasattr(arg, "geocode"):
-                        self._geocoder = arg  # type: ignore[assignment]
+                        self._geocoder = arg
                     else:
-                        self._geocoder = arg()  # type: ignore[operator]
+                        self._geocoder = arg()
                 except (ImportError, LocatorError, OSError) as err:
                     log.exception("cannot build the geocoder")
                     raise ApiError(
                         503, "geocoding is unavailable", reason=f"{type(err).__name__}"
                     ) from err
-        return self._geocoder  # type: ignore[return-value]
+        assert self._geocoder is not None
+        return self._geocoder
 
     def geocode(self, q: str, parameter: str = "q") -> dict[str, Any]:
         """The best match for ``q`` as a JSON-ready dict; 404 if nothing matches."""
@@ -1332,7 +1333,7 @@ async def _on_validation_error(request: Request, exc: Exception) -> Response:
         param = str(loc[-1]) if loc else None
         problems.append({"parameter": param, "reason": str(err.get("msg", "invalid value"))})
     first = problems[0] if problems else {"parameter": None, "reason": "invalid request"}
-    body = {"error": "invalid parameter", **first}
+    body: dict[str, Any] = {"error": "invalid parameter", **first}
     if len(problems) > 1:
         body["errors"] = problems
     return _json(body, status_code=422)
