@@ -145,7 +145,7 @@ class TestStrictJSON:
     def test_response_class_renders_strict_json(self) -> None:
         """StrictJSONResponse never emits a bare NaN, and keeps Chinese readable."""
         body = StrictJSONResponse({"x": math.nan, "name": "苏州", "n": np.int64(3)}).body
-        assert body.decode("utf-8") == '{"x":null,"name":"苏州","n":3}'
+        assert bytes(body).decode("utf-8") == '{"x":null,"name":"苏州","n":3}'
 
     def test_unknown_objects_become_text(self) -> None:
         """Values json cannot encode (e.g. a Timestamp) are rendered as text, not a crash."""

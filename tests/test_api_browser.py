@@ -122,8 +122,8 @@ def page(browser: Any, servers: Servers) -> Iterator[Any]:
     context = browser.new_context()
     page = context.new_page()
     page.add_init_script(HOOKS)
-    page.blocked = []  # type: ignore[attr-defined]
-    page.csp_errors = []  # type: ignore[attr-defined]
+    page.blocked = []
+    page.csp_errors = []
     allowed = {
         urlsplit(servers.api).netloc,
         f"127.0.0.1:{servers.host_port}",
@@ -135,14 +135,14 @@ def page(browser: Any, servers: Servers) -> Iterator[Any]:
         if url.netloc in allowed or url.scheme in ("data", "about"):
             r.continue_()
         else:
-            page.blocked.append(r.request.url)  # type: ignore[attr-defined]
+            page.blocked.append(r.request.url)
             r.abort()
 
     page.route("**/*", route)
     page.on(
         "console",
         lambda m: (
-            page.csp_errors.append(m.text)  # type: ignore[attr-defined]
+            page.csp_errors.append(m.text)
             if "Content Security Policy" in m.text or "Refused" in m.text
             else None
         ),
