@@ -104,6 +104,15 @@ class TestChineseAddresses:
         assert loc.raw["level"] == "city" and loc.raw["city"] == "焦作市"
         assert geo.geocode("焦作市解放区").raw["district"] == "解放区"
 
+    @pytest.mark.parametrize("query", ["中山路1号", "北京路", "文化路39号 578室"])
+    def test_street_only_address_is_not_found(self, geo: OfflineGeocoder, query: str) -> None:
+        """A street named after a city or town (中山路, 北京路) alone names no place."""
+        assert geo.geocode(query) is None
+
+    def test_city_street_in_another_city(self, geo: OfflineGeocoder) -> None:
+        """广州北京路 is a road in Guangzhou."""
+        assert geo.geocode("广州北京路").raw["city"] == "广州市"
+
     def test_names_after_the_district_are_street_detail(self, geo: OfflineGeocoder) -> None:
         """A city name inside the street part (长春路) does not move the answer."""
         loc = geo.geocode("北京市海淀区长春路8号")
@@ -111,11 +120,18 @@ class TestChineseAddresses:
         assert loc.raw["ambiguous"] is False
 
     @pytest.mark.parametrize(
-        ("query", "adcode"), [("济南市中区", "370103"), ("青岛市南区", "370202"),
-                              ("山东省济南市市中区", "370103")]
-    )  # fmt: skip
-    def test_shi_zhong_qu(self, geo: OfflineGeocoder, query: str, adcode: str) -> None:
-        """济南市中区 is 济南 + 市中区 (the longest reading), not 济南市 + 中区."""
+        ("query", "adcode"),
+        [
+            ("济南市中区", "370103"),
+            ("青岛市南区", "370202"),
+            ("山东省济南市市中区", "370103"),
+            ("石家庄桥西区", "130104"),
+            ("哈尔滨道里区", "230102"),
+        ],
+    )
+    def test_overlapping_names(self, geo: OfflineGeocoder, query: str, adcode: str) -> None:
+        """济南市中区 is 济南 + 市中区, not 济南市 + 中区; 桥西区 and 道里区 start with
+        street words but are districts."""
         assert geo.geocode(query).raw["adcode"] == adcode
 
     def test_every_district_in_the_table(self, geo: OfflineGeocoder) -> None:

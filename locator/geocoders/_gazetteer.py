@@ -97,6 +97,8 @@ _ETHNIC_RE = re.compile("(" + "|".join(sorted(_ETHNIC, key=len, reverse=True)) +
 _DISTRICT_SUFFIXES = ("自治县", "自治旗", "新区", "林区", "特区", "区", "县", "市", "旗")
 _SUFFIX_PINYIN = {"区": "qu", "县": "xian", "市": "shi", "旗": "qi"}
 _PLACE_SUFFIXES = ("街道", "镇", "乡")
+# characters that end a street name: a name followed by one is the street's name
+STREET_CHARS = frozenset("路街道巷弄里胡同桥")
 _APOSTROPHES = str.maketrans("", "", "'’‘ʼ`´ʻ")
 _LATIN_WORD = re.compile(r"[a-z0-9]+")
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -251,24 +253,18 @@ def template(
 
 
 def name_value(key: str, bucket: dict[int, int], entries: list[Entry]) -> tuple:
-    """The automaton value of a Chinese name: ``(name, tiers, rank, weak_only,
-    full_district, memo_key, street_meaning)``.
+    """The automaton value of a Chinese name, computed once per process:
+    ``(name, tiers, rank, street_sensitive, full_district, memo_key)``.
 
-    ``weak_only``: only a district's bare name (``解放``); ``full_district``: strong and
-    all strong entries are districts (``海淀区``); ``street_meaning``: the value to use
-    when the name is followed by a street word (weak tier dropped; None if nothing is
-    left).
+    ``street_sensitive``: not a full division name (a district's bare name ``解放``, a
+    town's ``文化``, a city's short name ``中山``): followed by a street word it is the
+    street's name (中山路 is a road in every city, not 中山市). ``full_district``: strong,
+    and every strong meaning is a district (``海淀区``).
     """
     tiers, rank = template(bucket, entries)
-    weak_only = WEAK in tiers and STRONG not in tiers
+    street_sensitive = STRONG not in tiers or all(e.name != key for e in tiers[STRONG])
     full_district = STRONG in tiers and rank == 2
-    street = None
-    if weak_only:
-        rest = {t: v for t, v in tiers.items() if t != WEAK}
-        if rest:
-            srank = min(e.rank for e in rest[min(rest)])
-            street = (key, rest, srank, False, False, key + "~", None)
-    return (key, tiers, rank, weak_only, full_district, key, street)
+    return (key, tiers, rank, street_sensitive, full_district, key)
 
 
 def _unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
@@ -600,11 +596,12 @@ def gazetteer() -> Gazetteer:
         for k in (primary, *keys):
             g.add(g.latin, k, e.id, PLACE)
         for name in zh:
-            if len(name) >= 2:
+            if len(name) >= 2 and name[-1] not in STREET_CHARS:
                 g.add(g.cjk, name, e.id, PLACE)
-                for suffix in _PLACE_SUFFIXES:
-                    if name.endswith(suffix) and len(name) - len(suffix) >= 2:
-                        g.add(g.cjk, name[: -len(suffix)], e.id, PLACE)
+            for suffix in _PLACE_SUFFIXES:
+                bare = name[: -len(suffix)]
+                if name.endswith(suffix) and len(bare) >= 2 and bare[-1] not in STREET_CHARS:
+                    g.add(g.cjk, bare, e.id, PLACE)  # not 胜利路 from 胜利路街道: a road
 
     # listed cities' English names (data/cities.csv) win for display
     try:

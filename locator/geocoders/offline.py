@@ -57,6 +57,7 @@ from ._gazetteer import (
     DISTRICT_WORDS,
     PLACE,
     PROVINCE_WORDS,
+    STREET_CHARS,
     STRONG,
     WEAK,
     Entry,
@@ -110,7 +111,7 @@ class Resolution(NamedTuple):
         return len(self.candidates) > 1
 
 
-_STREET_CHARS = frozenset("路街道巷弄里胡同桥")
+_STREET_CHARS = STREET_CHARS
 _MISSING = object()
 _NEEDS_TOWNS = object()
 _NO_SHORTCUT = object()
@@ -120,11 +121,10 @@ def _cjk_tokens(text: str, automaton: Any) -> tuple[list[Any], int]:
     """Leftmost-longest names in ``text`` and the index of the first full district name
     (``海淀区``; -1 if none).
 
-    A token is ``(position, meaning)``, ``meaning`` being the automaton's value
-    ``(name, tiers, rank, weak_only, full_district, memo_key, street_meaning)`` built
-    once per process (see :func:`._gazetteer.name_value`). A district's bare name right
-    before a street word is the street's name, not the district (焦作市解放路 is a road
-    in 焦作, not 解放区): its ``street_meaning`` (without the weak tier) is used instead.
+    A token is ``(end position, meaning)``, ``meaning`` being the automaton's value
+    (see :func:`._gazetteer.name_value`). A street-sensitive name right before a street
+    word is the street's name and is dropped (焦作市解放路 is a road in 焦作, not 解放区;
+    中山路 is not 中山市), unless another name starts right there (石家庄桥西区).
     """
     found = list(automaton.iter_long(text))
     cut = -1
@@ -137,10 +137,11 @@ def _cjk_tokens(text: str, automaton: Any) -> tuple[list[Any], int]:
     if street:
         out: list[Any] = []
         cut = -1
-        for end, v in found:
+        for i, (end, v) in enumerate(found):
             if v[3] and text[end + 1 : end + 2] in _STREET_CHARS:
-                v = v[6]
-                if v is None:
+                # ... unless a name starts right there (石家庄桥西区, 哈尔滨道里区)
+                nxt = found[i + 1] if i + 1 < len(found) else None
+                if nxt is None or nxt[0] - len(nxt[1][0]) != end:
                     continue
             elif cut < 0 and v[4]:
                 cut = len(out)
@@ -213,7 +214,7 @@ class OfflineGeocoder(Geocoder):
             tiers, rank = template(bucket, g.entries, level)
             if not tiers and level:  # the suffix ruled everything out: read without it
                 tiers, rank = template(bucket, g.entries, "")
-            value = (key, tiers, rank, False, False, f"{key}:{level}", None)
+            value = (key, tiers, rank, False, False, f"{key}:{level}")
             g.templates[(key, level)] = value
         return (pos, value)
 
