@@ -157,18 +157,18 @@ try:
     outlets = _network(net_key, upload[1] if upload else None, upload[2] if upload else None)
 except DataError:  # validated when uploaded; only a changed file could get here
     st.session_state.pop("upload", None)
-    net_key, outlets = SAMPLE_KEY, _network(SAMPLE_KEY, None, None)
+    net_key, outlets, upload = SAMPLE_KEY, _network(SAMPLE_KEY, None, None), None
 
 with st.sidebar:
     st.header("Outlet locator")
-    if net_key == SAMPLE_KEY:
+    if upload is None:
         st.warning(
             "**Sample data.** The outlets shown belong to *ACME家电*, a fictional brand: "
             "synthetic locations and `000-555` phone numbers. Upload your network under "
             "**Network data**."
         )
     else:
-        st.info(f"Network: uploaded file **{upload[2]}** ({len(outlets)} outlets).")
+        st.info(f"Network: uploaded file **{_md(upload[2])}** ({len(outlets)} outlets).")
     tiles_label = st.selectbox("Basemap", list(TILE_OPTIONS), index=0)
     tiles = TILE_OPTIONS[tiles_label]
     st.caption(DriveTimeModel().describe())
@@ -234,10 +234,13 @@ with find_tab:
             key="query",
         )
         kinds = st.multiselect(
-            "Kind", list(KIND_LABELS), default=list(KIND_LABELS), format_func=KIND_LABELS.get
+            "Kind",
+            list(KIND_LABELS),
+            default=list(KIND_LABELS),
+            format_func=lambda k: KIND_LABELS.get(k, k),
         )
         categories = st.multiselect(
-            "Repairs", list(CATEGORY_LABELS), format_func=CATEGORY_LABELS.get
+            "Repairs", list(CATEGORY_LABELS), format_func=lambda c: CATEGORY_LABELS.get(c, c)
         )
         c1, c2 = st.columns(2)
         k = c1.number_input("How many", min_value=1, max_value=20, value=5, step=1)
@@ -313,13 +316,17 @@ with find_tab:
                     f"No outlet within {max_km} km. The nearest is "
                     f"**{results['distance_km'].iloc[0]:.1f} km** away."
                 )
+            links = [
+                directions_links(float(la), float(lo), str(nm))
+                for la, lo, nm in zip(results["lat"], results["lon"], results["name"], strict=True)
+            ]
             lines = []
-            for i, row in enumerate(results.head(3).itertuples(), start=1):
-                links = directions_links(row.lat, row.lon, row.name)
+            for i, row in enumerate(results.head(3).to_dict("records")):
                 lines.append(
-                    f"{i}. **{_md(row.name)}** — {row.distance_km:.1f} km · "
-                    f"~{row.drive_minutes:.0f} min drive (est.) · {_md(row.hours)} · "
-                    f"{_md(row.phone)} · [AMap]({links['amap']}) · [Baidu]({links['baidu']})"
+                    f"{i + 1}. **{_md(row['name'])}** — {row['distance_km']:.1f} km · "
+                    f"~{row['drive_minutes']:.0f} min drive (est.) · {_md(row['hours'])} · "
+                    f"{_md(row['phone'])} · [AMap]({links[i]['amap']}) · "
+                    f"[Baidu]({links[i]['baidu']})"
                 )
             st.markdown("\n".join(lines))
             table = pd.DataFrame(
@@ -333,13 +340,8 @@ with find_tab:
                     "Hours": results["hours"],
                     "Phone": results["phone"],
                     "Address": results["address"],
-                    "AMap": [
-                        directions_links(r.lat, r.lon, r.name)["amap"] for r in results.itertuples()
-                    ],
-                    "Baidu": [
-                        directions_links(r.lat, r.lon, r.name)["baidu"]
-                        for r in results.itertuples()
-                    ],
+                    "AMap": [link["amap"] for link in links],
+                    "Baidu": [link["baidu"] for link in links],
                 }
             )
             if include_unauth:

@@ -89,7 +89,8 @@ def audit_outlets(
 
     # 2. Far from the city it claims.
     centres = _city_centres()
-    for i, row in df.iterrows():
+    for i in range(len(df)):
+        row = df.iloc[i]
         city = str(row["city"]).strip()
         pts = centres.get(city)
         if pts is None or not city:

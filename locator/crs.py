@@ -60,7 +60,7 @@ def _in_boxes(lon: NDArray[np.float64], lat: NDArray[np.float64], boxes: NDArray
     lo = lon[..., None]
     la = lat[..., None]
     hit = (lo >= boxes[:, 0]) & (la >= boxes[:, 1]) & (lo <= boxes[:, 2]) & (la <= boxes[:, 3])
-    return hit.any(axis=-1)
+    return np.asarray(hit.any(axis=-1), dtype=bool)
 
 
 def in_china(lon: ArrayLike, lat: ArrayLike) -> NDArray[np.bool_]:
@@ -237,4 +237,5 @@ def from_wgs84(lon: ArrayLike, lat: ArrayLike, coord_sys: str) -> tuple:
 
 def convert(lon: ArrayLike, lat: ArrayLike, src: str, dst: str) -> tuple:
     """Convert between any two of wgs84, gcj02 and bd09."""
-    return from_wgs84(*to_wgs84(lon, lat, src), dst)
+    wlon, wlat = to_wgs84(lon, lat, src)
+    return from_wgs84(wlon, wlat, dst)

@@ -122,7 +122,7 @@ def read_table(
     """
     if hasattr(source, "read"):
         label = name or getattr(source, "name", None) or "<upload>"
-        raw = source.read()  # type: ignore[union-attr]
+        raw = source.read()
         if isinstance(raw, str):
             raw = raw.encode("utf-8")
     else:
@@ -238,7 +238,7 @@ def validate_outlets(
         ok = True
         vals: dict[str, float] = {}
         for col in ("lat", "lon"):
-            v = raw[col].iat[i]
+            v = str(raw[col].iat[i])
             f = _parse_float(v)
             if not v.strip():
                 errors.append(Problem(row, col, "", "missing required value"))
@@ -310,7 +310,7 @@ def validate_outlets(
             errors.append(
                 Problem(row, "kind", kv, f"unknown kind; expected one of {', '.join(KINDS)}")
             )
-        av = raw["authorized"].iat[i].strip().lower()
+        av = str(raw["authorized"].iat[i]).strip().lower()
         if av in _TRUE or av == "":
             authorized[i] = True
         elif av in _FALSE:
@@ -391,7 +391,7 @@ def _load_bundled(path: Path, int_cols: Iterable[str], float_cols: Iterable[str]
             continue
         num = pd.to_numeric(frame[col], errors="coerce")
         for i in np.flatnonzero(num.isna().to_numpy()):
-            errors.append(Problem(int(i) + 2, col, frame[col].iat[i], "not a number"))
+            errors.append(Problem(int(i) + 2, col, frame[col].iat[int(i)], "not a number"))
         frame[col] = num
     if errors:
         raise DataError(errors, source=str(path))

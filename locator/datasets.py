@@ -30,6 +30,7 @@ import sys
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -386,33 +387,42 @@ def build_outlets(cities: pd.DataFrame, total_repair_points: int = 300) -> pd.Da
             }
         )
 
-    for c in cities.itertuples(index=False):
-        cs = pd.Series(c._asdict())
-        if c.adcode in MUNICIPALITIES:
-            ds = districts[districts["adcode"].str[:2] == c.adcode[:2]]
+    records: list[dict[str, Any]] = [
+        {str(k): v for k, v in r.items()} for r in cities.to_dict("records")
+    ]
+    for rec in records:
+        cs = pd.Series(rec)
+        adcode, province, city = str(rec["adcode"]), str(rec["province"]), str(rec["city"])
+        population = int(rec["population"])
+        if adcode in MUNICIPALITIES:
+            ds = districts[districts["adcode"].str[:2] == adcode[:2]]
         else:
-            ds = districts[
-                (districts["province"] == c.province) & (districts["city"] == c.city + "市")
-            ]
+            ds = districts[(districts["province"] == province) & (districts["city"] == city + "市")]
         if ds.empty:  # a prefecture city without districts (东莞, 中山): its own centre
-            ds = div[(div["level"] == "city") & (div["adcode"] == c.adcode)].assign(district="")
+            ds = div[(div["level"] == "city") & (div["adcode"] == adcode)].assign(district="")
         ds = ds.sort_values("adcode")
-        centers = 2 if c.population > 8_000_000 else 1
+        centers = 2 if population > 8_000_000 else 1
         for i in range(centers):
             add("service_center", cs, ds.iloc[i % len(ds)])
-        n_rp = max(1, round(total_repair_points * c.population / pop_total))
+        n_rp = max(1, round(total_repair_points * population / pop_total))
         for _ in range(n_rp):
             add("repair_point", cs, ds.iloc[rng.randrange(len(ds))])
 
     # Unauthorized "official center" listings sharing one hotline across cities: the
     # pattern the audit exists to catch. One claims 苏州 but sits in 宿州 (Suzhou/Suzhou).
     fake_phone = "000-555-9999"
-    by_city = {c.city: pd.Series(c._asdict()) for c in cities.itertuples(index=False)}
+    by_city = {str(rec["city"]): pd.Series(rec) for rec in records}
     for name in ("北京", "上海", "广州", "深圳", "成都", "武汉", "西安"):
         c = by_city[name]
         d = pd.Series({"lat": c["lat"], "lon": c["lon"], "district": "", "city": c["city"]})
-        add("service_center", c, d, authorized=False, phone=fake_phone,
-            name=f"{BRAND}官方售后服务中心（{name}）")  # fmt: skip
+        add(
+            "service_center",
+            c,
+            d,
+            authorized=False,
+            phone=fake_phone,
+            name=f"{BRAND}官方售后服务中心（{name}）",
+        )
     suzhou = by_city["苏州"]
     d = pd.Series({"lat": 33.63611, "lon": 116.97889, "district": "", "city": "苏州市"})
     add("service_center", suzhou, d, authorized=False, phone=fake_phone,

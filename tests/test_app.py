@@ -124,7 +124,8 @@ class TestNetworkData:
         )
         at.get("file_uploader")[0].set_value(("mine.csv", text.encode("gb18030"), "text/csv")).run()
         assert not at.exception
-        assert any("mine.csv" in i.value for i in at.sidebar.info)
+        # The file name is user text: shown markdown-escaped ("mine\\.csv").
+        assert any("uploaded file **mine\\.csv**" in i.value for i in at.sidebar.info)
         at.text_input(key="query").input("杭州").run()
         assert results_table(at)["Outlet"].iloc[0] == "测试中心"
 

@@ -90,3 +90,17 @@ class TestAuditCli:
         assert res.exit_code == 0, res.output
         assert "ok: 2 outlets" in res.stdout
         assert res.stderr.count("warning: row 3") == 1 and "DataWarning" not in res.stderr
+
+    def test_table_output_shows_data_literally(self, tmp_path) -> None:
+        """The human-readable table lists the findings; rich markup in a name is shown
+        as text, not interpreted."""
+        p = tmp_path / "m.csv"
+        p.write_text(
+            "outlet_id,name,city,lat,lon,phone\n"
+            "a,[bold red]X[/],苏州,33.64,116.98,400-1\nb,Y,上海,31.2,121.5,400-1\n",
+            encoding="utf-8",
+        )
+        res = CliRunner().invoke(app, ["audit", str(p)], env={"COLUMNS": "200"})
+        assert res.exit_code == 0, res.output
+        assert "shared_phone" in res.stdout and "400-1" in res.stdout
+        assert "far_from_city" in res.stdout and "[bold red]X[/]" in res.stdout

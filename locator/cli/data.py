@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from . import app
 from ._common import echo_json, load_network
@@ -38,7 +39,8 @@ def audit(
         table.add_column(col)
     for f in findings:
         ids = ", ".join(f.outlet_ids[:6]) + (" ..." if len(f.outlet_ids) > 6 else "")
-        table.add_row(f.severity, f.kind, f.message, ids, markup=False)
+        # Text(): data is never read as rich markup ("[red]" in a name stays literal).
+        table.add_row(Text(f.severity), Text(f.kind), Text(f.message), Text(ids))
     console.print(table)
 
 
