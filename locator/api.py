@@ -713,32 +713,57 @@ class LocatorService:
                     from .data import load_places
 
                     places = load_places() if self._places is None else self._places
-                    self._coverage = CoverageModel(self.outlets, places, self.cities)
+                    self._coverage = CoverageModel(
+                        self.outlets, places, self.cities, drive_model=self.drive_model
+                    )
         return self._coverage
 
-    def coverage(self, radius_km: float, level: str, gap_limit: int) -> bytes:
-        """The rendered ``/v1/coverage`` body (cached per radius, level and gap limit)."""
+    def coverage(
+        self,
+        radius_km: float | None,
+        drive_minutes: float | None,
+        level: str,
+        gap_limit: int,
+    ) -> bytes:
+        """The rendered ``/v1/coverage`` body at ``radius_km`` or at the radius reached in
+        ``drive_minutes`` (an estimate; default 50 km), cached per radius, level and gap
+        limit."""
+        if radius_km is not None and drive_minutes is not None:
+            raise _invalid("drive_minutes", "give radius_km or drive_minutes, not both")
+        model = self.coverage_model()
+        try:
+            radius = model.radius_for(radius_km, drive_minutes)
+        except ConfigurationError as err:
+            raise _invalid("drive_minutes" if drive_minutes else "radius_km", str(err)) from err
+        if radius > MAX_API_RADIUS_KM:
+            raise _invalid(
+                "drive_minutes", f"reaches {radius:.0f} km, more than {MAX_API_RADIUS_KM:g} km"
+            )
 
         def make() -> bytes:
             from .coverage import service_areas
 
-            report = self.coverage_model().report(radius_km, gap_limit=gap_limit).to_dict()
+            if drive_minutes is not None:
+                report = model.report(drive_minutes=drive_minutes, gap_limit=gap_limit)
+            else:
+                report = model.report(radius, gap_limit=gap_limit)
             areas = (
                 {"type": "FeatureCollection", "features": []}
                 if level == "none"
-                else service_areas(self.outlets, radius_km, by=level).to_geojson()
+                else service_areas(self.outlets, radius, by=level).to_geojson()
             )
             return dumps(
                 {
-                    "radius_km": radius_km,
+                    "radius_km": radius,
+                    "drive_minutes": drive_minutes,
                     "level": level,
-                    "report": report,
+                    "report": report.to_dict(),
                     "service_areas": areas,
                     "note": self.note(),
                 }
             )
 
-        return self.cached(("coverage", radius_km, level, gap_limit), make)
+        return self.cached(("coverage", radius, drive_minutes, level, gap_limit), make)
 
     def warm(self) -> None:
         """Build what is otherwise built on first use (geocoder, coverage model), so the
@@ -862,6 +887,29 @@ RadiusKm = Annotated[
         allow_inf_nan=False,
         description=f"Service radius, geodesic km (> 0, <= {MAX_API_RADIUS_KM:g}). " + _FINITE,
         examples=[50],
+    ),
+]
+RadiusKmOptional = Annotated[
+    float | None,
+    Query(
+        gt=0,
+        le=MAX_API_RADIUS_KM,
+        allow_inf_nan=False,
+        description=f"Service radius, geodesic km (> 0, <= {MAX_API_RADIUS_KM:g}); default "
+        "50 km. Or give `drive_minutes`. " + _FINITE,
+        examples=[50],
+    ),
+]
+DriveMinutes = Annotated[
+    float | None,
+    Query(
+        gt=0,
+        le=600,
+        allow_inf_nan=False,
+        description="Coverage by estimated drive time instead of a radius (minutes, "
+        "0-600; e.g. 120 = the 2-hour on-site promise). Converted to geodesic km with the "
+        "documented circuity factor and speeds: an estimate. " + _FINITE,
+        examples=[120],
     ),
 ]
 Level = Annotated[
@@ -1156,7 +1204,9 @@ def outlets(
     description="Population within `radius_km` (geodesic) of an authorized outlet, "
     "nationally, per listed city and per province; the largest gaps; listed cities "
     "without an authorized outlet; and the service areas (geodesic circles dissolved "
-    "per `level`) as a GeoJSON FeatureCollection. Answers are cached per radius.",
+    "per `level`) as a GeoJSON FeatureCollection. Give `radius_km`, or `drive_minutes` "
+    "for the radius an engineer covers in that time (an estimate). Answers are cached "
+    "per radius.",
     responses={
         200: {
             "content": {
@@ -1184,12 +1234,13 @@ def outlets(
 )
 def coverage(
     request: Request,
-    radius_km: RadiusKm = 50.0,
+    radius_km: RadiusKmOptional = None,
+    drive_minutes: DriveMinutes = None,
     level: Level = "city",
     gaps: GapLimit = 20,
 ) -> Response:
     svc = _service(request)
-    body = svc.coverage(float(radius_km), level, int(gaps))
+    body = svc.coverage(radius_km, drive_minutes, level, int(gaps))
     return Response(body, media_type="application/json")
 
 

@@ -527,6 +527,24 @@ class TestCoverage:
         assert {f["properties"]["level"] for f in areas["features"]} == {"city"}
         assert {f["geometry"]["type"] for f in areas["features"]} <= {"Polygon", "MultiPolygon"}
 
+    def test_drive_minutes(self, client: TestClient) -> None:
+        """drive_minutes=120 uses the radius reached in 2 hours (DriveTimeModel.reach_km,
+        an estimate) and says how it was converted."""
+        from locator.index import DriveTimeModel
+
+        body = strict_json(
+            client.get("/v1/coverage", params={"drive_minutes": 120, "level": "none"})
+        )
+        assert body["drive_minutes"] == 120
+        assert body["radius_km"] == pytest.approx(DriveTimeModel().reach_km(120))
+        assert body["report"]["drive_minutes"] == 120
+        assert "estimate" in body["report"]["note"]
+
+    def test_default_radius_is_50_km(self, client: TestClient) -> None:
+        """Without radius_km or drive_minutes the radius is 50 km."""
+        body = strict_json(client.get("/v1/coverage", params={"level": "none"}))
+        assert (body["radius_km"], body["drive_minutes"]) == (50.0, None)
+
     def test_larger_radius_covers_more(self, client: TestClient) -> None:
         """Coverage grows with the radius."""
         small = strict_json(client.get("/v1/coverage", params={"radius_km": 10, "level": "none"}))
@@ -754,6 +772,10 @@ BAD_INPUTS = [
     ("/v1/coverage", {"radius_km": "inf"}, "radius_km"),
     ("/v1/coverage", {"radius_km": "abc"}, "radius_km"),
     ("/v1/coverage", {"level": "galaxy"}, "level"),
+    ("/v1/coverage", {"drive_minutes": "0"}, "drive_minutes"),
+    ("/v1/coverage", {"drive_minutes": "nan"}, "drive_minutes"),
+    ("/v1/coverage", {"drive_minutes": "601"}, "drive_minutes"),
+    ("/v1/coverage", {"drive_minutes": "60", "radius_km": "50"}, "drive_minutes"),
     ("/v1/coverage", {"gaps": "-1"}, "gaps"),
     ("/v1/coverage", {"gaps": "100000"}, "gaps"),
     ("/embed/map", {"layers": "bogus"}, "layers"),
@@ -866,7 +888,7 @@ JUNK = [
     "1",
 ]
 PARAMS = ["lat", "lon", "q", "k", "kind", "category", "max_km", "city", "bbox", "radius_km",
-          "level", "gaps", "layers", "tiles", "include_unauthorized"]  # fmt: skip
+          "level", "gaps", "layers", "tiles", "include_unauthorized", "drive_minutes"]  # fmt: skip
 
 
 class TestFuzz:
