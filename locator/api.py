@@ -30,6 +30,24 @@ Hardening
   with a configurable ``frame-ancestors`` allow-list.
 
 Drive times are **estimates** (see :class:`~locator.index.DriveTimeModel`).
+
+Embedding in a web site
+=======================
+Run ``locator serve --frame-ancestors https://www.example.com --cors
+https://www.example.com`` behind the site's reverse proxy (TLS, rate limits), then::
+
+    <iframe src="https://locator.example.com/embed/map?city=苏州&tiles=osm"
+            title="Service outlet map" width="100%" height="480" style="border:0"
+            loading="lazy" sandbox="allow-scripts" allow="geolocation"></iframe>
+
+    <script>
+    fetch("https://locator.example.com/v1/nearest?q=" + encodeURIComponent(address) + "&k=3")
+      .then(r => r.json())
+      .then(d => d.results.forEach(o => console.log(o.name, o.distance_km, o.drive_minutes)));
+    </script>
+
+The map page works without the Python app too: :func:`locator.embed.embed_page` writes
+the same self-contained HTML to a file any web server can host.
 """
 
 from __future__ import annotations
