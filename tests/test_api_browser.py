@@ -71,8 +71,9 @@ def servers() -> Iterator[Servers]:
     api_url = f"http://127.0.0.1:{api_port}"
     src = f"{api_url}/embed/map?tiles=none&city=%E8%8B%8F%E5%B7%9E"
     host_page = (
+        # The markup the docs recommend: sandboxed (opaque origin), scripts allowed.
         f'<!doctype html><title>host</title><iframe id="m" src="{src}" width="600" '
-        'height="400"></iframe>'
+        'height="400" sandbox="allow-scripts" allow="geolocation"></iframe>'
     ).encode()
 
     class Host(BaseHTTPRequestHandler):
