@@ -507,6 +507,19 @@ class TestGeocodeFile:
         report = geocode_file(src, out, column="address", geocoder=CountingGeocoder())
         assert report.checkpoint_reset and report.resumed == 0
 
+    def test_input_columns_are_never_overwritten(self, tmp_path: Path) -> None:
+        """An input column named like a result column is kept as <name>_input."""
+        import pandas as pd
+
+        from locator.geocode import geocode_file
+
+        src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+        pd.DataFrame({"address": ["江苏泰州海陵区"], "city": ["泰州"]}).to_csv(src, index=False)
+        report = geocode_file(src, out, column="address", geocoder=OfflineGeocoder())
+        df = pd.read_csv(out, dtype=str, keep_default_na=False)
+        assert df["city_input"].item() == "泰州" and df["city"].item() == "泰州市"
+        assert report.renamed == {"city": "city_input"}
+
     def test_xlsx_input(self, tmp_path: Path) -> None:
         """An .xlsx input is read like a CSV."""
         import pandas as pd

@@ -159,6 +159,9 @@ def geocode_csv_cmd(
         f"checkpoint, {report.calls} geocoder calls",
         err=True,
     )
+    if report.renamed:
+        kept = ", ".join(f"{a} -> {b}" for a, b in report.renamed.items())
+        typer.echo(f"note: input columns kept under new names: {kept}", err=True)
     if report.checkpoint_reset:
         typer.echo("note: an old checkpoint for different input was discarded", err=True)
     failed = report.counts.get("failed", 0)

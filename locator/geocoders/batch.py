@@ -125,6 +125,7 @@ class BatchReport:
     counts: dict[str, int] = field(default_factory=dict)
     checkpoint: str | None = None
     checkpoint_reset: bool = False  # a checkpoint for other input was discarded
+    renamed: dict[str, str] = field(default_factory=dict)  # input columns kept aside
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -360,8 +361,16 @@ def _file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _with_results(frame: pd.DataFrame, results: list[RowResult]) -> pd.DataFrame:
-    out = frame.copy()
+def _with_results(
+    frame: pd.DataFrame, results: list[RowResult], renamed: dict[str, str] | None = None
+) -> pd.DataFrame:
+    """``frame`` plus the result columns. Input columns that share a result column's
+    name are kept, renamed ``<name>_input`` (recorded in ``renamed``): user data is
+    never overwritten."""
+    clash = {c: _free_name(f"{c}_input", frame.columns) for c in RESULT_COLUMNS if c in frame}
+    out = frame.rename(columns=clash)
+    if renamed is not None:
+        renamed.update(clash)
     out["lat"] = [r.lat for r in results]
     out["lon"] = [r.lon for r in results]
     for col in ("province", "city", "district"):
@@ -369,6 +378,14 @@ def _with_results(frame: pd.DataFrame, results: list[RowResult]) -> pd.DataFrame
     out["geocode_status"] = [r.status for r in results]
     out["geocode_candidates"] = [r.candidates for r in results]
     return out
+
+
+def _free_name(name: str, taken: Any) -> str:
+    taken = set(map(str, taken))
+    candidate, n = name, 2
+    while candidate in taken:
+        candidate, n = f"{name}{n}", n + 1
+    return candidate
 
 
 def write_output(frame: pd.DataFrame, out: str | os.PathLike[str]) -> None:
@@ -395,7 +412,9 @@ def geocode_file(
 ) -> BatchReport:
     """Geocode ``column`` of ``src`` into ``out`` (atomic), resumable via a checkpoint.
 
-    A column missing from the input raises DataError naming the available columns.
+    A column missing from the input raises DataError naming the available columns. An
+    input column named like a result column (``city``, ``lat`` ...) is kept as
+    ``city_input`` etc. (listed in ``report.renamed``).
     Ctrl-C, a crash or a refusal keeps the checkpoint: rerunning the same command
     resumes without repeating calls. The checkpoint is removed once ``out`` is written
     with no ``failed`` rows (failed rows stay pending for the next run).
@@ -423,7 +442,7 @@ def geocode_file(
         clock=clock,
         report=report,
     )
-    write_output(_with_results(frame, results), out_p)
+    write_output(_with_results(frame, results, report.renamed), out_p)
     if report.counts.get("failed", 0) == 0:
         with contextlib.suppress(FileNotFoundError):
             cp.unlink()
