@@ -185,6 +185,13 @@ class TestEmbedMapInBrowser:
         page.goto(f"http://127.0.0.1:{servers.host_port}/")
         frame = page.frame_locator("#m")
         frame.locator(".leaflet-marker-icon").first.wait_for(timeout=10000)
+        child = next(f for f in page.frames if f != page.main_frame)
+        child.wait_for_function(  # fitted to the city: the scale bar reads in metres/km < 100
+            "() => /^\\d+ (m|km)$/.test(document.querySelector('.leaflet-control-scale-line')"
+            "?.textContent || '') && parseInt(document.querySelector("
+            "'.leaflet-control-scale-line').textContent) < 100",
+            timeout=10000,
+        )
         page.screenshot(path=str(artifacts_dir / "api-embed-allowed-iframe.png"))
         assert page.blocked == []
 
