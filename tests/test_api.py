@@ -1249,3 +1249,49 @@ class TestRealGeocoder:
         r = real_client.get("/v1/geocode", params={"q": payload})
         assert r.status_code in (404, 422)
         strict_json(r)
+
+
+@pytest.mark.slow
+class TestServeProcess:
+    def test_one_command_starts_the_service(self, tmp_path: Any) -> None:
+        """`python -m locator serve` on 127.0.0.1 starts on the bundled data and answers
+        /healthz and a geocoded /v1/nearest; SIGTERM stops it."""
+        import socket
+        import subprocess
+        import sys
+        import time
+        import urllib.request
+        from pathlib import Path
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        root = Path(__file__).resolve().parent.parent
+        log = (tmp_path / "serve.log").open("wb")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "locator", "serve", "--port", str(port), "--no-access-log"],
+            cwd=root,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 90
+            while True:
+                assert proc.poll() is None, (tmp_path / "serve.log").read_text()
+                try:
+                    with urllib.request.urlopen(f"{base}/healthz", timeout=2) as r:
+                        health = json.loads(r.read())
+                        break
+                except OSError:
+                    assert time.monotonic() < deadline, "server did not start"
+                    time.sleep(0.2)
+            assert health["status"] == "ok"
+            url = f"{base}/v1/nearest?q=%E8%8B%8F%E5%B7%9E&k=2"
+            with urllib.request.urlopen(url, timeout=10) as r:
+                body = json.loads(r.read())
+            assert [x["city"] for x in body["results"]] == ["苏州", "苏州"]
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+            log.close()
