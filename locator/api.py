@@ -168,6 +168,7 @@ class StrictJSONResponse(JSONResponse):
 
 
 def _json(content: Any, status_code: int = 200, headers: Mapping[str, str] | None = None):
+    """A :class:`StrictJSONResponse`."""
     return StrictJSONResponse(content, status_code=status_code, headers=dict(headers or {}))
 
 
@@ -196,6 +197,7 @@ class ApiError(LocatorError):
 
 
 def _invalid(parameter: str, reason: str) -> ApiError:
+    """The 422 for a bad parameter."""
     return ApiError(422, "invalid parameter", parameter=parameter, reason=reason)
 
 
@@ -282,6 +284,7 @@ _ANCESTOR_RE = re.compile(r"^(https?://)?(\*\.)?[A-Za-z0-9.-]+(:(\d{1,5}|\*))?$|
 
 
 def _check_origins(origins: Iterable[str]) -> list[str]:
+    """CORS origins as ``scheme://host[:port]`` (or ``*``); ConfigurationError otherwise."""
     out = []
     for origin in origins:
         text = str(origin).strip()
@@ -295,6 +298,7 @@ def _check_origins(origins: Iterable[str]) -> list[str]:
 
 
 def _check_frame_ancestors(values: Iterable[str]) -> list[str]:
+    """CSP ``frame-ancestors`` sources, refusing anything that could add a directive."""
     out = []
     for value in values:
         text = str(value).strip()
@@ -329,6 +333,7 @@ def _tile_hosts(tiles: str | None) -> list[str]:
 
 
 def _csp(tiles: str | None, frame_ancestors: Sequence[str]) -> str:
+    """The Content-Security-Policy header of ``/embed/map``."""
     img = " ".join(["data:", *_tile_hosts(tiles)])
     return (
         "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
@@ -347,6 +352,7 @@ class Geocoder(Protocol):
 
 
 def _norm_city(name: Any) -> str:
+    """A city name for matching: case-folded, no blanks, no trailing 市 / city / shi."""
     text = str(name or "").strip().casefold()
     for suffix in ("市", " city", " shi"):
         if text.endswith(suffix) and len(text) > len(suffix):
@@ -355,6 +361,7 @@ def _norm_city(name: Any) -> str:
 
 
 def _text_or_none(value: Any) -> str | None:
+    """Text, or ``None`` for missing/blank values (NaN, NA, "")."""
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return None
     text = str(value)
@@ -362,6 +369,7 @@ def _text_or_none(value: Any) -> str | None:
 
 
 def _parse_bbox(text: str) -> tuple[float, float, float, float]:
+    """``minlon,minlat,maxlon,maxlat`` as finite, in-range floats (422 naming ``bbox``)."""
     parts = text.split(",")
     if len(parts) != 4:
         raise _invalid("bbox", "expected 4 comma-separated numbers: minlon,minlat,maxlon,maxlat")
@@ -400,6 +408,7 @@ def _authorized(outlets: pd.DataFrame) -> np.ndarray:
 
 
 def _clean_q(q: str | None, parameter: str = "q") -> str | None:
+    """``q`` stripped; 422 if empty, too long or containing NUL."""
     if q is None:
         return None
     text = q.strip()
@@ -961,10 +970,12 @@ Tiles = Annotated[
 
 
 def _service(request: Request) -> LocatorService:
+    """The app's :class:`LocatorService`."""
     return request.app.state.locator
 
 
 def _error_doc(example: dict[str, Any], description: str) -> dict[str, Any]:
+    """An OpenAPI ``responses`` entry with a JSON example."""
     return {"description": description, "content": {"application/json": {"example": example}}}
 
 
@@ -998,6 +1009,7 @@ router = APIRouter()
     },
 )
 async def healthz(request: Request) -> Response:
+    """Liveness: status, version, outlet counts, whether this is the sample data."""
     svc = _service(request)
     return _json(
         {
@@ -1069,6 +1081,7 @@ async def nearest(
     max_km: MaxKm = None,
     include_unauthorized: IncludeUnauthorized = False,
 ) -> Response:
+    """The nearest matching outlets to ``lat``/``lon`` or to the geocoded ``q``."""
     svc = _service(request)
     text = _clean_q(q)
     if text is not None and (lat is not None or lon is not None):
@@ -1147,6 +1160,7 @@ async def nearest(
     },
 )
 def geocode(request: Request, q: QRequired) -> Response:
+    """The offline geocoder's answer for ``q`` (404 if nothing matches)."""
     svc = _service(request)
     text = _clean_q(q)
     assert text is not None
@@ -1192,6 +1206,7 @@ def outlets(
     bbox: BBox = None,
     include_unauthorized: IncludeUnauthorized = False,
 ) -> Response:
+    """Outlets as an RFC 7946 FeatureCollection, filtered by city, kind and bbox."""
     svc = _service(request)
     mask = np.ones(len(svc.records), dtype=bool)
     if not include_unauthorized:
@@ -1257,12 +1272,14 @@ def coverage(
     level: Level = "city",
     gaps: GapLimit = 20,
 ) -> Response:
+    """Coverage figures and service areas (cached per radius)."""
     svc = _service(request)
     body = svc.coverage(radius_km, drive_minutes, level, int(gaps))
     return Response(body, media_type="application/json")
 
 
 def _parse_layers(text: str) -> list[str]:
+    """Validated, de-duplicated layer names from ``a,b,c`` (422 naming ``layers``)."""
     names = [x.strip().lower() for x in text.split(",") if x.strip()]
     bad = [x for x in names if x not in LAYERS]
     if bad or not names:
@@ -1293,6 +1310,7 @@ def embed_map(
     k: K = 5,
     radius_km: RadiusKm = 50.0,
 ) -> Response:
+    """The self-contained map page with its security headers."""
     svc = _service(request)
     wanted = _parse_layers(layers)
     city_keys = svc.resolve_city(city) if city is not None else None
@@ -1329,6 +1347,7 @@ def _render_embed(
     k: int,
     radius_km: float,
 ) -> str:
+    """Render the map page for one (cache) key."""
     from . import embed
 
     mask = svc.authorized.copy()
@@ -1389,6 +1408,7 @@ router.add_api_route("/embed/map", embed_map, methods=["HEAD"], include_in_schem
 
 
 async def _on_api_error(request: Request, exc: Exception) -> Response:
+    """An :class:`ApiError` as its JSON body and status."""
     assert isinstance(exc, ApiError)
     return _json(exc.body, status_code=exc.status, headers=exc.headers)
 
@@ -1409,6 +1429,7 @@ async def _on_validation_error(request: Request, exc: Exception) -> Response:
 
 
 async def _on_http_error(request: Request, exc: Exception) -> Response:
+    """404/405 and other HTTP errors as ``{"error": ...}`` JSON."""
     assert isinstance(exc, StarletteHTTPException)
     headers = dict(exc.headers or {})
     return _json({"error": str(exc.detail)}, status_code=exc.status_code, headers=headers)
@@ -1421,11 +1442,13 @@ async def _on_locator_error(request: Request, exc: Exception) -> Response:
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> Response:
+    """A bug: logged with its traceback; the client gets a JSON 500 without details."""
     log.exception("unexpected error in %s", request.url.path)
     return _json({"error": "internal error"}, status_code=500)
 
 
 def _load(outlets: pd.DataFrame | str | os.PathLike[str] | None) -> tuple[pd.DataFrame, bool]:
+    """The outlets frame and whether it is the bundled sample."""
     from .data import load_outlets
 
     if outlets is None:
@@ -1521,6 +1544,7 @@ def create_app(
 
 
 def _env_list(name: str) -> list[str]:
+    """A space/comma separated environment variable as a list."""
     return [x for x in re.split(r"[\s,]+", os.environ.get(name, "")) if x]
 
 
