@@ -145,7 +145,21 @@ class TestGetGeocoder:
             get_geocoder("baidu", factory=FakeService)
         monkeypatch.setenv("LOCATOR_BAIDU_AK", "test-key")
         geo = get_geocoder("baidu", factory=FakeService)
-        assert geo.inner.params["ak"] == "test-key" and geo.coord_sys == "bd09"
+        assert geo.inner.params["api_key"] == "test-key" and geo.coord_sys == "bd09"
+
+    @pytest.mark.parametrize(
+        ("name", "cls"), [("photon", "Photon"), ("arcgis", "ArcGIS"), ("baidu", "BaiduV3")]
+    )
+    def test_real_geopy_classes_build(self, name: str, cls: str) -> None:
+        """Every listed service builds its real geopy class (no request is made)."""
+        geo = get_geocoder(name, api_key="test-key", cache=False)
+        assert type(geo.inner).__name__ == cls
+        assert geo.inner.timeout == 10
+
+    def test_unknown_option_is_configuration_error(self) -> None:
+        """An option the service's class does not take is a configuration error."""
+        with pytest.raises(ConfigurationError, match="photon"):
+            get_geocoder("photon", cache=False, no_such_option=1)
 
     def test_default_cache_path_follows_env(self, tmp_path: Path) -> None:
         """LOCATOR_GEOCODE_CACHE moves the cache file."""

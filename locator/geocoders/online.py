@@ -76,7 +76,7 @@ SERVICES: dict[str, ServicePolicy] = {
     "arcgis": ServicePolicy("ArcGIS", 0.2, "wgs84"),
     # Baidu answers in BD-09 unless told otherwise; free keys allow a few requests/s.
     "baidu": ServicePolicy(
-        "BaiduV3", 0.34, "bd09", api_key_param="ak", api_key_env="LOCATOR_BAIDU_AK"
+        "BaiduV3", 0.34, "bd09", api_key_param="api_key", api_key_env="LOCATOR_BAIDU_AK"
     ),
 }
 
@@ -338,7 +338,7 @@ def get_geocoder(
         factory = getattr(geopy.geocoders, policy.geopy_class)
     try:
         inner = factory(**params)
-    except gexc.ConfigurationError as err:
+    except (gexc.ConfigurationError, TypeError) as err:  # TypeError: an unknown option
         raise ConfigurationError(f"{key}: {err}") from err
     store: GeocodeCache | None
     if isinstance(cache, GeocodeCache):
