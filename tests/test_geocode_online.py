@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from geopy import exc as gexc
+from geopy.adapters import AdapterHTTPError, BaseSyncAdapter
 from geopy.geocoders.base import Geocoder
 from geopy.location import Location
 
@@ -351,3 +352,88 @@ class TestBatchWithFlakyService:
                               [gexc.GeocoderTimedOut("t")] * 2)  # fmt: skip
         res = geocode_batch(["a", "b"], wrap(service, clock, max_retries=1))
         assert [r.status for r in res] == ["failed", "ok"]
+
+
+class RecordedAdapter(BaseSyncAdapter):
+    """A geopy HTTP adapter that replays recorded responses: JSON bodies or HTTP errors.
+
+    It sits under geopy's real geocoder classes, so geopy's own parsing and its mapping
+    of HTTP statuses to exceptions (429 + Retry-After, 403) are exercised; no network.
+    """
+
+    def __init__(self, responses: list[Any], *, proxies: Any = None, ssl_context: Any = None):
+        super().__init__(proxies=proxies, ssl_context=ssl_context)
+        self.responses = list(responses)
+        self.urls: list[str] = []
+
+    def get_json(self, url: str, *, timeout: Any, headers: Any) -> Any:
+        self.urls.append(url)
+        item = self.responses.pop(0)
+        if isinstance(item, tuple):  # (status, headers): an HTTP error
+            status, hdrs = item
+            raise AdapterHTTPError(f"HTTP {status}", status_code=status, headers=hdrs, text="")
+        return item
+
+    def get_text(self, url: str, *, timeout: Any, headers: Any) -> str:  # pragma: no cover
+        raise NotImplementedError
+
+
+NOMINATIM_WANGJING = [{"lat": str(WANGJING[0]), "lon": str(WANGJING[1]), "place_id": 1,
+                       "display_name": "望京, 朝阳区, 北京市, 中国"}]  # fmt: skip
+
+
+class TestRecordedResponses:
+    def _nominatim(self, clock: FakeClock, responses: list[Any]) -> ServiceGeocoder:
+        adapter = RecordedAdapter(responses)
+        geo = get_geocoder(
+            "nominatim",
+            user_agent="acme-locator-test/1.0",
+            cache=GeocodeCache(":memory:"),
+            adapter_factory=lambda proxies, ssl_context: adapter,
+        )
+        geo._clock, geo._sleep = clock, clock.sleep
+        geo.adapter = adapter  # type: ignore[attr-defined]
+        return geo
+
+    def test_nominatim_429_retry_after_then_ok(self, clock: FakeClock) -> None:
+        """A real 429 with Retry-After (through geopy's mapping) waits that long, then
+        the recorded answer is parsed and placed in Beijing's 朝阳区."""
+        geo = self._nominatim(clock, [(429, {"retry-after": "12"}), NOMINATIM_WANGJING])
+        loc = geo.geocode("望京")
+        assert clock.sleeps == [12.0]
+        assert (loc.raw["city"], loc.raw["district"]) == ("北京市", "朝阳区")
+        assert loc.raw["source"] == "nominatim"
+
+    def test_nominatim_403_stops(self, clock: FakeClock) -> None:
+        """A real HTTP 403 becomes GeocoderRefused, with no retry."""
+        geo = self._nominatim(clock, [(403, {}), NOMINATIM_WANGJING])
+        with pytest.raises(GeocoderRefused, match="Stopping"):
+            geo.geocode("望京")
+        assert len(geo.adapter.urls) == 1  # type: ignore[attr-defined]
+
+    def test_nominatim_empty_is_not_found(self, clock: FakeClock) -> None:
+        """An empty answer is None (not found), distinct from a failure."""
+        geo = self._nominatim(clock, [[]])
+        assert geo.geocode("nowhere at all") is None
+
+    def test_nominatim_503_then_ok(self, clock: FakeClock) -> None:
+        """A 503 is retried after a back-off."""
+        geo = self._nominatim(clock, [(503, {}), NOMINATIM_WANGJING])
+        assert geo.geocode("望京") is not None and clock.sleeps == [2.0]
+
+    def test_baidu_bd09_answer_is_wgs84(self, clock: FakeClock) -> None:
+        """Baidu's recorded answer (BD-09) comes out in WGS-84."""
+        blon, blat = wgs84_to_bd09(WANGJING[1], WANGJING[0])
+        adapter = RecordedAdapter(
+            [{"status": 0, "result": {"location": {"lng": blon, "lat": blat}, "level": "商务大厦"}}]
+        )
+        geo = get_geocoder(
+            "baidu",
+            api_key="test-key",
+            cache=False,
+            adapter_factory=lambda proxies, ssl_context: adapter,
+        )
+        geo._clock, geo._sleep = clock, clock.sleep
+        loc = geo.geocode("北京市朝阳区望京")
+        assert (loc.latitude, loc.longitude) == pytest.approx(WANGJING, abs=1e-6)
+        assert loc.raw["district"] == "朝阳区" and loc.raw["coord_sys_in"] == "bd09"
