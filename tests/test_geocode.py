@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 import pytest
 from geopy.geocoders.base import Geocoder
 from geopy.location import Location
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from locator.errors import GeocodeError, LocatorError
 from locator.geocode import OfflineGeocoder
@@ -530,3 +533,43 @@ class TestGeocodeFile:
         pd.DataFrame({"address": ["江苏泰州海陵区", "Hohhot"]}).to_excel(src, index=False)
         report = geocode_file(src, out, column="address", geocoder=OfflineGeocoder())
         assert report.counts == {"ok": 2}
+
+
+_GEO = OfflineGeocoder()  # shared by the property tests (hypothesis re-runs the body)
+
+
+class TestRobustness:
+    @settings(max_examples=300, deadline=None)
+    @given(st.text(max_size=120))
+    def test_any_text_gives_location_none_or_geocode_error(self, text: str) -> None:
+        """Arbitrary text never crashes: a Location, None, or GeocodeError (empty)."""
+        try:
+            loc = _GEO.geocode(text)
+        except GeocodeError:
+            assert not unicodedata.normalize("NFKC", text).strip()
+            return
+        assert loc is None or (-90 <= loc.latitude <= 90 and loc.raw["source"] == "offline")
+
+    @settings(max_examples=200, deadline=None)
+    @given(
+        st.lists(
+            st.sampled_from(["北京", "朝阳区", "江苏", "泰州", "海陵区", "中山", "路", "Suzhou",
+                             "鼓楼区", "章凤", "市", "区", "1号", " ", "，", "Xi'an"]),
+            max_size=8,
+        )
+    )  # fmt: skip
+    def test_address_fragments(self, parts: list[str]) -> None:
+        """Any mix of real name fragments resolves consistently: candidates are distinct,
+        best first by the documented rank, and ambiguity means more than one."""
+        text = "".join(parts)
+        if not text.strip(" ，"):
+            return
+        loc = _GEO.geocode(text)
+        if loc is None:
+            return
+        cands = loc.raw["candidates"]
+        assert loc.raw["ambiguous"] == (len(cands) > 1)
+        keys = [(c["adcode"], c["level"], c["name"]) for c in cands]
+        assert len(keys) == len(set(keys))
+        pops = [c["population"] for c in cands]
+        assert pops == sorted(pops, reverse=True)

@@ -48,6 +48,7 @@ from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 import numpy as np
+from geopy.adapters import BaseSyncAdapter
 from geopy.geocoders.base import DEFAULT_SENTINEL, Geocoder
 from geopy.location import Location
 from geopy.point import Point
@@ -170,6 +171,16 @@ def _narrow(state: list[Entry] | None, entries: Iterable[Entry]) -> list[Entry]:
     return list(out.values())
 
 
+class NoNetworkAdapter(BaseSyncAdapter):
+    """A geopy adapter for geocoders that never go online: cheap, and refuses requests."""
+
+    def get_json(self, url: str, *, timeout: Any, headers: Any) -> Any:
+        raise RuntimeError(f"this geocoder makes no network requests ({url})")
+
+    def get_text(self, url: str, *, timeout: Any, headers: Any) -> str:
+        raise RuntimeError(f"this geocoder makes no network requests ({url})")
+
+
 class OfflineGeocoder(Geocoder):
     """A geopy geocoder over the bundled division table and GeoNames places.
 
@@ -186,7 +197,8 @@ class OfflineGeocoder(Geocoder):
     source = "offline"
 
     def __init__(self) -> None:
-        super().__init__(user_agent="locator-offline")
+        # no HTTP adapter: geopy's default builds a requests session (~25 ms)
+        super().__init__(user_agent="locator-offline", adapter_factory=NoNetworkAdapter)
         self._g: Gazetteer | None = None
 
     @property

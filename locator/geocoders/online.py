@@ -37,7 +37,7 @@ from geopy.point import Point
 
 from ..errors import ConfigurationError, GeocodeError, GeocoderServiceError
 from .cache import GeocodeCache, normalize_key
-from .offline import OfflineGeocoder, validate_query
+from .offline import NoNetworkAdapter, OfflineGeocoder, validate_query
 
 __all__ = [
     "ENV_USER_AGENT",
@@ -113,7 +113,7 @@ class ServiceGeocoder(Geocoder):
         cache: GeocodeCache | None = None,
         fill_admin: bool = True,
     ) -> None:
-        super().__init__(user_agent=_OUR_AGENT)
+        super().__init__(user_agent=_OUR_AGENT, adapter_factory=NoNetworkAdapter)  # inner does HTTP
         if coord_sys not in ("wgs84", "gcj02", "bd09"):
             raise ConfigurationError(f"coord_sys must be wgs84, gcj02 or bd09, not {coord_sys!r}")
         self.inner = inner
