@@ -4,9 +4,12 @@ How a query is read
 -------------------
 1. The text is NFKC-normalized (full-width letters, digits, spaces and punctuation
    become their ASCII forms). Chinese names are found with one Aho-Corasick pass
-   (leftmost-longest, so ``海陵区`` beats ``海陵``); Latin words are folded (no accents,
-   no apostrophes, lower case: ``Xi’an`` = ``Xi'an`` = ``xian``) and matched as runs of
-   up to four words joined together (``Xi an`` = ``xian``, ``Inner Mongolia``).
+   (leftmost-longest, so ``海陵区`` beats ``海陵``); a name that is not a full division
+   name followed by a street word is the street's (``中山路``, ``焦作市解放路``).
+   Latin words are folded (no accents, no apostrophes, lower case: ``Xi’an`` =
+   ``Xi'an`` = ``xian``) and matched as runs of up to four words joined together
+   (``Xi an`` = ``xian``, ``Inner Mongolia``); a following *district*, *city* or
+   *province* says which level is meant (``Chaoyang District``).
 2. Every name maps to divisions (province, prefecture city, district/county) or to
    GeoNames towns, each with a strength (see :mod:`._gazetteer`): full names, and bare
    names of provinces and cities, are strong; a district's bare name (``朝阳``,
@@ -14,9 +17,13 @@ How a query is read
 3. Names are combined top-down: provinces first, then cities, then districts. A name
    that fits inside (or around) what is known so far narrows it; a name that fits
    nowhere is ignored as street noise (``北京市中山路``: 中山 is a city in Guangdong,
-   so it is ignored). Weak names are used only after the strong ones, and towns only
-   when no district matched. Once a full district name (``海淀区``) pins down one
-   district, names after it are street detail and are not read.
+   so it is ignored). Weak names are used only after the strong ones, and towns (a
+   second automaton) only when no district matched, so a town's name never swallows
+   a division's (``南阳镇平县`` is 南阳 + 镇平县, not the town 南阳镇). Once a full
+   district name (``海淀区``) pins down one district, names after it are street
+   detail and are not read. A bare name means the prefecture before the district:
+   ``朝阳`` is 朝阳市 (Liaoning); write ``朝阳区`` (ambiguous: Beijing, Changchun) or
+   give the city.
 4. What remains are the candidates. **More than one means ambiguous**: the result is
    the best guess with ``raw["ambiguous"] = True`` and all candidates listed.
 
