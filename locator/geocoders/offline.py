@@ -122,7 +122,14 @@ class Resolution(NamedTuple):
 
 _STREET_CHARS = STREET_CHARS
 _MISSING = object()
-_NEEDS_TOWNS = object()
+
+
+class _NeedsTowns(NamedTuple):
+    """Memo marker: the answer without towns was not at district level; towns decide."""
+
+    without: Resolution | None
+
+
 _NO_SHORTCUT = object()
 
 
@@ -334,11 +341,13 @@ class OfflineGeocoder(Geocoder):
             if no_towns or (out is not None and all(e.rank >= 2 for e in out.candidates)):
                 memo[sig] = out
                 return out
-            memo[sig] = hit = _NEEDS_TOWNS
-        if hit is not _NEEDS_TOWNS:
+            memo[sig] = hit = _NeedsTowns(out)
+        if type(hit) is not _NeedsTowns:
             return hit  # type: ignore[return-value]
         # Not down to district level: towns may say more (章凤, 云南章凤).
         towns = _cjk_tokens(text, g.town_automaton)[0]
+        if not towns:
+            return hit.without  # type: ignore[attr-defined]
         sig2 = sig + "\x1c" + "\x1f".join([t[1][5] for t in towns])
         hit = memo.get(sig2, _MISSING)
         if hit is _MISSING:
