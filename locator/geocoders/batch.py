@@ -87,20 +87,24 @@ class RowResult(NamedTuple):
         """From :meth:`OfflineGeocoder.resolve` directly (no Location objects: faster)."""
         if res is None:
             return cls("not_found")
-        best = res.candidates[0]
-        ambiguous = len(res.candidates) > 1
-        return cls(
-            "ambiguous" if ambiguous else "ok",
-            best.lat,  # already rounded to 6 decimals in the gazetteer
-            best.lon,
-            best.province,
-            best.city,
-            best.district,
-            "; ".join(e.label() for e in res.candidates) if ambiguous else "",
+        cands = res.candidates
+        best = cands[0]
+        if len(cands) > 1:
+            status, labels = "ambiguous", "; ".join([e.label() for e in cands])
+        else:
+            status, labels = "ok", ""
+        # tuple.__new__ skips the generated __new__ (a hot path in batch runs)
+        return _tuple_new(
+            cls,
+            (status, best.lat, best.lon, best.province, best.city, best.district, labels, None),
         )
 
 
+_tuple_new = tuple.__new__
+
+
 _NOT_FOUND = RowResult("not_found")
+_EMPTY = RowResult("not_found", error="empty")
 
 
 def _candidate_label(c: dict[str, Any]) -> str:
@@ -256,7 +260,7 @@ def geocode_batch(
     done = report.resumed
     if progress is not None:
         progress(done, total)
-    calls = geocoded = 0
+    calls = 0
     shown = clock()
     offline = type(geocoder) is OfflineGeocoder  # same answers as geocode(), no Locations
     rows_of: dict[int, tuple[Any, RowResult]] = {}  # id(Resolution) -> (it, its row)
@@ -266,37 +270,39 @@ def geocode_batch(
     if paused_gc:
         gc.disable()
     try:
-        for i, q in enumerate(queries):
-            if results[i] is not None:
-                continue
-            text = q.strip() if isinstance(q, str) else _query_key(q)
-            if not text:
-                r = RowResult("not_found", error="empty")
-            elif text in memo:
-                r = memo[text]
-            else:
-                calls += 1
-                if offline:
-                    r = _geocode_offline(geocoder, text, rows_of)
+        if offline and cp is None and progress is None:
+            calls = _offline_loop(queries, geocoder, results, memo)
+        else:
+            for i, q in enumerate(queries):
+                if results[i] is not None:
+                    continue
+                text = q.strip() if isinstance(q, str) else _query_key(q)
+                if not text:
+                    r = _EMPTY
+                elif text in memo:
+                    r = memo[text]
                 else:
-                    r = _geocode_one(geocoder, text)
-                if r.status != "failed":
-                    memo[text] = r
-            results[i] = r
-            geocoded += 1
-            if cp is not None and r.status != "failed":
-                cp.add(i, r)
-            done += 1
-            if progress is not None:
-                now = clock()
-                if now - shown >= _PROGRESS_EVERY_S or done == total:
-                    progress(done, total)
-                    shown = now
+                    calls += 1
+                    if offline:
+                        r = _geocode_offline(geocoder, text, rows_of)
+                    else:
+                        r = _geocode_one(geocoder, text)
+                    if r.status != "failed":
+                        memo[text] = r
+                results[i] = r
+                if cp is not None and r.status != "failed":
+                    cp.add(i, r)
+                done += 1
+                if progress is not None:
+                    now = clock()
+                    if now - shown >= _PROGRESS_EVERY_S or done == total:
+                        progress(done, total)
+                        shown = now
     finally:
         if paused_gc:
             gc.enable()
         report.calls += calls
-        report.geocoded += geocoded
+        report.geocoded += sum(r is not None for r in results) - report.resumed
         if cp is not None:
             cp.close()
     out = [r if r is not None else RowResult("failed") for r in results]
@@ -305,6 +311,36 @@ def geocode_batch(
         counts[r.status] = counts.get(r.status, 0) + 1
     report.counts = counts
     return out
+
+
+def _offline_loop(
+    queries: Sequence[Any],
+    geocoder: OfflineGeocoder,
+    results: list[RowResult | None],
+    memo: dict[str, RowResult],
+) -> int:
+    """The plain offline run (no checkpoint, no progress): the same answers as the
+    general loop, with as little per-row work as possible. Returns the calls made."""
+    resolve = geocoder.resolve
+    from_resolution = RowResult.from_resolution
+    calls = 0
+    for i, q in enumerate(queries):
+        text = q.strip() if type(q) is str else _query_key(q)
+        if not text:
+            results[i] = _EMPTY
+            continue
+        r = memo.get(text)
+        if r is None:
+            calls += 1
+            try:
+                res = resolve(text)
+            except GeocodeError as err:
+                r = RowResult("not_found", error=str(err))
+            else:
+                r = _NOT_FOUND if res is None else from_resolution(res)
+            memo[text] = r
+        results[i] = r
+    return calls
 
 
 def _query_key(q: Any) -> str | None:
