@@ -112,7 +112,10 @@ def fold_latin(text: str) -> str:
     ``"Xi’an"``, ``"Xi'an"`` and ``"XIAN"`` all fold to ``"xian"``; ``"Ürümqi"`` to
     ``"urumqi"``. Other characters are kept (callers split on non-alphanumerics).
     """
-    s = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES))
+    s = text.translate(_APOSTROPHES)
+    if s.isascii():
+        return s.lower()
+    s = unicodedata.normalize("NFKD", s)
     if not s.isascii():
         s = "".join(c for c in s if not unicodedata.combining(c))
     return s.casefold()

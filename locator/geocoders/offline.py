@@ -246,17 +246,18 @@ class OfflineGeocoder(Geocoder):
         return (pos, value)
 
     def _latin_tokens(self, text: str, g: Gazetteer) -> list[Any]:
-        folded = fold_latin(text)
-        words = [(m.start(), m.group()) for m in _LATIN_RUN.finditer(folded)]
+        """Latin names: the longest run of up to four words that is a known name wins
+        (``Xi an`` = ``xian``); a level word after it (*district*, *city*...) counts."""
+        words = _LATIN_RUN.findall(fold_latin(text))
+        latin = g.latin
         out: list[Any] = []
         i, n = 0, len(words)
         while i < n:
             for k in range(min(g.max_latin_words, n - i), 0, -1):
-                key = "".join(w for _, w in words[i : i + k])
-                bucket = g.latin.get(key)
-                if bucket is None:
+                key = words[i] if k == 1 else "".join(words[i : i + k])
+                if key not in latin:
                     continue
-                nxt = words[i + k][1] if i + k < n else ""
+                nxt = words[i + k] if i + k < n else ""
                 level = ""
                 if nxt in DISTRICT_WORDS:
                     level = "district"
@@ -264,7 +265,8 @@ class OfflineGeocoder(Geocoder):
                     level = "city"
                 elif nxt in PROVINCE_WORDS:
                     level = "province"
-                out.append(self._latin_token(g, words[i][0] + 10_000, key, level))
+                # after every Chinese name (positions are only compared for ordering)
+                out.append(self._latin_token(g, 10_000 + i, key, level))
                 i += k
                 break
             else:
