@@ -124,6 +124,9 @@ _STREET_CHARS = STREET_CHARS
 _MISSING = object()
 
 
+_tuple_new = tuple.__new__
+
+
 class _NeedsTowns(NamedTuple):
     """Memo marker: the answer without towns was not at district level; towns decide."""
 
@@ -298,12 +301,23 @@ class OfflineGeocoder(Geocoder):
         g = self._g if self._g is not None else self.gazetteer
         # The answer depends only on which names matched, in order (and the hints):
         # addresses differing only in street and number share one resolution.
-        tokens, cut = _cjk_tokens(text, g.automaton)
-        latin = self._latin_tokens(text, g) if _HAS_LATIN.search(text) else []
-        hint_sig = "" if state is None else "\x1d" + ",".join([str(e.id) for e in state])
-        memo = g.resolutions
-        if len(memo) >= _MEMO_MAX:
-            memo.clear()
+        ascii_only = text.isascii()
+        if ascii_only:  # no Chinese name, no town: Latin words only
+            tokens, cut = [], -1
+            latin = self._latin_tokens(text, g)
+        else:
+            tokens, cut = _cjk_tokens(text, g.automaton)
+            latin = self._latin_tokens(text, g) if _HAS_LATIN.search(text) else []
+        if not tokens and not latin and state is None:
+            # no division, no Latin name: only a town can answer (章凤), or nothing
+            towns = None if ascii_only else _cjk_tokens(text, g.town_automaton)[0]
+            if not towns:
+                return None
+            sig = "\x1c" + "\x1f".join([t[1][5] for t in towns])
+            hit = g.resolutions.get(sig, _MISSING)
+            if hit is _MISSING:
+                hit = g.resolutions[sig] = self._finish(self._resolve_tokens(towns, None))
+            return hit  # type: ignore[return-value]
         if cut >= 0 and state is None and not latin:
             # The common full address: every name before the first full district name
             # is a province/city containing it, and that district is unique
@@ -316,7 +330,12 @@ class OfflineGeocoder(Geocoder):
                     if not s or not any(e.id in anc for e in s):
                         break
                 else:
-                    return Resolution(strong, tuple([v[0] for _, v in tokens[: cut + 1]]))
+                    names = tuple([v[0] for _, v in tokens[: cut + 1]])
+                    return _tuple_new(Resolution, (strong, names))  # type: ignore[return-value]
+        hint_sig = "" if state is None else "\x1d" + ",".join([str(e.id) for e in state])
+        memo = g.resolutions
+        if len(memo) >= _MEMO_MAX:
+            memo.clear()
         if not latin and 0 <= cut < len(tokens) - 1:
             # Addresses run from large to small: once a full district name pins down one
             # district, what follows is street detail (北京市海淀区中关村大街 ...).
@@ -334,7 +353,7 @@ class OfflineGeocoder(Geocoder):
         sig = "\x1f".join([t[1][5] for t in tokens])
         sig += hint_sig
         # towns have Chinese names only: text without Chinese never needs them
-        no_towns = _HAS_CJK.search(text) is None
+        no_towns = ascii_only or _HAS_CJK.search(text) is None
         if no_towns:
             sig += "\x1a"
         hit = memo.get(sig, _MISSING)
