@@ -246,6 +246,14 @@ class TestAmbiguity:
         assert loc.raw["ambiguous"] is True
         assert {c["city"] for c in loc.raw["candidates"]} == cities
 
+    def test_bare_name_of_a_smaller_city_and_bigger_districts(self, geo: OfflineGeocoder) -> None:
+        """Bare 朝阳 is 朝阳市 (Liaoning) or the 朝阳区 of Beijing/Changchun (larger
+        cities): ambiguous, Beijing first; bare 西安 is just 西安市."""
+        loc = geo.geocode("朝阳")
+        assert loc.raw["ambiguous"] is True
+        assert [c["city"] for c in loc.raw["candidates"]] == ["北京市", "长春市", "朝阳市"]
+        assert geo.geocode("西安").raw["ambiguous"] is False
+
     def test_suzhou_best_guess_is_the_larger(self, geo: OfflineGeocoder) -> None:
         """The best guess for Suzhou is 苏州 (far larger than 宿州)."""
         assert geo.geocode("Suzhou").raw["city"] == "苏州市"

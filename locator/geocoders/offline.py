@@ -21,9 +21,10 @@ How a query is read
    second automaton) only when no district matched, so a town's name never swallows
    a division's (``南阳镇平县`` is 南阳 + 镇平县, not the town 南阳镇). Once a full
    district name (``海淀区``) pins down one district, names after it are street
-   detail and are not read. A bare name means the prefecture before the district:
-   ``朝阳`` is 朝阳市 (Liaoning); write ``朝阳区`` (ambiguous: Beijing, Changchun) or
-   give the city.
+   detail and are not read. A bare name alone means the prefecture before the
+   district, except that districts of the same bare name in *larger* cities are
+   candidates too: ``朝阳`` is ambiguous (Beijing's and Changchun's 朝阳区 before
+   朝阳市 in Liaoning), ``西安`` is not (辽源's 西安区 is in a smaller city).
 4. What remains are the candidates. **More than one means ambiguous**: the result is
    the best guess with ``raw["ambiguous"] = True`` and all candidates listed.
 
@@ -395,12 +396,21 @@ class OfflineGeocoder(Geocoder):
         to the reading whose names are longer (``中山路, 北京市``: 北京市)."""
         if not tokens:
             return None
-        if len(tokens) == 1 and state is None:  # the common case, short-cut
+        if len(tokens) == 1 and state is None:  # a name alone: the common case, short-cut
             value = tokens[0][1]
+            tiers = value[1]
             for tier in (STRONG, WEAK, PLACE):
-                ents = value[1].get(tier)
+                ents = tiers.get(tier)
                 if ents:
-                    return list(ents), [value[0]]
+                    out = list(ents)
+                    if tier == STRONG and WEAK in tiers:
+                        # A bare name alone that is also a district's, in a larger city
+                        # than any strong meaning, is ambiguous (朝阳: 朝阳市 in Liaoning,
+                        # or 朝阳区 in Beijing?); districts of smaller cities are not
+                        # (西安 is not 辽源's 西安区).
+                        top = max(e.population for e in out)
+                        out.extend(e for e in tiers[WEAK] if e.population > top)
+                    return out, [value[0]]
             return None
         order = sorted(tokens, key=_order)
         best = cls._combine(order, state)
