@@ -411,6 +411,14 @@ class TestRecordedResponses:
             geo.geocode("望京")
         assert len(geo.adapter.urls) == 1  # type: ignore[attr-defined]
 
+    def test_nominatim_is_restricted_to_china(self, clock: FakeClock) -> None:
+        """Nominatim queries ask for results in China unless told otherwise."""
+        geo = self._nominatim(clock, [NOMINATIM_WANGJING, NOMINATIM_WANGJING])
+        geo.geocode("望京")
+        geo.geocode("Wangjing", country_codes="jp")
+        urls = geo.adapter.urls  # type: ignore[attr-defined]
+        assert "countrycodes=cn" in urls[0] and "countrycodes=jp" in urls[1]
+
     def test_nominatim_empty_is_not_found(self, clock: FakeClock) -> None:
         """An empty answer is None (not found), distinct from a failure."""
         geo = self._nominatim(clock, [[]])

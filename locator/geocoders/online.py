@@ -67,11 +67,19 @@ class ServicePolicy:
     needs_user_agent: bool = False
     api_key_param: str | None = None  # constructor parameter taking the key
     api_key_env: str | None = None
+    geocode_defaults: tuple[tuple[str, Any], ...] = ()  # geocode() arguments by default
 
 
 SERVICES: dict[str, ServicePolicy] = {
     # OSM usage policy: max 1 request/s, an identifying User-Agent, no bulk scraping.
-    "nominatim": ServicePolicy("Nominatim", 1.0, "wgs84", needs_user_agent=True),
+    # Results restricted to China (the network's country) unless country_codes= is given.
+    "nominatim": ServicePolicy(
+        "Nominatim",
+        1.0,
+        "wgs84",
+        needs_user_agent=True,
+        geocode_defaults=(("country_codes", "cn"),),
+    ),
     "photon": ServicePolicy("Photon", 1.0, "wgs84"),
     "arcgis": ServicePolicy("ArcGIS", 0.2, "wgs84"),
     # Baidu answers in BD-09 unless told otherwise; free keys allow a few requests/s.
@@ -94,6 +102,12 @@ def _to_wgs84(lat: float, lon: float, coord_sys: str) -> tuple[float, float]:
 class ServiceGeocoder(Geocoder):
     """A geopy geocoder (``inner``) with a cache, a rate policy and honest errors.
 
+    ``Location.raw`` has the offline geocoder's keys: ``province``, ``city``,
+    ``district``, ``adcode`` (from the nearest division centre to the WGS-84 point),
+    ``level`` = ``"address"``, ``ambiguous`` = False, ``candidates`` = [],
+    ``source`` (the service name), plus ``provider`` (the service's own answer),
+    ``coord_sys_in`` and, for BD-09/GCJ-02 services, ``provider_lat``/``provider_lon``.
+
     ``name`` keys the cache and appears as ``raw["source"]``. ``min_delay`` seconds are
     kept between two calls to the service; cache hits do not count. ``max_retries``
     retries follow a timeout, 5xx or 429 (waiting ``Retry-After`` when given, else
@@ -112,6 +126,7 @@ class ServiceGeocoder(Geocoder):
         max_wait: float = 300.0,
         cache: GeocodeCache | None = None,
         fill_admin: bool = True,
+        geocode_defaults: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(user_agent=_OUR_AGENT, adapter_factory=NoNetworkAdapter)  # inner does HTTP
         if coord_sys not in ("wgs84", "gcj02", "bd09"):
@@ -125,6 +140,7 @@ class ServiceGeocoder(Geocoder):
         self.max_wait = float(max_wait)
         self.cache = cache
         self.fill_admin = fill_admin
+        self.geocode_defaults = dict(geocode_defaults or {})
         self.calls = 0  # requests sent to the service (for reports and tests)
         self.cache_hits = 0
         self._clock: Callable[[], float] = time.monotonic
@@ -241,6 +257,7 @@ class ServiceGeocoder(Geocoder):
         """Geocode through the service (or the cache). ``None`` only for "not found";
         service failures raise GeocoderServiceError (GeocoderRefused for 401/403)."""
         text = validate_query(query)
+        kw = {**self.geocode_defaults, **kw}
         key = normalize_key(text, exactly_one=exactly_one, **kw)
         if timeout is not DEFAULT_SENTINEL:
             kw["timeout"] = timeout
@@ -354,4 +371,5 @@ def get_geocoder(
         min_delay=policy.min_delay if min_delay is None else min_delay,
         max_retries=max_retries,
         cache=store,
+        geocode_defaults=dict(policy.geocode_defaults),
     )
