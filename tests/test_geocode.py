@@ -335,6 +335,11 @@ class TestReverse:
         back = geo.reverse((loc.latitude, loc.longitude))
         assert back.raw["adcode"] == loc.raw["adcode"]
 
+    def test_hong_kong_and_macau(self, geo: OfflineGeocoder) -> None:
+        """Points in Hong Kong and Macau answer those regions, not Shenzhen or Zhuhai."""
+        assert geo.reverse((22.28, 114.16)).raw["province"] == "香港特别行政区"
+        assert geo.reverse((22.19, 113.54)).raw["province"] == "澳门特别行政区"
+
     def test_outside_china_is_none(self, geo: OfflineGeocoder) -> None:
         """A point in Paris is not in the gazetteer's area."""
         assert geo.reverse((48.85, 2.35)) is None

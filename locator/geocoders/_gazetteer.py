@@ -642,12 +642,16 @@ def gazetteer() -> Gazetteer:
     g.town_automaton = towns
     g.max_latin_words = 4
 
-    # reverse index: districts, and cities with no districts (东莞, 中山, 仙桃 ...)
+    # reverse index: districts, cities with no districts (东莞, 中山, 仙桃 ...),
+    # and provinces with neither (香港, 澳门: cpca has no units inside them)
     has_children = {e.city_code for e in g.entries if e.level == "district"}
+    has_cities = {e.prov_code for e in g.entries if e.level == "city"}
     g.lowest = [
         e.id
         for e in g.entries
-        if e.level == "district" or (e.level == "city" and e.city_code not in has_children)
+        if e.level == "district"
+        or (e.level == "city" and e.city_code not in has_children)
+        or (e.level == "province" and e.prov_code not in has_cities)
     ]
     lat = np.array([g.entries[i].lat for i in g.lowest])
     lon = np.array([g.entries[i].lon for i in g.lowest])

@@ -88,7 +88,7 @@ def _order(tok: tuple[int, tuple]) -> tuple[int, int]:
     return tok[1][2], tok[0]
 
 
-_MEMO_MAX = 200_000  # resolutions remembered per process (cleared when full)
+_MEMO_MAX = 50_000  # resolutions remembered per process (~10 MB; cleared when full)
 _LATIN_RUN = re.compile(r"[a-z0-9]+")
 _HAS_LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
 _HAS_CJK = re.compile(r"[\u3400-\u9fff]")
