@@ -36,6 +36,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -357,12 +358,12 @@ def build_pinyin_table(geonames: dict[int, dict]) -> dict[str, str]:
         for a in v["alternatenames"]:
             if not _ZH_FULL.fullmatch(a):
                 continue
-            forms = {a} | {
+            variants = {a} | {
                 a[: -len(suf)]
                 for suf in (*_PLACE_SUFFIXES, "县", "市", "区")
                 if a.endswith(suf) and len(a) - len(suf) >= 2
             }
-            for z in forms:
+            for z in variants:
                 syl = split(key, len(z))
                 if syl:
                     for ch, s in zip(z, syl, strict=True):
@@ -452,7 +453,7 @@ def gazetteer() -> Gazetteer:
             prov_pop[code[:2]] = max(prov_pop.get(code[:2], 0), int(pop))
 
     # ---- divisions
-    rows = list(div.itertuples(index=False))
+    rows: list[Any] = list(div.itertuples(index=False))  # pandas rows: loosely typed
     city_code_of: dict[tuple[str, str], str] = {}
     city_coords: dict[str, tuple[float, float]] = {}
     for r in rows:
@@ -540,7 +541,8 @@ def gazetteer() -> Gazetteer:
 
     # ---- GeoNames places: English/pinyin names, towns
     prov_code_of = {r.province: r.adcode[:2] for r in rows if r.level == "province"}
-    for p in places.itertuples(index=False):
+    place_rows: list[Any] = list(places.itertuples(index=False))
+    for p in place_rows:
         city_code = str(p.city_adcode or "") or None
         if city_code is None:
             continue
@@ -609,7 +611,8 @@ def gazetteer() -> Gazetteer:
     try:
         from ..data import load_cities
 
-        for c in load_cities().itertuples(index=False):
+        city_rows: list[Any] = list(load_cities().itertuples(index=False))
+        for c in city_rows:
             eid = by_code.get((str(c.adcode), "city"))
             if eid is not None:
                 g.entries[eid] = _with_en(g.entries[eid], c.name_en, force=True)

@@ -303,6 +303,7 @@ class OfflineGeocoder(Geocoder):
         # The answer depends only on which names matched, in order (and the hints):
         # addresses differing only in street and number share one resolution.
         ascii_only = text.isascii()
+        tokens: list[Any]
         if ascii_only:  # no Chinese name, no town: Latin words only
             tokens, cut = [], -1
             latin = self._latin_tokens(text, g)
@@ -332,7 +333,7 @@ class OfflineGeocoder(Geocoder):
                         break
                 else:
                     names = tuple([v[0] for _, v in tokens[: cut + 1]])
-                    return _tuple_new(Resolution, (strong, names))  # type: ignore[return-value]
+                    return _tuple_new(Resolution, (strong, names))
         hint_sig = "" if state is None else "\x1d" + ",".join([str(e.id) for e in state])
         memo = g.resolutions
         if len(memo) >= _MEMO_MAX:
@@ -369,7 +370,7 @@ class OfflineGeocoder(Geocoder):
         # Not down to district level: towns may say more (章凤, 云南章凤).
         towns = _cjk_tokens(text, g.town_automaton)[0]
         if not towns:
-            return hit.without  # type: ignore[attr-defined]
+            return hit.without
         sig2 = sig + "\x1c" + "\x1f".join([t[1][5] for t in towns])
         hit = memo.get(sig2, _MISSING)
         if hit is _MISSING:
@@ -510,7 +511,7 @@ class OfflineGeocoder(Geocoder):
         la, lo = math.radians(lat), math.radians(lon)
         vec = (math.cos(la) * math.cos(lo), math.cos(la) * math.sin(lo), math.sin(la))
         # brute force over ~2,900 unit vectors: ~20 µs, and no scipy import at start-up
-        cos = g.units @ np.asarray(vec)  # type: ignore[attr-defined]
+        cos = g.units @ np.asarray(vec)
         k = 1 if exactly_one else 5
         idxs = [int(np.argmax(cos))] if k == 1 else list(np.argsort(-cos)[:k])
         out: list[Location] = []

@@ -219,7 +219,7 @@ class ServiceGeocoder(Geocoder):
             if self._offline is None:
                 self._offline = OfflineGeocoder()
             near = self._offline.reverse((lat, lon))
-            if near is not None:
+            if isinstance(near, Location):
                 for key in ("province", "city", "district", "adcode"):
                     raw[key] = near.raw[key]
                 raw["admin_from"] = "nearest division centre (offline)"
