@@ -258,7 +258,7 @@ def template(
 
 def name_value(key: str, bucket: dict[int, int], entries: list[Entry]) -> tuple:
     """The automaton value of a Chinese name, computed once per process:
-    ``(name, tiers, rank, street_sensitive, full_district, memo_key)``.
+    ``(name, tiers, rank, street_sensitive, full_district, memo_key, strong_ids)``.
 
     ``street_sensitive``: not a full division name (a district's bare name ``解放``, a
     town's ``文化``, a city's short name ``中山``): followed by a street word it is the
@@ -268,7 +268,8 @@ def name_value(key: str, bucket: dict[int, int], entries: list[Entry]) -> tuple:
     tiers, rank = template(bucket, entries)
     street_sensitive = STRONG not in tiers or all(e.name != key for e in tiers[STRONG])
     full_district = STRONG in tiers and rank == 2
-    return (key, tiers, rank, street_sensitive, full_district, key)
+    strong_ids = frozenset(e.id for e in tiers.get(STRONG, ()))
+    return (key, tiers, rank, street_sensitive, full_district, key, strong_ids)
 
 
 def _unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:

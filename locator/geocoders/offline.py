@@ -245,7 +245,8 @@ class OfflineGeocoder(Geocoder):
             tiers, rank = template(bucket, g.entries, level)
             if not tiers and level:  # the suffix ruled everything out: read without it
                 tiers, rank = template(bucket, g.entries, "")
-            value = (key, tiers, rank, False, False, f"{key}:{level}")
+            strong_ids = frozenset(e.id for e in tiers.get(STRONG, ()))
+            value = (key, tiers, rank, False, False, f"{key}:{level}", strong_ids)
             g.templates[(key, level)] = value
         return (pos, value)
 
@@ -328,8 +329,7 @@ class OfflineGeocoder(Geocoder):
             if len(strong) == 1:
                 anc = strong[0].anc
                 for _, v in tokens[:cut]:
-                    s = v[1].get(STRONG)
-                    if not s or not any(e.id in anc for e in s):
+                    if anc.isdisjoint(v[6]):  # no strong meaning contains the district
                         break
                 else:
                     names = tuple([v[0] for _, v in tokens[: cut + 1]])
@@ -410,7 +410,9 @@ class OfflineGeocoder(Geocoder):
                         # or 朝阳区 in Beijing?); districts of smaller cities are not
                         # (西安 is not 辽源's 西安区).
                         top = max(e.population for e in out)
-                        out.extend(e for e in tiers[WEAK] if e.population > top)
+                        out.extend(
+                            e for e in tiers[WEAK] if e.level == "district" and e.population > top
+                        )
                     return out, [value[0]]
             return None
         order = sorted(tokens, key=_order)
