@@ -43,3 +43,29 @@ class TestPublicApi:
         assert out.returncode == 0
         for cmd in ("nearest", "geocode", "coverage", "map", "audit", "serve"):
             assert cmd in out.stdout
+
+
+class TestCliFailures:
+    def test_unwritable_output_is_one_clean_line(self, tmp_path) -> None:  # type: ignore[no-untyped-def]
+        """`locator map -o` into a path whose parent is a file: exit 2, one `error:` line,
+        no traceback, nothing written."""
+        blocker = tmp_path / "file"
+        blocker.write_text("x", encoding="utf-8")
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "locator",
+                "map",
+                "-o",
+                str(blocker / "map.html"),
+                "--tiles",
+                "none",
+            ],
+            capture_output=True,
+            text=True,
+        )
+        assert out.returncode == 2
+        assert "Traceback" not in out.stderr
+        assert out.stderr.strip().startswith("error: cannot write")
+        assert blocker.read_text(encoding="utf-8") == "x"

@@ -32,3 +32,7 @@ def main() -> None:
     except LocatorError as err:
         typer.echo(f"error: {err}", err=True)
         sys.exit(2)
+    except OSError as err:  # a path the user gave: unreadable, unwritable, missing
+        where = f" {err.filename}" if getattr(err, "filename", None) else ""
+        typer.echo(f"error:{where}: {err.strerror or err}", err=True)
+        sys.exit(2)

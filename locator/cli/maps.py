@@ -197,7 +197,10 @@ def map_command(
         )
     except ConfigurationError as err:
         fail(str(err))
-    write_text(output, html)
+    try:
+        write_text(output, html)
+    except OSError as err:
+        fail(f"cannot write {output}: {err.strerror or err}")
     echo_json(
         {
             "output": str(output),
