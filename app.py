@@ -374,14 +374,18 @@ with coverage_tab:
         report = model.report(drive_minutes=float(minutes), gap_limit=500)
         st.caption(report.note)
     r = report.radius_km
-    m1, m2, m3, m4 = st.columns(4)
-    people = f"{report.population_covered:,} of {report.population_total:,}"
-    m1.metric("Population covered", f"{report.share_covered:.1%}", people, delta_color="off")
-    m2.metric("Backup (≥ 2 outlets)", f"{report.share_backup:.1%}")
-    p90 = f"p90 {report.distance_p90_km:.0f} km"
-    m3.metric("Median distance", f"{report.distance_p50_km:.1f} km", p90, delta_color="off")
-    total = f"of {report.places_total:,}"
-    m4.metric("Places uncovered", f"{report.places_uncovered:,}", total, delta_color="off")
+    figures = [
+        ("Population covered", f"{report.share_covered:.1%}",
+         f"{report.population_covered:,} of {report.population_total:,} people"),
+        ("Backup (≥ 2 outlets)", f"{report.share_backup:.1%}",
+         f"{report.population_backup:,} people"),
+        ("Median distance", f"{report.distance_p50_km:.1f} km",
+         f"p90 {report.distance_p90_km:.0f} km, population-weighted"),
+        ("Places uncovered", f"{report.places_uncovered:,}", f"of {report.places_total:,} places"),
+    ]  # fmt: skip
+    for col, (label, value, context) in zip(st.columns(4), figures, strict=True):
+        col.metric(label, value)  # no delta: an arrow would suggest a change
+        col.caption(context)
     st.caption(
         f"Radius {r:.1f} km (geodesic). Population = GeoNames places ≥ 1,000 people "
         "(city-proper figures, incomplete): shares are of this demand layer."

@@ -300,6 +300,10 @@ def base_map(
         # Leaflet.markercluster needs the map's own maxZoom when there are no tiles.
         maxZoom=TILES[key].max_zoom if key else 18,
         minZoom=2,
+        # Quarter-step zoom: fitBounds frames China snugly instead of a whole (2x)
+        # zoom level too far out.
+        zoomSnap=0.25,
+        zoomDelta=0.5,
     )
     # Instance attributes shadow folium's class-level CDN lists (never mutate those).
     m.default_js = [LEAFLET_JS, JQUERY_JS]
@@ -909,6 +913,49 @@ def search_layer(
 # --------------------------------------------------------------------------- legend
 
 
+class _RefitWhenShown(folium.MacroElement):
+    """Fit the bounds again once the map's container gets a real size.
+
+    A map rendered while hidden (a Streamlit tab not yet shown, a collapsed section of a
+    host page) has a 0x0 container, so Leaflet's ``fitBounds`` lands at the minimum
+    zoom. A ``ResizeObserver`` re-fits when the container is resized, until the user
+    moves or zooms the map (then their view wins).
+    """
+
+    _template = folium.template.Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function() {
+            var map = {{ this._parent.get_name() }};
+            var bounds = {{ this.bounds_json }};
+            var el = map.getContainer();
+            var touched = false;
+            ["mousedown", "touchstart", "wheel", "keydown"].forEach(function(ev) {
+                el.addEventListener(ev, function() { touched = true; }, {passive: true});
+            });
+            if (typeof ResizeObserver === "undefined") { return; }
+            var last = "";
+            new ResizeObserver(function() {
+                var size = el.clientWidth + "x" + el.clientHeight;
+                if (touched || size === last || el.clientWidth === 0) { return; }
+                last = size;
+                map.invalidateSize();
+                map.fitBounds(bounds, {padding: [{{ this.padding }}, {{ this.padding }}],
+                                       maxZoom: {{ this.max_zoom }}});
+            }).observe(el);
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, bounds: list[list[float]], *, padding: int, max_zoom: int) -> None:
+        super().__init__()
+        self._name = "RefitWhenShown"
+        self.bounds_json = _script_json([[float(v) for v in corner] for corner in bounds])
+        self.padding = int(padding)
+        self.max_zoom = int(max_zoom)
+
+
 class _Legend(folium.MacroElement):
     """A static legend control (our own text only, never data)."""
 
@@ -1182,4 +1229,5 @@ def build_map(
             north = max(b[1][0] for b in boxes)
             east = max(b[1][1] for b in boxes)
             m.fit_bounds([[south, west], [north, east]], padding=(20, 20), max_zoom=13)
+            m.add_child(_RefitWhenShown([[south, west], [north, east]], padding=20, max_zoom=13))
     return m

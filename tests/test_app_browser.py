@@ -140,3 +140,37 @@ class TestAppInBrowser:
         frame.locator(".locator-origin, .leaflet-marker-icon").first.wait_for(timeout=60_000)
         page.wait_for_timeout(1500)
         page.screenshot(path=str(artifacts_dir / "app-search.png"))
+
+    def test_map_click_finds_the_nearest(self, offline: Offline, artifacts_dir: Path) -> None:
+        """Clicking the map (no typed query) searches from the clicked point."""
+        page = offline.page
+        page.goto(offline.url)
+        frame = _map_frame(page)
+        container = frame.locator(".leaflet-container")
+        container.wait_for(timeout=60_000)
+        frame.locator(".marker-cluster, .leaflet-marker-icon").first.wait_for(timeout=30_000)
+        box = container.bounding_box()
+        assert box is not None
+        page.wait_for_timeout(1000)  # let the map settle on the national view
+        # Open sea in the bottom-right of the national view: a plain map click (a click
+        # on a cluster would zoom instead).
+        page.mouse.click(box["x"] + box["width"] * 0.93, box["y"] + box["height"] * 0.80)
+        heading = page.get_by_text("Nearest to Map point")
+        heading.first.wait_for(timeout=60_000)
+        text = page.locator("ol").first.inner_text()
+        assert "km" in text and "min drive (est.)" in text
+        page.screenshot(path=str(artifacts_dir / "app-click.png"))
+
+    def test_coverage_view(self, offline: Offline, artifacts_dir: Path) -> None:
+        """The coverage tab shows the covered share and draws the coverage map offline."""
+        page = offline.page
+        page.goto(offline.url)
+        page.get_by_role("tab", name="Coverage").click()
+        metric = page.get_by_test_id("stMetric").first
+        metric.wait_for(timeout=60_000)
+        assert "Population covered" in metric.inner_text()
+        assert "%" in metric.inner_text()
+        frame = page.frame_locator('iframe[title*="st_folium"]').nth(1)
+        frame.locator("path.leaflet-interactive").first.wait_for(timeout=60_000)
+        page.wait_for_timeout(1000)
+        page.screenshot(path=str(artifacts_dir / "app-coverage.png"))
