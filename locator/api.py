@@ -588,7 +588,9 @@ class LocatorService:
     def check_kind(self, kind: str | None) -> str | None:
         if kind is None:
             return None
-        text = kind.strip()
+        from .data import normalize_kind
+
+        text = normalize_kind(kind)  # 服务中心, "Service center" ... as in data files
         if text not in self.kinds:
             raise _invalid("kind", f"unknown kind; expected one of {', '.join(self.kinds)}")
         return text
@@ -596,7 +598,9 @@ class LocatorService:
     def check_category(self, category: str | None) -> str | None:
         if category is None:
             return None
-        text = category.strip()
+        from .data import normalize_category
+
+        text = normalize_category(category)  # 冰箱, fridge ...
         if text not in self.categories:
             raise _invalid(
                 "category", f"unknown category; expected one of {', '.join(self.categories)}"

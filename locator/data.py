@@ -50,11 +50,26 @@ _KIND_ALIASES = {
 }  # fmt: skip
 _CATEGORY_ALIASES = {
     "fridge": "refrigerator", "冰箱": "refrigerator", "washing_machine": "washer",
+    "air_con": "air_conditioner", "aircon_": "air_conditioner", "电冰箱": "refrigerator",
     "洗衣机": "washer", "ac": "air_conditioner", "aircon": "air_conditioner",
     "空调": "air_conditioner", "热水器": "water_heater", "电视": "tv", "television": "tv",
 }  # fmt: skip
 _TRUE = {"true", "t", "yes", "y", "1", "是", "授权", "已授权"}
 _FALSE = {"false", "f", "no", "n", "0", "否", "未授权"}
+
+def normalize_kind(value: str) -> str:
+    """Canonical kind for a spelling users write (服务中心, "Service center", 维修点 ...);
+    unknown values come back stripped, for the caller to reject."""
+    raw = unicodedata.normalize("NFKC", str(value)).strip()
+    key = re.sub(r"[\s\-]+", "_", raw.lower())
+    return _KIND_ALIASES.get(key) or _KIND_ALIASES.get(key.replace("_", "")) or raw
+
+
+def normalize_category(value: str) -> str:
+    """Canonical product category for a spelling users write (冰箱, fridge, "air con" ...)."""
+    key = re.sub(r"[\s\-]+", "_", unicodedata.normalize("NFKC", str(value)).strip().lower())
+    return _CATEGORY_ALIASES.get(key, key)
+
 
 # China's rough extent (incl. Hong Kong, Macau, Hainan, the Paracels), lon/lat degrees.
 CHINA_EXTENT = (73.4, 15.5, 135.1, 53.6)

@@ -444,8 +444,15 @@ class OutletIndex:
         categories: str | Iterable[str] | None,
         authorized_only: bool,
     ) -> _Subset:
+        from .data import normalize_category, normalize_kind
+
         kinds_t = _as_names(kinds, "kinds")
         cats_t = _as_names(categories, "categories")
+        # Accept what users type (服务中心, 冰箱, "Service center") as data files may.
+        if kinds_t is not None:
+            kinds_t = tuple(dict.fromkeys(normalize_kind(k) for k in kinds_t))
+        if cats_t is not None:
+            cats_t = tuple(dict.fromkeys(normalize_category(c) for c in cats_t))
         if not isinstance(authorized_only, bool | np.bool_):
             raise ConfigurationError(
                 f"authorized_only must be True or False, got {authorized_only!r}"

@@ -1295,3 +1295,19 @@ class TestServeProcess:
             proc.terminate()
             proc.wait(timeout=20)
             log.close()
+
+
+class TestFilterAliases:
+    def test_chinese_filters_equal_canonical(self) -> None:
+        """kind=服务中心&category=冰箱 answers like kind=service_center&category=refrigerator."""
+        from locator.api import create_app
+
+        client = TestClient(create_app())
+        base = {"lat": 30.27, "lon": 120.15, "k": 3}
+        a = client.get("/v1/nearest", params={**base, "kind": "服务中心", "category": "冰箱"})
+        b = client.get(
+            "/v1/nearest", params={**base, "kind": "service_center", "category": "refrigerator"}
+        )
+        assert a.status_code == b.status_code == 200
+        ids = [r["outlet_id"] for r in a.json()["results"]]
+        assert ids == [r["outlet_id"] for r in b.json()["results"]] and ids

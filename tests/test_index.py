@@ -641,3 +641,30 @@ class TestBlocks:
         """workers must be -1 or a positive integer."""
         with pytest.raises(ConfigurationError, match=f"workers must be .* got {workers!r}"):
             OutletIndex(make_outlets([1.0], [2.0]), workers=workers)
+
+
+class TestFilterAliases:
+    """Filters accept the spellings users type, as data files may."""
+
+    def test_chinese_and_english_aliases_equal_canonical_names(self) -> None:
+        """kinds=维修点 / "Repair point" and categories=冰箱 give the same answer as
+        repair_point / refrigerator."""
+        from locator.data import load_outlets
+
+        idx = OutletIndex(load_outlets())
+        want = idx.nearest(30.27, 120.15, k=5, kinds="repair_point", categories="refrigerator")
+        for kinds, cats in (
+            ("维修点", "冰箱"),
+            ("Repair point", "fridge"),
+            ("特约维修点", "电冰箱"),
+        ):
+            got = idx.nearest(30.27, 120.15, k=5, kinds=kinds, categories=cats)
+            assert got["outlet_id"].tolist() == want["outlet_id"].tolist()
+
+    def test_unknown_alias_is_still_refused(self) -> None:
+        """A spelling that maps to nothing is an error naming it."""
+        from locator.data import load_outlets
+
+        idx = OutletIndex(load_outlets())
+        with pytest.raises(ConfigurationError, match="洗碗机"):
+            idx.nearest(30.27, 120.15, categories="洗碗机")
