@@ -194,11 +194,11 @@ def _origin_from_query(query: str) -> dict[str, Any] | None:
     try:
         loc = _geocoder().geocode(query)
     except LocatorError as err:
-        st.error(str(err))
+        st.error(_md(err))
         return None
     if loc is None:
         st.error(
-            f"No place found for “{query}”. Try a city or district name "
+            f"No place found for “{_md(query)}”. Try a city or district name "
             "(中文, pinyin or English), or click on the map."
         )
         return None
@@ -210,10 +210,10 @@ def _origin_from_query(query: str) -> dict[str, Any] | None:
         def label(c: dict[str, Any]) -> str:
             parts = [c.get("province"), c.get("city"), c.get("district")]
             text = " ".join(dict.fromkeys(p for p in parts if p))
-            return f"{text} (pop. {int(c.get('population') or 0):,})"
+            return f"{_md(text)} (pop. {int(c.get('population') or 0):,})"
 
         choice = st.radio(
-            f"“{query}” matches {len(cands)} places — which one?",
+            f"“{_md(query)}” matches {len(cands)} places — which one?",
             range(len(cands)),
             format_func=lambda i: label(cands[i]),
             key=f"cand-{query}",
@@ -275,7 +275,7 @@ with find_tab:
                 authorized_only=not include_unauth,
             )
         except LocatorError as err:
-            st.error(str(err))
+            st.error(_md(err))
     with right:
         if origin is None:
             st.info("Type an address, district or city — or click on the map.")
@@ -307,7 +307,7 @@ with find_tab:
             st.session_state.pop("click", None)
             st.rerun()
     if origin is not None:
-        st.subheader(f"Nearest to {origin['label']}")
+        st.subheader(f"Nearest to {_md(origin['label'])}")
         if results.empty:
             st.warning("No outlet matches these filters.")
         else:
@@ -392,7 +392,7 @@ with coverage_tab:
     )
     if report.cities_without_outlet:
         names = ", ".join(c.city for c in report.cities_without_outlet)
-        st.error(f"Listed cities with no authorized outlet of their own: {names}")
+        st.error(f"Listed cities with no authorized outlet of their own: {_md(names)}")
 
     cities_df = report.cities_frame()
     gaps_df = report.gaps_frame()
@@ -466,7 +466,7 @@ with data_tab:
             try:
                 _network(sha, data, file.name)
             except DataError as err:
-                st.error(f"**{file.name}** was not loaded: {len(err.errors)} problem(s). "
+                st.error(f"**{_md(file.name)}** was not loaded: {len(err.errors)} problem(s). "
                          "Nothing was changed; fix these rows and upload again.")  # fmt: skip
                 st.dataframe(
                     pd.DataFrame(
@@ -482,12 +482,12 @@ with data_tab:
                 st.session_state["upload"] = (sha, data, file.name)
                 st.rerun()
     if upload:
-        st.success(f"Using **{upload[2]}**: {len(outlets)} outlets.")
+        st.success(f"Using **{_md(upload[2])}**: {len(outlets)} outlets.")
         if st.button("Back to the sample network"):
             st.session_state.pop("upload", None)
             st.rerun()
     for w in outlets.attrs.get("warnings", []):
-        st.warning(w)
+        st.warning(_md(w))
     st.subheader("Audit")
     findings = _audit(net_key, outlets)
     if len(findings):

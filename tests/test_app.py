@@ -135,3 +135,17 @@ class TestEmbed:
         """The embed view offers the HTML download and an iframe snippet with a sandbox."""
         codes = [c.value for c in at.code]
         assert any('sandbox="allow-scripts"' in c for c in codes)
+
+
+class TestHostileText:
+    def test_file_and_outlet_names_are_shown_inert(self, at: AppTest) -> None:
+        """HTML and Markdown in an uploaded file's name and in outlet names never reach
+        a Markdown element raw (no tag, no link syntax); they are escaped."""
+        payload = "<img src=x onerror=alert(1)>[x](javascript:alert(1))"
+        text = f"outlet_id,name,lat,lon\n1,{payload},30.27,120.15\n"
+        at.get("file_uploader")[0].set_value((f"{payload}.csv", text.encode(), "text/csv")).run()
+        assert not at.exception
+        at.text_input(key="query").input("杭州").run()
+        shown = texts(at) + "\n".join(i.value for i in at.sidebar.info)
+        assert "&lt;img" in shown  # escaped, still readable
+        assert "<img" not in shown and "](javascript" not in shown
