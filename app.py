@@ -257,7 +257,14 @@ with find_tab:
     origin = None
     if st.session_state.get("click"):
         lat, lon = st.session_state["click"]
-        origin = {"lat": lat, "lon": lon, "label": f"Map point {lat:.5f}, {lon:.5f}", "raw": {}}
+        label = f"Map point {lat:.5f}, {lon:.5f}"
+        try:
+            near = _geocoder().reverse((lat, lon))
+        except LocatorError:
+            near = None
+        if near is not None:
+            label += f" (near {near.address})"
+        origin = {"lat": lat, "lon": lon, "label": label, "raw": {}}
     elif query.strip():
         with left:
             origin = _origin_from_query(query.strip())

@@ -68,6 +68,16 @@ class TestFindACenter:
         radio.set_value(other).run()
         assert results_table(at)["Address"].iloc[0] != first_city
 
+    def test_map_point_is_named_and_searched(self, at: AppTest) -> None:
+        """A clicked point (the state a map click leaves) is searched from, and labelled
+        with the district it falls in."""
+        at.session_state["click"] = (30.25, 120.14)
+        at.session_state["click_query"] = ""
+        at.run()
+        heading = next(s.value for s in at.subheader if "Nearest to" in s.value)
+        assert "Map point" in heading and "西湖区" in heading
+        assert results_table(at)["km"].iloc[0] < 10
+
     def test_unknown_place_says_so(self, at: AppTest) -> None:
         """Junk text gives a readable message, not a traceback."""
         at.text_input(key="query").input("qwxzzzy plimf").run()
