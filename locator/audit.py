@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 from pyproj import Geod
 
+from .crs import unit_vectors
+
 _GEOD = Geod(ellps="WGS84")
 
 
@@ -113,9 +115,7 @@ def audit_outlets(
     if len(df) > 1:
         from scipy.spatial import cKDTree
 
-        la, lo = np.radians(df["lat"].to_numpy(float)), np.radians(df["lon"].to_numpy(float))
-        xyz = np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
-        tree = cKDTree(xyz)
+        tree = cKDTree(unit_vectors(df["lat"].to_numpy(float), df["lon"].to_numpy(float)))
         chord = same_point_m / 6_371_008.8  # chord ~ arc at this scale
         groups: dict[int, set[int]] = {}
         for a, b in sorted(tree.query_pairs(chord)):

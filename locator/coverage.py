@@ -57,6 +57,7 @@ from scipy.spatial import cKDTree
 from shapely.geometry import MultiPolygon, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
+from .crs import unit_vectors
 from .errors import ConfigurationError, DataError, Problem
 from .index import R_LO_KM, DriveTimeModel, OutletIndex
 
@@ -1019,12 +1020,6 @@ def service_areas(
 # --------------------------------------------------------------------------- site suggestions
 
 
-def _unit_vectors(lat: NDArray[np.float64], lon: NDArray[np.float64]) -> NDArray[np.float64]:
-    la, lo = np.radians(lat), np.radians(lon)
-    c = np.cos(la)
-    return np.column_stack([c * np.cos(lo), c * np.sin(lo), np.sin(la)])
-
-
 def coverage_matrix(
     src_lat: NDArray[np.float64],
     src_lon: NDArray[np.float64],
@@ -1045,8 +1040,8 @@ def coverage_matrix(
         return sparse.csr_matrix((n, m), dtype=bool)
     theta = min(r / R_LO_KM * (1 + 1e-9), math.pi)
     chord = 2.0 * math.sin(theta / 2.0) * (1 + 1e-9) + 1e-12
-    tree = cKDTree(_unit_vectors(dst_lat, dst_lon))
-    hits = tree.query_ball_point(_unit_vectors(src_lat, src_lon), chord)
+    tree = cKDTree(unit_vectors(dst_lat, dst_lon))
+    hits = tree.query_ball_point(unit_vectors(src_lat, src_lon), chord)
     rows = np.repeat(np.arange(n), [len(h) for h in hits])
     cols = np.fromiter((j for h in hits for j in h), dtype=np.intp, count=rows.size)
     if rows.size == 0:

