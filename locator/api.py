@@ -80,6 +80,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from . import __version__
 from .errors import ConfigurationError, GeocodeError, GeocoderServiceError, LocatorError
 from .index import CATEGORIES, KINDS, DriveTimeModel, OutletIndex
+from .io import jsonable
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
@@ -128,23 +129,6 @@ _OUTLET_FIELDS = (
 # --------------------------------------------------------------------------- JSON
 
 
-def _clean(obj: Any) -> Any:
-    """A strict-JSON-safe copy: NaN/inf -> None, numpy scalars -> Python, unknown -> str."""
-    if obj is None or isinstance(obj, str | bool | int):
-        return obj
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, Mapping):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_clean(v) for v in obj]
-    if isinstance(obj, np.generic):
-        return _clean(obj.item())
-    if obj is pd.NA or obj is pd.NaT:
-        return None
-    return str(obj)
-
-
 def dumps(obj: Any) -> bytes:
     """Strict JSON bytes (UTF-8, compact). Never emits NaN/Infinity.
 
@@ -156,7 +140,7 @@ def dumps(obj: Any) -> bytes:
     try:
         text = json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     except (ValueError, TypeError):
-        text = json.dumps(_clean(obj), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        text = json.dumps(jsonable(obj), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     return text.encode("utf-8")
 
 
@@ -673,12 +657,12 @@ class LocatorService:
             "adcode": raw.get("adcode"),
             "level": raw.get("level"),
             "ambiguous": bool(raw.get("ambiguous", False)),
-            "candidates": _clean(list(candidates)[:20]),
+            "candidates": jsonable(list(candidates)[:20]),
             "source": raw.get("source"),
         }
         for key, value in raw.items():  # the geocoder's other fields, as they are
             if str(key) not in out:
-                out[str(key)] = _clean(value)
+                out[str(key)] = jsonable(value)
         return out
 
     # ------------------------------------------------------------ nearest

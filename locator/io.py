@@ -14,13 +14,15 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
+import numpy as np
 import pandas as pd
 
 _TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -88,3 +90,21 @@ def write_text(path: str | os.PathLike[str], text: str) -> None:
     """Write text atomically (UTF-8)."""
     with atomic_write(path, "w", encoding="utf-8", newline="") as fh:
         fh.write(text)
+
+
+def jsonable(obj: Any) -> Any:
+    """A strict-JSON-safe copy: NaN/inf/NA/NaT -> None, numpy scalars -> Python,
+    anything else unknown -> str. Used by the CLI and the HTTP API alike."""
+    if obj is None or isinstance(obj, str | bool | int):
+        return obj
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, Mapping):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return jsonable(obj.item())
+    if obj is pd.NA or obj is pd.NaT:
+        return None
+    return str(obj)

@@ -74,3 +74,17 @@ class TestCsvSafe:
         back = pd.read_csv(p, dtype=str)
         assert back["name"].tolist() == ["'=1+1", "ok"]
         assert back["phone"].tolist() == ["+86 10 1", "000"]
+
+
+class TestJsonable:
+    def test_cli_json_is_strict_with_pandas_and_numpy_values(self) -> None:
+        """CLI JSON turns NaN, inf, pd.NA and NaT into null and numpy scalars into numbers
+        (pd.NA used to be left in and made json.dumps fail)."""
+        import json
+
+        import numpy as np
+
+        from locator.cli._common import to_json
+
+        doc = {"a": pd.NA, "b": np.float64("nan"), "c": np.int64(3), "d": [float("inf"), pd.NaT]}
+        assert json.loads(to_json(doc)) == {"a": None, "b": None, "c": 3, "d": [None, None]}

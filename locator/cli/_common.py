@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import math
 import sys
 from typing import Any, NoReturn
 
 import typer
+
+from ..io import jsonable
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -17,23 +17,9 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
-def _clean(obj: Any) -> Any:
-    """Make ``obj`` strict-JSON safe: NaN/inf -> None, numpy scalars -> Python."""
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_clean(v) for v in obj]
-    if hasattr(obj, "item") and not isinstance(obj, str | bytes):
-        with contextlib.suppress(ValueError, AttributeError):
-            obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
-
-
 def to_json(obj: Any) -> str:
     """Strict JSON (no bare NaN), UTF-8 text kept readable."""
-    return json.dumps(_clean(obj), ensure_ascii=False, indent=2, allow_nan=False)
+    return json.dumps(jsonable(obj), ensure_ascii=False, indent=2, allow_nan=False)
 
 
 def echo_json(obj: Any) -> None:
