@@ -113,20 +113,20 @@ def audit_outlets(
 
     # 3. Same point or same address.
     if len(df) > 1:
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
         from scipy.spatial import cKDTree
 
         tree = cKDTree(unit_vectors(df["lat"].to_numpy(float), df["lon"].to_numpy(float)))
         chord = same_point_m / 6_371_008.8  # chord ~ arc at this scale
-        groups: dict[int, set[int]] = {}
-        for a, b in sorted(tree.query_pairs(chord)):
-            root = min(a, b)
-            for k, members in groups.items():
-                if a in members or b in members:
-                    root = k
-                    break
-            groups.setdefault(root, set()).update((a, b))
-        for members in groups.values():
-            m = sorted(members)
+        pairs = tree.query_pairs(chord, output_type="ndarray")
+        graph = coo_matrix(
+            (np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(len(df), len(df))
+        )
+        _, label = connected_components(graph, directed=False)
+        sizes = np.bincount(label)
+        groups = {lab: np.flatnonzero(label == lab).tolist() for lab in np.flatnonzero(sizes > 1)}
+        for m in groups.values():
             findings.append(
                 AuditFinding(
                     "duplicate_location",

@@ -53,6 +53,18 @@ class TestAudit:
         assert kinds["duplicate_location"] == ["a", "b"]
         assert kinds["duplicate_address"] == ["c", "d"]
 
+    def test_chain_of_near_points_is_one_group(self) -> None:
+        """Outlets a-c-d-b lie ~13 m apart along a line: a-c and b-d are close pairs, c-d
+        bridges them. They form one group of four, each outlet listed once."""
+        step = 0.00012  # ~13 m of latitude: neighbours within 20 m, the ends are not
+        places = {"a": 0, "b": 3, "c": 1, "d": 2}  # row order a, b, c, d; chain a-c-d-b
+        df = frame([
+            {"outlet_id": x, "city": "北京", "lat": 39.9 + k * step, "lon": 116.4}
+            for x, k in places.items()
+        ])  # fmt: skip
+        groups = [f.outlet_ids for f in audit_outlets(df) if f.kind == "duplicate_location"]
+        assert [sorted(g) for g in groups] == [["a", "b", "c", "d"]]
+
     def test_clean_network_has_no_high_findings(self) -> None:
         """The authorized part of the sample network has no high-severity findings."""
         df = load_outlets()
