@@ -22,6 +22,7 @@ import pandas as pd
 import pytest
 
 from locator import embed, maps
+from locator.data import load_outlets
 
 pytestmark = pytest.mark.browser
 
@@ -286,11 +287,7 @@ def test_bundled_network_via_cli(open_page: Any, artifacts_dir: Path, tmp_path: 
 
     from locator.cli import app
 
-    data = pytest.importorskip("locator.data")
-    try:
-        outlets = data.load_outlets()
-    except FileNotFoundError:
-        pytest.skip("data/outlets.csv is not there yet")
+    outlets = load_outlets()
     out = tmp_path / "network.html"
     args = ["map", "-o", str(out), "--tiles", "none", "--self-contained"]
     layers = ["--layers", "outlets,coverage,gaps,cities", "--max-gaps", "40"]

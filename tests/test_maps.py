@@ -8,7 +8,6 @@ from __future__ import annotations
 import html as html_lib
 import json
 import re
-import shutil
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
@@ -21,6 +20,7 @@ from hypothesis import strategies as st
 
 from locator import embed, maps
 from locator.crs import wgs84_to_gcj02
+from locator.data import load_outlets
 from locator.errors import ConfigurationError, DataError
 
 # Hostile text: HTML injection, template-literal injection, breaking out of the
@@ -177,11 +177,8 @@ def assert_inert(page: str) -> None:
     assert "C:&#92;users&#92;x1" in page
 
 
-def node_check(scripts: list[str], tmp_path: Path) -> None:
+def node_check(scripts: list[str], tmp_path: Path, node: str) -> None:
     """Every inline script parses as JavaScript (a broken-out literal would not)."""
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed")
     for i, code in enumerate(scripts):
         f = tmp_path / f"script{i}.js"
         f.write_text(code, encoding="utf-8")
@@ -507,7 +504,7 @@ class TestHostileText:
             origin_label=HOSTILE,
         )
 
-    def test_every_layer_is_inert(self, tmp_path: Path) -> None:
+    def test_every_layer_is_inert(self, tmp_path: Path, node: str) -> None:
         """Payloads in every field of every layer never appear in executable form,
         the page's tag structure is that of a benign page, and all scripts parse."""
         page = render(self.full_map())
@@ -526,9 +523,9 @@ class TestHostileText:
         got, want = parse(page), parse(ref)
         assert got.tags.count("script") == want.tags.count("script")
         assert "img" not in got.tags
-        node_check(got.scripts, tmp_path)
+        node_check(got.scripts, tmp_path, node)
 
-    def test_fast_path_is_inert(self, tmp_path: Path) -> None:
+    def test_fast_path_is_inert(self, tmp_path: Path, node: str) -> None:
         """The compact JSON path carries the escaped strings, JSON-escaped again."""
         m = maps.base_map()
         maps.outlets_layer(make_outlets(HOSTILE, n=2), fast=True).add_to(m)
@@ -537,7 +534,7 @@ class TestHostileText:
             assert raw not in page
         assert "${alert" not in page and "\\users" not in page
         assert "\\u0026lt;img src=x onerror=alert(1)\\u0026gt;" in page
-        node_check(parse(page).scripts, tmp_path)
+        node_check(parse(page).scripts, tmp_path, node)
 
     def test_layer_names_are_escaped(self) -> None:
         """Layer names go to Leaflet's layer control as HTML: they are escaped."""
@@ -550,11 +547,11 @@ class TestHostileText:
         assert "\\u0026lt;img src=x onerror=alert(1)\\u0026gt;" in page
         assert "${alert(1)}" not in page
 
-    def test_self_contained_page_is_inert(self, tmp_path: Path) -> None:
+    def test_self_contained_page_is_inert(self, tmp_path: Path, node: str) -> None:
         """The same holds for the self-contained page (AMap tiles, everything inlined)."""
         page = embed.render_html(self.full_map("amap"), title=HOSTILE, note=HOSTILE)
         assert_inert(page)
-        node_check(parse(page).scripts, tmp_path)
+        node_check(parse(page).scripts, tmp_path, node)
 
     def test_geojson_properties_escaped(self) -> None:
         """String properties of service areas are escaped before embedding."""
@@ -668,12 +665,9 @@ class TestEmbed:
 
 
 class TestLocateControl:
-    def test_gcj02_port_matches_python(self, tmp_path: Path) -> None:
+    def test_gcj02_port_matches_python(self, tmp_path: Path, node: str) -> None:
         """The JavaScript WGS-84 -> GCJ-02 port gives the Python result (to 1e-9 deg),
         inside China, in an excluded box (Taiwan) and outside (Tokyo)."""
-        node = shutil.which("node")
-        if node is None:
-            pytest.skip("node is not installed")
         points = [(39.9, 116.4), (31.23, 121.47), (43.8, 87.6), (25.03, 121.56), (35.7, 139.7)]
         script = tmp_path / "gcj.js"
         script.write_text(
@@ -727,11 +721,7 @@ class TestLocateControl:
 class TestBundledData:
     def test_every_outlet_is_drawn(self) -> None:
         """The bundled sample network renders one marker per outlet."""
-        data = pytest.importorskip("locator.data")
-        try:
-            outlets = data.load_outlets()
-        except FileNotFoundError:
-            pytest.skip("data/outlets.csv is not there yet")
+        outlets = load_outlets()
         page = render(maps.build_map(outlets))
         if len(outlets) > maps.FAST_THRESHOLD:  # one JSON row per outlet, one loop
             m = re.search(r"var rows = (\[.*?\]);\n", page, re.S)
@@ -806,7 +796,6 @@ class TestMapCommand:
 
     def test_coverage_layers_on_the_bundled_data(self, tmp_path: Path) -> None:
         """--layers coverage,gaps,cities draws service areas, the largest gaps, cities."""
-        pytest.importorskip("locator.coverage")
         out = tmp_path / "m.html"
         r = self.run(
             "-o",
