@@ -78,6 +78,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__
+from .data import normalize_category, normalize_kind
 from .errors import ConfigurationError, GeocodeError, GeocoderServiceError, LocatorError
 from .index import CATEGORIES, KINDS, DriveTimeModel, OutletIndex
 from .io import jsonable
@@ -572,8 +573,6 @@ class LocatorService:
     def check_kind(self, kind: str | None) -> str | None:
         if kind is None:
             return None
-        from .data import normalize_kind
-
         text = normalize_kind(kind)  # 服务中心, "Service center" ... as in data files
         if text not in self.kinds:
             raise _invalid("kind", f"unknown kind; expected one of {', '.join(self.kinds)}")
@@ -582,8 +581,6 @@ class LocatorService:
     def check_category(self, category: str | None) -> str | None:
         if category is None:
             return None
-        from .data import normalize_category
-
         text = normalize_category(category)  # 冰箱, fridge ...
         if text not in self.categories:
             raise _invalid(

@@ -70,6 +70,7 @@ from pyproj import Geod
 from scipy.spatial import cKDTree
 
 from .crs import unit_vectors
+from .data import normalize_category, normalize_kind
 from .errors import ConfigurationError, DataError, Problem
 
 __all__ = [
@@ -438,8 +439,6 @@ class OutletIndex:
         categories: str | Iterable[str] | None,
         authorized_only: bool,
     ) -> _Subset:
-        from .data import normalize_category, normalize_kind
-
         kinds_t = _as_names(kinds, "kinds")
         cats_t = _as_names(categories, "categories")
         # Accept what users type (服务中心, 冰箱, "Service center") as data files may.
