@@ -36,8 +36,8 @@ import numpy as np
 import pandas as pd
 
 from .crs import MEAN_RADIUS_KM, gcj02_to_wgs84, great_circle_km, unit_vectors
+from .data import CATEGORIES, DATA_DIR
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 SEED = 20261125
 BRAND = "ACME家电"
 BRAND_EN = "ACME Appliances (fictional)"
@@ -54,7 +54,6 @@ ADMIN1_PROVINCE = {
 }  # fmt: skip
 
 MUNICIPALITIES = ("110000", "120000", "310000", "500000")
-CATEGORIES = ("refrigerator", "washer", "air_conditioner", "water_heater", "tv")
 _PLACEHOLDER_CITY_NAMES = {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"}
 _ROADS = ("人民路", "解放路", "建设路", "中山路", "和平路", "新华路", "文化路", "胜利路",
           "长江路", "黄河路", "工业大道", "科技路", "滨江路", "光明街", "友谊路")  # fmt: skip

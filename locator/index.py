@@ -70,7 +70,7 @@ from pyproj import Geod
 from scipy.spatial import cKDTree
 
 from .crs import unit_vectors
-from .data import normalize_category, normalize_kind
+from .data import CATEGORIES, KINDS, normalize_category, normalize_kind
 from .errors import ConfigurationError, DataError, Problem
 
 __all__ = [
@@ -82,10 +82,6 @@ __all__ = [
     "valid_coordinates",
 ]
 
-#: Outlet kinds known to the data contract (data files may add others).
-KINDS: tuple[str, ...] = ("service_center", "repair_point")
-#: Appliance categories known to the data contract (data files may add others).
-CATEGORIES: tuple[str, ...] = ("refrigerator", "washer", "air_conditioner", "water_heater", "tv")
 #: Columns every result frame has on top of the outlet's own columns.
 RESULT_COLUMNS: tuple[str, ...] = (
     "distance_km",

@@ -39,10 +39,10 @@ from typing import Any
 import numpy as np
 
 from ..crs import great_circle_km, unit_vectors
+from ..datasets import MUNICIPALITIES
 
 STRONG, WEAK, PLACE = 0, 1, 2
 LEVEL_RANK = {"province": 0, "city": 1, "district": 2, "place": 3}
-MUNICIPALITIES = frozenset({"110000", "120000", "310000", "500000"})
 
 # Province names in English / pinyin (adcode prefix -> spellings).
 PROVINCE_LATIN: dict[str, tuple[str, ...]] = {
