@@ -299,7 +299,8 @@ class TestCoverageModelBruteForce:
 
     @pytest.mark.parametrize("r", [30.0, 50.0, 100.0])
     def test_bundled_report_matches_brute_force(self, real, r):
-        """On the bundled network and all 3,366 places, figures equal a full pair scan."""
+        """On the bundled network and every place of the demand layer (load_places),
+        figures equal a full pair scan."""
         model, oracle = real
         check_report(model.report(r), oracle, r)
 
