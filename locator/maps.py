@@ -15,7 +15,26 @@ Three rules hold for every builder:
 * **Text** from data or users goes through :func:`escape_text` before it reaches a
   popup, tooltip, GeoJSON property or layer name. folium inserts these as live HTML
   inside JavaScript template literals (and Leaflet's layer control uses innerHTML),
-  so the escape covers both contexts.
+  so the escape covers both contexts. Data embedded as JSON in a script goes through
+  :func:`_script_json`. These two functions are the only way data enters a map.
+* **No data is ever template source.** branca renders each element's script macro,
+  wraps the *rendered text* in a new ``Element`` and Jinja-compiles it again
+  (``MacroElement.render``); folium's ``Popup``, ``Map`` and ``GeoJson`` do the same.
+  So text that survived the first pass is parsed as a Jinja template on the second:
+  ``{{ 7*7 }}`` in an outlet name or a query became ``49``, ``{{`` a 500, and a
+  ``lipsum.__globals__`` payload ran shell commands on the server. The fix is in the
+  two functions above, not at call sites: :func:`escape_text` turns ``{`` and ``}``
+  into the HTML references ``&#123;``/``&#125;`` (the browser shows the braces) and
+  :func:`_script_json` writes a ``{``, ``%`` or ``#`` that follows a ``{`` as a JSON
+  ``\\u`` escape, so neither can ever emit ``{{``, ``{%`` or ``{#`` - the only
+  sequences that open a Jinja tag - whatever it is given. GeoJSON property *keys*
+  are never data (only the known tooltip fields are kept). As defence in depth, the
+  figure made by :func:`base_map` keeps every rendered fragment branca adds to the
+  page's header, body and script verbatim (:class:`_VerbatimSlot`), so even text that
+  bypassed the escape would be shown, not evaluated. This cannot regress silently:
+  ``tests/test_hostile.py`` sends the template payloads (and the rest of the shared
+  hostile corpus) through every builder, the embed page, the API, the CLI and the
+  app, and a unit test shows an unescaped folium element rendered literally.
 * **No CDN-only assets**: maps use plain Leaflet (+ jQuery, which folium's popups
   need, + Leaflet.markercluster). Markers are CSS-styled ``L.divIcon``s and
   circle markers, never Font Awesome / Bootstrap icons, so :mod:`locator.embed` can
@@ -78,8 +97,11 @@ _ESCAPES = {
     "`": "&#96;",
     "$": "&#36;",
     "\\": "&#92;",
+    # Jinja: branca re-compiles rendered output as a template (see the module doc).
+    "{": "&#123;",
+    "}": "&#125;",
 }
-_ESCAPE_RE = re.compile(r"[&<>\"'`$\\]")
+_ESCAPE_RE = re.compile(r"[&<>\"'`$\\{}]")
 # C0 controls, DEL, and the JS line terminators U+2028/U+2029 become a space.
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 
@@ -87,15 +109,17 @@ _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 def escape_text(value: object) -> str:
     """Escape ``value`` for HTML *and* for a JavaScript template literal at once.
 
-    Returns text in which ``& < > " ' ` $ \\`` are HTML character references, so the
-    result is inert wherever folium puts it: as HTML text or a quoted attribute
+    Returns text in which ``& < > " ' ` $ \\ { }`` are HTML character references, so
+    the result is inert wherever folium puts it: as HTML text or a quoted attribute
     value, inside a ``\\`...\\``` template literal (no backtick, ``${`` or backslash
-    survives), and inside a ``<script>`` block (no ``</script>``). The browser shows
+    survives), inside a ``<script>`` block (no ``</script>``), and when branca
+    compiles the rendered page as a Jinja template again (no ``{{``, ``{%``, ``{#``:
+    no brace survives). The browser shows
     the original characters. Control characters and line/paragraph separators
     become spaces. ``None`` and NaN become ``""``; other values go through ``str``.
 
-    >>> escape_text("<b>${x}</b> `C:\\\\x`")
-    '&lt;b&gt;&#36;{x}&lt;/b&gt; &#96;C:&#92;x&#96;'
+    >>> escape_text("<b>${x}</b> `C:\\\\x` {{7*7}}")
+    '&lt;b&gt;&#36;&#123;x&#125;&lt;/b&gt; &#96;C:&#92;x&#96; &#123;&#123;7*7&#125;&#125;'
     """
     if value is None:
         return ""
@@ -107,13 +131,22 @@ def escape_text(value: object) -> str:
     return _ESCAPE_RE.sub(lambda m: _ESCAPES[m.group(0)], text)
 
 
+# A character that would complete a Jinja opening tag: ``{`` then ``{``, ``%`` or ``#``.
+_JINJA_OPEN_RE = re.compile(r"(?<=\{)[{%#]")
+
+
 def _script_json(obj: Any) -> str:
     """JSON safe to paste into a ``<script>`` block: UTF-8 kept, and ``< > & '`` plus
-    U+2028/U+2029 as ``\\u`` escapes, so no ``</script>`` or ``<!--`` can appear."""
+    U+2028/U+2029 as ``\\u`` escapes, so no ``</script>`` or ``<!--`` can appear.
+
+    It never contains ``{{``, ``{%`` or ``{#`` either (branca compiles rendered
+    scripts as Jinja again): JSON's own syntax never puts ``{``, ``%`` or ``#``
+    right after a ``{``, so such a character is inside a string, where its ``\\u``
+    escape means the same."""
     text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     for ch in "<>&'\u2028\u2029":
         text = text.replace(ch, f"\\u{ord(ch):04x}")
-    return text
+    return _JINJA_OPEN_RE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
 
 
 def _escape_tree(obj: Any) -> Any:
@@ -250,6 +283,51 @@ _CSS = """
 """
 
 
+class _Verbatim(Element):
+    """Text that was already rendered: shown as is, never compiled as a template."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._name = "Verbatim"
+        self.text = text
+
+    def render(self, **kwargs: Any) -> str:
+        return self.text
+
+
+class _VerbatimSlot(Element):
+    """A figure's header, html or script part that keeps rendered fragments verbatim.
+
+    branca's ``MacroElement.render`` (and folium's ``Popup``, ``Map``, ``GeoJson``)
+    add ``Element(rendered_text)`` here, and a plain ``Element`` compiles its text as
+    a Jinja template when the page is rendered: a second pass over data. This slot
+    swaps each such child for :class:`_Verbatim`, so the second pass never happens.
+    The one folium feature that relies on it, ``{{'var_name'}}`` references written
+    by ``GeoJsonStyleMapper``, is resolved here the way streamlit-folium does it.
+    """
+
+    def add_child(self, child: Any, name: str | None = None, index: int | None = None) -> Any:
+        if type(child) is Element and child._template_str is not None:
+            name = name or child.get_name()
+            child = _Verbatim(_ELEMENT_REF_RE.sub(r"\1", child._template_str))
+        return super().add_child(child, name=name, index=index)
+
+
+_ELEMENT_REF_RE = re.compile(r"\{\{\s*'([A-Za-z_$][A-Za-z0-9_$]*)'\s*\}\}")
+
+
+def _safe_figure(m: folium.Map) -> None:
+    r"""Make the header/html/script parts of ``m``'s figure :class:`_VerbatimSlot`\ s."""
+    fig = m.get_root()
+    for part in ("header", "html", "script"):
+        old = getattr(fig, part)
+        slot = _VerbatimSlot()
+        slot._parent = fig
+        for name, child in old._children.items():  # the charset <meta>, a constant
+            slot.add_child(child, name=name)
+        setattr(fig, part, slot)
+
+
 class _LocatorCSS(Element):
     """Adds the marker/popup stylesheet to the page header exactly once."""
 
@@ -322,6 +400,7 @@ def base_map(
             **opts,
         ).add_to(m)
     m.add_child(_LocatorCSS(), name="locator_css")
+    _safe_figure(m)
     return m
 
 
@@ -701,7 +780,8 @@ def service_areas_layer(
         raise ConfigurationError("service areas must be a GeoJSON FeatureCollection dict")
     features = []
     for f in areas.get("features", []):
-        props = dict(f.get("properties") or {})
+        # Only the fields the tooltip shows: property keys never carry data into the page.
+        props = {k: v for k, v in dict(f.get("properties") or {}).items() if k in _AREA_FIELDS}
         if isinstance(props.get("area_km2"), float):
             props["area_km2"] = round(props["area_km2"], 1)
         features.append(

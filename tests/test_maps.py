@@ -15,6 +15,7 @@ from pathlib import Path
 import folium
 import pandas as pd
 import pytest
+from hostile import TEMPLATE, XSS
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -23,16 +24,9 @@ from locator.crs import wgs84_to_gcj02
 from locator.data import load_outlets
 from locator.errors import ConfigurationError, DataError
 
-# Hostile text: HTML injection, template-literal injection, breaking out of the
-# literal, closing the <script> element, and backslash escapes (\u is a syntax error
-# inside a JS template literal, \x1 too).
-PAYLOADS = [
-    "<img src=x onerror=alert(1)>",
-    "${alert(1)}",
-    "`+alert(1)+`",
-    "</script><script>alert(1)</script>",
-    "C:\\users\\x1",
-]
+# Hostile text from the shared corpus: HTML, template-literal and script break-outs,
+# backslash escapes, and Jinja template payloads (branca's second render pass).
+PAYLOADS = [*XSS[:5], *TEMPLATE[:3]]
 HOSTILE = " ".join(PAYLOADS) + " \"quoted\" 'single' & amp \u2028 line\nbreak"
 
 OUTLET_COLUMNS = [
@@ -172,7 +166,7 @@ def assert_inert(page: str) -> None:
         assert fragment not in page, fragment
     # The escaped forms are there instead (the text is shown, not dropped).
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
-    assert "&#36;{alert(1)}" in page
+    assert "&#36;&#123;alert(1)&#125;" in page
     assert "&#96;+alert(1)+&#96;" in page
     assert "C:&#92;users&#92;x1" in page
 
