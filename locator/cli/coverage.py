@@ -17,6 +17,7 @@ from rich.table import Table
 
 from . import app
 from ._common import echo_json, fail, load_network, to_json
+from ._terminal import console
 
 _RadiusOpt = Annotated[
     float | None,
@@ -30,7 +31,7 @@ _JsonOpt = Annotated[bool, typer.Option("--json", help="Print strict JSON instea
 
 
 def _console() -> Console:
-    return Console(soft_wrap=False, width=160)
+    return console(soft_wrap=False, width=160)
 
 
 def _radius(radius_km: float | None, drive_minutes: float | None = None) -> float:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import typer
-from rich.console import Console
 from rich.table import Table
-from rich.text import Text
 
 from . import app
 from ._common import echo_json, load_network
+from ._terminal import console as terminal_console
+from ._terminal import text
 
 
 @app.command("audit")
@@ -30,7 +30,7 @@ def audit(
     if as_json:
         echo_json({"outlets": len(outlets), "findings": [f.to_dict() for f in findings]})
         return
-    console = Console()
+    console = terminal_console()
     if not findings:
         console.print(f"No findings for {len(outlets)} outlets.")
         return
@@ -39,8 +39,7 @@ def audit(
         table.add_column(col)
     for f in findings:
         ids = ", ".join(f.outlet_ids[:6]) + (" ..." if len(f.outlet_ids) > 6 else "")
-        # Text(): data is never read as rich markup ("[red]" in a name stays literal).
-        table.add_row(Text(f.severity), Text(f.kind), Text(f.message), Text(ids))
+        table.add_row(text(f.severity), text(f.kind), text(f.message), text(ids))
     console.print(table)
 
 

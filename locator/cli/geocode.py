@@ -16,6 +16,7 @@ import typer
 
 from . import app
 from ._common import echo_json, fail
+from ._terminal import console as terminal_console
 
 GeocoderOpt = Annotated[
     str,
@@ -179,7 +180,6 @@ def _progress(quiet: bool) -> tuple[Any, Any]:
 
     if quiet or os.environ.get("LOCATOR_NO_PROGRESS"):
         return contextlib.nullcontext(), None
-    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     bar = Progress(
@@ -187,7 +187,7 @@ def _progress(quiet: bool) -> tuple[Any, Any]:
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
-        console=Console(stderr=True),
+        console=terminal_console(stderr=True),
         transient=False,
     )
     task = bar.add_task("geocoding", total=None)

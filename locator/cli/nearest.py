@@ -18,6 +18,7 @@ import typer
 
 from . import app
 from ._common import echo_json, fail, load_network
+from ._terminal import console as terminal_console
 
 _STATUS_OK = "ok"
 _STATUS_AMBIGUOUS = "ok_ambiguous_address"
@@ -219,11 +220,12 @@ def nearest_cmd(
 def _print_table(
     origin: dict[str, Any], result: pd.DataFrame, note: str | None, caption: str, show_auth: bool
 ) -> None:
-    from rich.console import Console
     from rich.table import Table
-    from rich.text import Text
 
-    console = Console(highlight=False, soft_wrap=False)
+    from ._terminal import clean
+    from ._terminal import text as Text  # cleaned, never markup
+
+    console = terminal_console(soft_wrap=False)
     where = _place_label(origin) or origin.get("address") or ""
     head = f"From {where} " if where else "From "
     console.print(Text(f"{head}({origin['lat']:.5f}, {origin['lon']:.5f}, WGS-84)"))
@@ -255,13 +257,13 @@ def _print_table(
         title = Text(str(row.get("name", row.get("outlet_id", ""))), style="bold")
         kind = str(row.get("kind") or "").replace("_", " ")
         if kind:
-            title.append(f"  {kind}", style="dim")
+            title.append(f"  {clean(kind)}", style="dim")
         if show_auth and "authorized" in row and not bool(row["authorized"]):
             title.append("  NOT AUTHORIZED", style="bold red")
         details = [str(row.get(c) or "") for c in ("address", "phone", "hours")]
         for line in (details[0], " · ".join(d for d in details[1:] if d)):
             if line:
-                title.append("\n" + line)
+                title.append("\n" + clean(line))
         promise = "meets 2 h" if row["meets_promise"] else "over 2 h"
         table.add_row(
             Text(str(i)),
@@ -388,7 +390,6 @@ def assign_cmd(
     stderr. Use --strict to fail instead. The output is written atomically: on any
     error no partial file is left.
     """
-    from rich.console import Console
 
     from ..errors import LocatorError
     from ..io import atomic_write
@@ -412,7 +413,7 @@ def assign_cmd(
     added = ["assign_status", *out_names]
     if address_col:
         added[1:1] = ["geocoded_lat", "geocoded_lon"]
-    console = Console(stderr=True)
+    console = terminal_console(stderr=True)
     size = max(1, input_csv.stat().st_size)
     bad_rows: list[int] = []
     n_bad = 0
