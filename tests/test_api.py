@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from hostile import XSS_MARKUP as XSS
 
 from locator import api as api_module
 from locator.api import MAX_K, StrictJSONResponse, create_app, dumps
@@ -28,13 +29,6 @@ from locator.index import OutletIndex
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
-XSS = [
-    "<script>alert(1)</script>",
-    '"><img src=x onerror=alert(1)>',
-    "`${alert(1)}`",
-    "</script><script>alert(2)</script>",
-    "'-alert(3)-'",
-]
 
 
 # --------------------------------------------------------------------------- helpers

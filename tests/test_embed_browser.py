@@ -20,19 +20,15 @@ from urllib.parse import urlsplit
 import folium
 import pandas as pd
 import pytest
+from hostile import TEMPLATE, XSS
 
 from locator import embed, maps
 from locator.data import load_outlets
 
 pytestmark = pytest.mark.browser
 
-PAYLOADS = [
-    "<img src=x onerror=alert(1)>",
-    "${alert(1)}",
-    "`+alert(1)+`",
-    "</script><script>alert(1)</script>",
-    "C:\\users\\x1",
-]
+# From the shared corpus: script payloads and Jinja template payloads (shown literally).
+PAYLOADS = [*XSS[:5], *TEMPLATE[:5]]
 
 # Hooks installed before any page script runs: every way a payload could "fire".
 HOOKS = """

@@ -1,0 +1,352 @@
+"""Every payload of the shared hostile corpus (``tests/hostile.py``) through every sink.
+
+One network with one payload per outlet, in every text field, goes through each output
+kind the tool has: HTML maps and pages (and their second Jinja pass), the HTTP API's
+JSON and embed page, every CLI table and ``--json``, the CSV outputs, and the app.
+Each sink must show the text (escaped for its kind), never evaluate it, never crash.
+
+A new sink (a new place where outside text is shown or written) gets a test here.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hostile import (
+    ALL,
+    CANARY,
+    TEMPLATE,
+    XSS,
+    assert_csv_cells_safe,
+    assert_not_evaluated,
+    assert_terminal_safe,
+    encodable,
+    hostile_outlets,
+)
+from typer.testing import CliRunner
+
+from locator import embed, maps
+from locator.cli import app as cli_app
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+@pytest.fixture(autouse=True)
+def no_canary() -> Iterator[None]:
+    """The template RCE payload's mark is absent before and after every test."""
+    CANARY.unlink(missing_ok=True)
+    yield
+    assert not CANARY.exists(), "a template payload ran a shell command"
+
+
+@pytest.fixture(scope="module")
+def outlets_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The hostile network as a UTF-8 CSV file, as a user would upload it."""
+    path = tmp_path_factory.mktemp("hostile") / "outlets.csv"
+    # Fully quoted: pandas' default leaves a bare CR unquoted (the bug io.write_csv fixes).
+    hostile_outlets().to_csv(path, index=False, quoting=csv.QUOTE_ALL)
+    return path
+
+
+def shown(text: str) -> str:
+    """How ``text`` appears in a page's HTML: escaped by the one escaping function."""
+    return maps.escape_text(text)
+
+
+# --------------------------------------------------------------------------- HTML
+
+
+class TestHtml:
+    def full_page(self, *, fast: bool) -> str:
+        outlets = hostile_outlets()
+        m = maps.base_map(tiles=None)
+        areas = {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "geometry": {
+                        "type": "Polygon",
+                        "coordinates": [[[120, 30], [121, 30], [121, 31], [120, 30]]],
+                    },
+                    "properties": {"name": p, "city": p, p[:20] or "k": p},
+                }
+                for p in TEMPLATE + XSS
+            ],
+        }
+        maps.service_areas_layer(areas, tiles=None, name=TEMPLATE[0]).add_to(m)
+        gaps = outlets.rename(columns={"address": "name_zh"}).assign(population=1000)
+        maps.gaps_layer(gaps, tiles=None, name=TEMPLATE[1]).add_to(m)
+        cities = outlets[["city", "lat", "lon"]].assign(city=outlets["address"], share_covered=0.5)
+        maps.cities_layer(cities, tiles=None, name=TEMPLATE[2]).add_to(m)
+        maps.outlets_layer(outlets, tiles=None, name=TEMPLATE[8], fast=fast).add_to(m)
+        results = outlets.assign(distance_km=1.0)
+        maps.search_layer((30.27, 120.15), results, origin_label=" ".join(TEMPLATE)).add_to(m)
+        m.add_child(maps.locate_control(outlets, tiles=None))
+        return embed.render_html(m, title=" ".join(TEMPLATE), note=" ".join(TEMPLATE))
+
+    @pytest.mark.parametrize("fast", [False, True], ids=["folium-markers", "fast-json"])
+    def test_every_layer_shows_payloads_literally(self, fast: bool) -> None:
+        """Popups, tooltips, layer names, GeoJSON properties, the title and the note
+        carry every payload escaped (shown, never evaluated), on both marker paths."""
+        page = self.full_page(fast=fast)
+        assert_not_evaluated(page)
+        for p in TEMPLATE + XSS:
+            if fast:
+                assert maps._script_json(shown(f"ACME {p}"))[1:-1] in page, p
+            else:
+                assert shown(f"ACME {p}") in page, p
+        assert f"<title>{shown(' '.join(TEMPLATE))}</title>" in page
+        for raw in ("{{", "{%", "{#"):
+            # No Jinja opening survives anywhere but in our own inlined libraries.
+            body = page.split("/* leaflet (inlined) */")[0]
+            assert raw not in body.replace("{{'", ""), raw
+
+    def test_unescaped_text_is_still_not_evaluated(self) -> None:
+        """Defence in depth: even text that skipped escape_text (a plain folium element
+        added by hand) is shown verbatim on a base_map page, not compiled again."""
+        import folium
+
+        m = maps.base_map(tiles=None)
+        folium.Marker((30.0, 120.0), tooltip="raw {{ 'LOC' ~ 'PWN' }}").add_to(m)
+        folium.Marker((30.1, 120.0), popup=folium.Popup("pop {{ 'LOC' ~ 'PWN' }}")).add_to(m)
+        page = embed.render_html(m)
+        assert_not_evaluated(page)
+        assert "raw {{ 'LOC' ~ 'PWN' }}" in page and "pop {{ 'LOC' ~ 'PWN' }}" in page
+
+    def test_embed_page_in_one_call(self) -> None:
+        """embed_page (the API's and the app's path) with hostile data and labels."""
+        outlets = hostile_outlets()
+        page = embed.embed_page(
+            outlets,
+            origin=(30.27, 120.15),
+            results=outlets.assign(distance_km=2.0),
+            origin_label=TEMPLATE[1],
+            title=TEMPLATE[0],
+            note=TEMPLATE[4],
+        )
+        assert_not_evaluated(page)
+        assert shown(TEMPLATE[0]) in page and shown(TEMPLATE[4]) in page
+
+
+# --------------------------------------------------------------------------- HTTP API
+
+
+@pytest.fixture(scope="module")
+def client() -> Any:
+    from fastapi.testclient import TestClient
+
+    from locator.api import create_app
+
+    with TestClient(create_app(outlets=hostile_outlets()), raise_server_exceptions=False) as c:
+        yield c
+
+
+class TestApi:
+    @pytest.mark.parametrize("payload", TEMPLATE + XSS)
+    def test_embed_query_is_literal(self, client: Any, payload: str) -> None:
+        """/embed/map?q=… with a template or script payload: a page (or a 4xx naming
+        the parameter), never a 500, never evaluated."""
+        r = client.get("/embed/map", params={"q": f"杭州 {payload}", "tiles": "none"})
+        assert r.status_code in (200, 404, 422), r.text[:300]
+        assert_not_evaluated(r.text)
+        if r.status_code == 200:
+            assert shown(f"杭州 {payload}") in r.text
+
+    @pytest.mark.parametrize("param", ["city", "layers", "tiles"])
+    def test_embed_other_parameters(self, client: Any, param: str) -> None:
+        """Every other /embed/map parameter refuses a payload with a 4xx, never a 500."""
+        for payload in TEMPLATE[:4]:
+            r = client.get("/embed/map", params={param: payload})
+            assert r.status_code in (404, 422), (param, payload, r.status_code)
+            assert_not_evaluated(r.text)
+
+    def test_embed_outlet_data_is_literal(self, client: Any) -> None:
+        """Outlet fields on the embed page are escaped, never evaluated."""
+        r = client.get("/embed/map", params={"city": "杭州", "tiles": "none"})
+        assert r.status_code == 200
+        assert_not_evaluated(r.text)
+        for p in TEMPLATE:
+            assert (
+                shown(f"ACME {p}") in r.text
+                or maps._script_json(shown(f"ACME {p}"))[1:-1] in r.text
+            ), p
+
+    def test_json_round_trips_every_payload(self, client: Any) -> None:
+        """/v1/outlets and /v1/nearest give each payload back exactly, as JSON strings."""
+        r = client.get("/v1/outlets")
+        assert r.status_code == 200
+        names = {f["properties"]["name"] for f in r.json()["features"]}
+        assert {encodable(f"ACME {p}") for p in ALL} <= {encodable(n) for n in names}
+        r = client.get("/v1/nearest", params={"lat": 30.27, "lon": 120.15, "k": 50})
+        assert r.status_code == 200
+        got = {encodable(x["name"]) for x in r.json()["results"]}
+        assert {encodable(f"ACME {p}") for p in ALL} <= got
+
+    @pytest.mark.parametrize("path", ["/v1/nearest", "/v1/geocode"])
+    def test_query_payloads_never_500(self, client: Any, path: str) -> None:
+        """Every payload as ``q``: an answer or a 4xx, always valid JSON, never a 500."""
+        for payload in ALL:
+            r = client.get(path, params={"q": encodable(payload)})
+            assert r.status_code < 500, (payload, r.status_code, r.text[:200])
+            json.loads(r.text)
+            assert_not_evaluated(r.text)
+        # What a client sends for a lone surrogate: bytes that are not UTF-8.
+        for raw in ("%ED%A0%80", "%FF%FE", "%00", "%C0%AF"):
+            r = client.get(f"{path}?q={raw}")
+            assert r.status_code < 500, (raw, r.status_code, r.text[:200])
+            json.loads(r.text)
+
+
+# --------------------------------------------------------------------------- CLI
+
+runner = CliRunner()
+
+
+def run(*args: str) -> Any:
+    result = runner.invoke(cli_app, list(args))
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise AssertionError(f"locator {' '.join(args)} crashed") from result.exception
+    return result
+
+
+class TestCli:
+    @pytest.mark.parametrize(
+        "args",
+        [
+            ("nearest", "杭州", "--k", "50"),
+            ("coverage",),
+            ("gaps",),
+            ("suggest", "--sites", "2"),
+            ("audit",),
+            ("validate",),
+        ],
+        ids=lambda a: a[0],
+    )
+    def test_tables_show_data_as_text(self, outlets_file: Path, args: tuple[str, ...]) -> None:
+        """Human output: markup stays literal, controls are made visible, no crash."""
+        where = (
+            [str(outlets_file)]
+            if args[0] in ("audit", "validate")
+            else [
+                "--outlets",
+                str(outlets_file),
+            ]
+        )
+        result = run(*args, *where)
+        assert result.exit_code in (0, 1), result.output[-500:]
+        out = result.output
+        assert_terminal_safe(out)
+        assert_not_evaluated(out)
+        if args[0] == "nearest":
+            # Markup and escapes are shown as text (table cells may wrap long ones).
+            assert "ACME [/bold]" in out and "[bold red]loud[/]" in out
+            assert "␛[31mred" in out
+
+    @pytest.mark.parametrize(
+        "args",
+        [("nearest", "杭州", "--k", "50"), ("coverage",), ("suggest", "--sites", "2"), ("audit",)],
+        ids=lambda a: a[0],
+    )
+    def test_json_is_strict_and_exact(self, outlets_file: Path, args: tuple[str, ...]) -> None:
+        """``--json`` output parses as strict JSON; outlet names come back exactly."""
+        where = [str(outlets_file)] if args[0] == "audit" else ["--outlets", str(outlets_file)]
+        result = run(*args, *where, "--json")
+        assert result.exit_code in (0, 1), result.output[-500:]
+        doc = json.loads(result.stdout)
+        if args[0] == "nearest":
+            names = {r["name"] for r in doc["results"]}
+            assert "ACME ACME [/bold]" in names and "ACME {{7*7}}" in names
+
+    def test_map_file_is_literal(self, outlets_file: Path, tmp_path: Path) -> None:
+        """``locator map`` with hostile outlets writes a page that evaluates nothing."""
+        out = tmp_path / "map.html"
+        result = run("map", "-o", str(out), "--outlets", str(outlets_file), "--tiles", "none")
+        assert result.exit_code == 0, result.output
+        page = out.read_text(encoding="utf-8")
+        assert_not_evaluated(page)
+        assert (
+            shown("ACME {{7*7}}") in page or maps._script_json(shown("ACME {{7*7}}"))[1:-1] in page
+        )
+
+    def test_gaps_csv_is_spreadsheet_safe(self, outlets_file: Path, tmp_path: Path) -> None:
+        """``gaps --csv``: outlet names in the nearest-outlet column start no formula,
+        even after a CR or LF inside the cell, and every row parses back."""
+        out = tmp_path / "gaps.csv"
+        result = run("gaps", "--outlets", str(outlets_file), "--csv", str(out))
+        assert result.exit_code == 0, result.output
+        rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"), newline="")))
+        cells = [c for row in rows for c in row]
+        assert_csv_cells_safe(cells)
+        assert len({len(r) for r in rows}) == 1, "a row was split or shifted"
+
+    def test_assign_csv_is_spreadsheet_safe(self, outlets_file: Path, tmp_path: Path) -> None:
+        """``assign``: hostile input columns and outlet names come out formula-safe,
+        one output row per input row."""
+        src = tmp_path / "orders.csv"
+        payloads = [encodable(p) for p in ALL]
+        with src.open("w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["order", "note", "lat", "lon"])
+            for i, p in enumerate(payloads):
+                w.writerow([i, p, 30.27, 120.15])
+        out = tmp_path / "assigned.csv"
+        result = run("assign", str(src), "-o", str(out), "--outlets", str(outlets_file))
+        assert result.exit_code == 0, result.output
+        rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"), newline="")))
+        assert len(rows) == len(payloads) + 1
+        assert_csv_cells_safe([c for row in rows for c in row])
+
+    def test_geocode_csv_is_spreadsheet_safe(self, tmp_path: Path) -> None:
+        """``geocode-csv``: every payload as an address comes out formula-safe, every
+        row kept."""
+        src = tmp_path / "addresses.csv"
+        payloads = [encodable(p).replace("\x00", "") for p in ALL]
+        with src.open("w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["address"])
+            for p in payloads:
+                w.writerow([p])
+        out = tmp_path / "geocoded.csv"
+        result = run("geocode-csv", str(src), "-o", str(out), "--column", "address")
+        assert result.exit_code == 0, result.output
+        rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"), newline="")))
+        assert len(rows) == len(payloads) + 1
+        assert_csv_cells_safe([c for row in rows for c in row])
+        assert_terminal_safe(result.output)
+
+
+# --------------------------------------------------------------------------- app
+
+
+@pytest.mark.slow
+class TestApp:
+    def test_upload_and_embed_view(self, outlets_file: Path) -> None:
+        """The app with the hostile network uploaded: no exception, and the Embed
+        view's page (download and preview) evaluates no template."""
+        import base64
+
+        from streamlit.testing.v1 import AppTest
+
+        app_path = str(Path(__file__).resolve().parent.parent / "app.py")
+        at = AppTest.from_file(app_path, default_timeout=240)
+        at.run()
+        data = outlets_file.read_bytes()
+        at.get("file_uploader")[0].set_value(("{{7*7}}.csv", data, "text/csv")).run()
+        assert not at.exception, [e.value for e in at.exception]
+        at.text_input(key="query").input("杭州").run()
+        assert not at.exception, [e.value for e in at.exception]
+        frames = [el for el in at.get("iframe")]
+        assert frames, "the Embed view shows a preview"
+        src = frames[0].proto.src
+        page = base64.b64decode(src.split(",", 1)[1]).decode("utf-8")
+        assert_not_evaluated(page)
+        assert (
+            shown("ACME {{7*7}}") in page or maps._script_json(shown("ACME {{7*7}}"))[1:-1] in page
+        )
