@@ -96,10 +96,11 @@ def map_command(
     self_contained: Annotated[
         bool,
         typer.Option(
-            "--self-contained",
-            help="Inline Leaflet, jQuery and MarkerCluster: no CDN, works from file:// offline.",
+            "--self-contained/--cdn",
+            help="Inline Leaflet, jQuery and MarkerCluster (default: no CDN, works from "
+            "file:// offline); --cdn writes a small file that loads them from public CDNs.",
         ),
-    ] = False,
+    ] = True,
     include_unauthorized: Annotated[
         bool,
         typer.Option(
@@ -122,9 +123,10 @@ def map_command(
 ) -> None:
     """Write an HTML map of the outlets, with optional coverage and gap layers.
 
-    Example: ``locator map -o map.html --layers outlets,coverage,gaps --tiles none
-    --self-contained`` gives one file that works offline and can be embedded
-    with ``<iframe src="map.html" sandbox="allow-scripts" allow="geolocation">``.
+    Example: ``locator map -o map.html --layers outlets,coverage,gaps --tiles none``
+    gives one file that works offline (Leaflet is inlined unless you pass ``--cdn``)
+    and can be embedded with
+    ``<iframe src="map.html" sandbox="allow-scripts" allow="geolocation">``.
     """
     from .. import embed, maps
     from ..errors import ConfigurationError
