@@ -210,7 +210,8 @@ def _origin_from_query(query: str) -> dict[str, Any] | None:
         def label(c: dict[str, Any]) -> str:
             parts = [c.get("province"), c.get("city"), c.get("district")]
             text = " ".join(dict.fromkeys(p for p in parts if p))
-            return f"{_md(text)} (pop. {int(c.get('population') or 0):,})"
+            pop = c.get("population")
+            return f"{_md(text)} (pop. {int(pop):,})" if pop else _md(text)
 
         choice = st.radio(
             f"“{_md(query)}” matches {len(cands)} places — which one?",

@@ -408,3 +408,17 @@ class TestAssign:
         src = write_rows(tmp_path / "in.csv", "lat,lon,assign_status", ["31,121,x"])
         r = run("assign", str(src), "-o", str(tmp_path / "o.csv"), "--outlets", str(outlets_csv))
         assert_clean_error(r, 2, "already has output column(s): assign_status")
+
+
+class TestDistrictCandidates:
+    def test_district_is_not_given_its_citys_population(self) -> None:
+        """`locator nearest 朝阳区` lists Beijing's and Changchun's 朝阳区 without the
+        whole city's population as if it were the district's (it said 18,960,744)."""
+        from typer.testing import CliRunner
+
+        from locator.cli import app
+
+        result = CliRunner().invoke(app, ["nearest", "朝阳区"])
+        assert result.exit_code == 0, result.output
+        assert "长春市 朝阳区" in result.output and "北京市 朝阳区" in result.output
+        assert "18,960,744" not in result.output and "population" not in result.output

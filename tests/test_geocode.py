@@ -224,12 +224,14 @@ class TestAmbiguity:
         assert loc.raw["city"] == "北京市"
 
     def test_gulou_lists_all_four(self, geo: OfflineGeocoder) -> None:
-        """鼓楼区 lists Nanjing, Fuzhou, Xuzhou and Kaifeng, ranked by city population."""
+        """鼓楼区 lists Nanjing, Fuzhou, Xuzhou and Kaifeng, ranked by city population;
+        no district is shown with its whole city's population as its own."""
         loc = geo.geocode("鼓楼区")
+        assert all(c["population"] is None for c in loc.raw["candidates"])
         assert loc.raw["ambiguous"] is True
         cities = [c["city"] for c in loc.raw["candidates"]]
         assert sorted(cities) == sorted(["南京市", "福州市", "徐州市", "开封市"])
-        pops = [c["population"] for c in loc.raw["candidates"]]
+        pops = [c["rank_population"] for c in loc.raw["candidates"]]
         assert pops == sorted(pops, reverse=True)
 
     @pytest.mark.parametrize(
@@ -584,5 +586,5 @@ class TestRobustness:
         assert loc.raw["ambiguous"] == (len(cands) > 1)
         keys = [(c["adcode"], c["level"], c["name"]) for c in cands]
         assert len(keys) == len(set(keys))
-        pops = [c["population"] for c in cands]
+        pops = [c["rank_population"] for c in cands]
         assert pops == sorted(pops, reverse=True)

@@ -34,7 +34,9 @@ Candidates are ranked by the population of the prefecture city they lie in (the
 largest GeoNames place of that prefecture in ``data/places.csv``; for a town, its own
 population; for a province, its largest city), then the higher administrative level,
 then adcode. So bare 朝阳区 gives Beijing's before Changchun's, Suzhou gives 苏州 before
-宿州. ``raw["candidates"][i]["population"]`` is that ranking number.
+宿州. ``raw["candidates"][i]["rank_population"]`` is that ranking number;
+``["population"]`` is the candidate's own figure, or ``None`` for a district or a
+province (the data has no population of its own for them).
 
 Hints (``city=``, ``province=``) are read like queries (any language) and constrain the
 answer; a hint that names nothing raises :class:`~locator.errors.GeocodeError`, and a
@@ -543,7 +545,11 @@ def _candidate(e: Entry) -> dict[str, Any]:
         "name_en": e.name_en,
         "lat": e.lat,
         "lon": e.lon,
-        "population": e.population,
+        # The entry's own figure where the data has one (a town, a prefecture city's
+        # largest place); a district or province has none. Never the ranking proxy,
+        # which for 朝阳区 would show all of Beijing's 18.9 M people.
+        "population": e.population if e.level in ("place", "city") else None,
+        "rank_population": e.population,
     }
 
 
