@@ -116,3 +116,25 @@ class TestAuditCli:
         assert res.exit_code == 0, res.output
         assert "shared_phone" in res.stdout and "400-1" in res.stdout
         assert "far_from_city" in res.stdout and "[bold red]X[/]" in res.stdout
+
+
+class TestAuditTable:
+    def test_numbers_are_never_cut_at_80_columns(self) -> None:
+        """The human table at 80 columns shows the whole distance of a far-from-city
+        finding (it showed "38… km" for 388 km) and no cell ends in an ellipsis."""
+        import json
+        import re
+
+        from typer.testing import CliRunner
+
+        from locator.cli import app
+
+        runner = CliRunner()
+        doc = json.loads(runner.invoke(app, ["audit", "--json"]).stdout)
+        far = next(f for f in doc["findings"] if f["kind"] == "far_from_city")
+        km = re.search(r"is ([\d,.]+) km", far["message"]).group(1)
+        result = runner.invoke(app, ["audit"], env={"COLUMNS": "80"})
+        assert result.exit_code == 0
+        assert max(len(line) for line in result.output.splitlines()) <= 80
+        assert f"{km} km" in result.output
+        assert "…" not in result.output

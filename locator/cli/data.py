@@ -35,8 +35,12 @@ def audit(
         console.print(f"No findings for {len(outlets)} outlets.")
         return
     table = Table(title=f"Audit: {len(findings)} finding(s) in {len(outlets)} outlets")
-    for col in ("severity", "kind", "finding", "outlets"):
-        table.add_column(col)
+    # Never cut a value: long words (CJK names have no spaces) fold onto the next
+    # line instead of ending in "…", so "388 km" is never shown as "38… km".
+    table.add_column("severity", no_wrap=True)
+    table.add_column("kind", no_wrap=True)
+    table.add_column("finding", overflow="fold", ratio=3)
+    table.add_column("outlets", overflow="fold", ratio=1)
     for f in findings:
         ids = ", ".join(f.outlet_ids[:6]) + (" ..." if len(f.outlet_ids) > 6 else "")
         table.add_row(text(f.severity), text(f.kind), text(f.message), text(ids))
