@@ -8,7 +8,7 @@ STAMP_APP  := $(VENV)/.installed-app
 STAMP_TEST := $(VENV)/.installed-test
 PORT ?= 8501
 
-.PHONY: app test test-fast lint bench data serve clean
+.PHONY: app test test-fast lint bench data serve notebook clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,12 @@ data: $(STAMP_APP)
 
 serve: $(STAMP_APP)
 	$(BIN)/locator serve
+
+# JupyterLab is for people opening the walkthroughs, not for the tests (nbmake runs
+# them headless), so it is installed here, on first use.
+notebook: $(STAMP_TEST)
+	$(BIN)/python -c "import jupyterlab" 2>/dev/null || $(BIN)/python -m pip install --quiet jupyterlab
+	$(BIN)/jupyter lab notebooks/
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts

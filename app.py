@@ -245,7 +245,10 @@ with find_tab:
         )
         c1, c2 = st.columns(2)
         k = c1.number_input("How many", min_value=1, max_value=20, value=5, step=1)
-        max_km = c2.number_input("Within km (0 = any)", min_value=0, max_value=2000, value=0)
+        max_km = c2.number_input(
+            "Within km (0 = any)", min_value=0.0, max_value=2000.0, value=0.0, step=0.5,
+            format="%g",
+        )
         include_unauth = st.checkbox(
             "Include unauthorized listings",
             value=False,
@@ -321,7 +324,7 @@ with find_tab:
         else:
             if not bool(results["within_max"].iloc[0]):
                 st.warning(
-                    f"No outlet within {max_km} km. The nearest is "
+                    f"No outlet within {max_km:g} km. The nearest is "
                     f"**{results['distance_km'].iloc[0]:.1f} km** away."
                 )
             links = [
@@ -364,8 +367,8 @@ with find_tab:
                 },
             )
             st.caption(
-                "Distances are geodesic (WGS-84 ellipsoid). Drive times are estimates, "
-                "not routes. " + DriveTimeModel().describe()
+                "Distances are geodesic (WGS-84 ellipsoid), not routes. "
+                + DriveTimeModel().describe()
             )
 
 

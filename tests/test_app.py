@@ -99,6 +99,20 @@ class TestFindACenter:
         assert "No outlet within 10 km" in texts(at)
 
 
+    def test_fractional_distance_limit(self, at: AppTest) -> None:
+        """"Within km" takes a fractional limit (it took whole numbers only)."""
+        at.number_input[1].set_value(2.5).run()
+        assert not at.exception
+        at.text_input(key="query").input("拉萨").run()
+        assert "No outlet within 2.5 km" in texts(at)
+
+    def test_caption_says_each_thing_once(self, at: AppTest) -> None:
+        """The results caption says drive times are estimates once, not twice."""
+        at.text_input(key="query").input("杭州").run()
+        caption = next(c.value for c in at.caption if "WGS-84 ellipsoid" in c.value)
+        assert caption.count("estimates") == 1
+
+
 class TestCoverage:
     def test_larger_radius_covers_more(self, at: AppTest) -> None:
         """Moving the radius slider from 30 to 100 km raises the covered share."""
