@@ -206,12 +206,18 @@ class TestEmbedMapInBrowser:
         assert drawn is False
         assert any("frame-ancestors" in e for e in page.csp_errors)
 
-    def test_hostile_query_shown_literally(self, page: Any, server: str) -> None:
-        """A payload in q is drawn as text (the origin tooltip) and never runs."""
-        page.goto(f"{server}/embed/map?tiles=none&k=1&q={quote(PAYLOAD)}")
+    @pytest.mark.parametrize(
+        "payload",
+        [PAYLOAD, "北京 {{ 7*7 }}", "北京 {% for x in range(3) %}LOC{{ x }}{% endfor %} {#"],
+        ids=["script", "jinja-expression", "jinja-statement"],
+    )
+    def test_hostile_query_shown_literally(self, page: Any, server: str, payload: str) -> None:
+        """A payload in q (script or template) is drawn as text, the characters the
+        user typed (the origin tooltip), and never runs or is evaluated."""
+        page.goto(f"{server}/embed/map?tiles=none&k=1&q={quote(payload)}")
         page.wait_for_selector(".leaflet-marker-icon.locator-origin", timeout=10000)
         page.hover(".leaflet-marker-icon.locator-origin")
         tip = page.wait_for_selector(".leaflet-tooltip", timeout=5000)
-        assert PAYLOAD in tip.inner_text()
+        assert payload in tip.inner_text()
         assert page.evaluate("() => window.__fired") == []
         assert page.blocked == []
