@@ -62,9 +62,9 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     outlets.to_csv(tmp_path / "my-outlets.csv", index=False)
     outlets.to_excel(tmp_path / "my-outlets.xlsx", index=False)
     outlets.to_excel(tmp_path / "my-network.xlsx", index=False)
-    pd.DataFrame(
-        {"order": [1, 2, 3], "地址": ["杭州西湖区", "深圳南山区科技园", "Xi'an"]}
-    ).to_csv(tmp_path / "orders.csv", index=False)
+    pd.DataFrame({"order": [1, 2, 3], "地址": ["杭州西湖区", "深圳南山区科技园", "Xi'an"]}).to_csv(
+        tmp_path / "orders.csv", index=False
+    )
     pd.DataFrame({"address": ["北京海淀区", "成都武侯区", "苏州工业园区"]}).to_csv(
         tmp_path / "customers.csv", index=False
     )

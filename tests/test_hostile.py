@@ -249,6 +249,18 @@ class TestCli:
             assert "ACME [/bold]" in out and "[bold red]loud[/]" in out
             assert "␛[31mred" in out
 
+    def test_error_messages_show_data_as_text(self, tmp_path: Path) -> None:
+        """A file whose bad values are payloads: one clear error block listing every
+        bad row, exit 2, and nothing in it acts on the terminal."""
+        bad = hostile_outlets().assign(kind=lambda f: f["address"])
+        path = tmp_path / "bad.csv"
+        bad.to_csv(path, index=False, quoting=csv.QUOTE_ALL)
+        result = run("validate", str(path))
+        assert result.exit_code == 2
+        assert result.output.count("unknown kind") == len(bad)
+        assert_terminal_safe(result.output)
+        assert_not_evaluated(result.output)
+
     @pytest.mark.parametrize(
         "args",
         [("nearest", "杭州", "--k", "50"), ("coverage",), ("suggest", "--sites", "2"), ("audit",)],
