@@ -339,3 +339,30 @@ class TestUploads:
         data = workbook(tmp_path / "o.xlsx", {"A": [["x"]], "B": OUTLETS}).read_bytes()
         df = load_outlets(io.BytesIO(data), name="up.xlsx", sheet="B")
         assert df["outlet_id"].tolist() == ["0042"]
+
+
+class TestFormatDocs:
+    DOC = Path(__file__).resolve().parent.parent / "docs" / "outlet-format.md"
+
+    def test_alias_table_matches_the_code(self) -> None:
+        """docs/outlet-format.md lists every column and exactly the aliases the loader reads."""
+        rows = {
+            line.split("|")[1].strip().strip("`"): line
+            for line in self.DOC.read_text("utf-8").splitlines()
+            if line.startswith("| `")
+        }
+        assert set(rows) == set(OUTLET_COLUMNS)
+        for col, line in rows.items():
+            documented = line.rstrip(" |").rsplit("|", 1)[1]
+            names = [n.strip().strip("`") for n in documented.split(",") if n.strip()]
+            assert names == list(COLUMN_ALIASES.get(col, ())), col
+
+    def test_examples_load(self, tmp_path: Path) -> None:
+        """Each example CSV in the format documentation loads, with every row."""
+        blocks = self.DOC.read_text("utf-8").split("```csv\n")[1:]
+        assert len(blocks) == 2
+        for n, block in enumerate(blocks):
+            text = block.split("```", 1)[0]
+            df = load_outlets(write(tmp_path, text, f"example{n}.csv"))
+            assert len(df) == text.count("\n") - 1
+            assert df["authorized"].all()
