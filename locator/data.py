@@ -242,6 +242,7 @@ def _csv_field_counts(text: str, source: str) -> tuple[dict[int, int], int]:
     """
     reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True)
     header: int | None = None
+    first: list[str] = []
     short: dict[int, int] = {}
     extra: list[Problem] = []
     pos = 0
@@ -251,6 +252,7 @@ def _csv_field_counts(text: str, source: str) -> tuple[dict[int, int], int]:
                 continue
             if header is None:
                 header = len(record)
+                first = record
                 continue
             if len(record) > header:
                 extra.append(field_count_problem(row, len(record), header))
@@ -263,6 +265,9 @@ def _csv_field_counts(text: str, source: str) -> tuple[dict[int, int], int]:
             source=source,
         ) from err
     if extra:
+        hint = _separator_hint(first)
+        if hint:  # a ';'-separated file with decimal commas: the separator is the news
+            extra = [Problem(None, None, None, f"one column only{hint}")]
         raise DataError(extra, source=source)
     return short, header or 0
 
@@ -579,6 +584,17 @@ def _split_categories(value: str) -> list[str]:
     return out
 
 
+def _separator_hint(headers: list[str]) -> str:
+    """A hint when a CSV's one header holds another separator (a ';' export from a
+    European-locale Excel, a tab-separated 'Unicode text' export)."""
+    if len(headers) != 1:
+        return ""
+    for sep, label in ((";", "semicolons"), ("\t", "tabs"), ("|", "'|'")):
+        if sep in headers[0]:
+            return f"; the header is split by {label}: save the file as comma-separated CSV"
+    return ""
+
+
 _MANGLED = re.compile(r"(.+)\.[1-9][0-9]*")
 
 
@@ -626,9 +642,12 @@ def validate_outlets(
     dup_cols = [c for c, hs in by_column.items() if len(hs) > 1]
     missing = [c for c in REQUIRED_OUTLET_COLUMNS if c not in raw.columns]
     if len(flagged) < len(raw) or not flagged:
+        found = ", ".join(map(str, frame.columns)) or "none"
+        hint = _separator_hint(headers)
         for c in missing:
-            found = ", ".join(map(str, frame.columns)) or "none"
-            errors.append(Problem(None, c, None, f"required column is missing (found: {found})"))
+            errors.append(
+                Problem(None, c, None, f"required column is missing (found: {found}){hint}")
+            )
     if missing or dup_cols:
         raise DataError(errors, source=source)
     aliases = {

@@ -99,6 +99,16 @@ class TestFieldCounts:
         with pytest.raises(DataError, match="row 2: 3 fields, but the header has 2"):
             read_table(p)
 
+    @pytest.mark.parametrize(("sep", "label"), [(";", "semicolons"), ("\t", "tabs")])
+    def test_other_separator_gets_a_hint(self, tmp_path: Path, sep: str, label: str) -> None:
+        """A semicolon- or tab-separated file (one column to a CSV reader) says so."""
+        text = sep.join(["outlet_id", "name", "lat", "lon"]) + "\n" + sep.join("1A34") + "\n"
+        with pytest.raises(DataError, match=f"header is split by {label}"):
+            load_outlets(write(tmp_path, text))
+        decimal_commas = sep.join(["outlet_id", "name", "lat", "lon"]) + "\n1;A;31,2;121,4\n"
+        with pytest.raises(DataError, match="one column only; the header is split by"):
+            load_outlets(write(tmp_path, decimal_commas.replace(";", sep)))
+
 
 class TestGeoJSONStructure:
     @pytest.mark.parametrize(
