@@ -332,11 +332,10 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _feature_row(
-    i: int, feat: Any, problems: list[Problem]
-) -> dict[str, str]:  # i: 1-based feature number
-    """One feature's properties as text cells (+ lon/lat from its Point), appending a
-    problem for each structural fault."""
+def _feature_row(i: int, feat: Any, problems: list[Problem]) -> dict[str, str]:
+    """Feature number ``i`` (1-based): its properties as text cells, plus lon/lat from
+    its Point; a problem is appended for each structural fault. Properties naming both
+    lat and lon (under any alias) win over the geometry, which then is not checked."""
     where = f"features[{i - 1}]"
     if not isinstance(feat, dict):
         problems.append(
@@ -357,9 +356,12 @@ def _feature_row(
         )  # fmt: skip
         props = {}
     row = {str(k): _cell(v) for k, v in props.items()}
+    named = {_norm_col(k) for k in row}
     geom = feat.get("geometry")
     coords: Any = None
-    if geom is None:
+    if {"lat", "lon"} <= named:
+        pass
+    elif geom is None:
         problems.append(
             Problem(i, "geometry", None, f"{where} has no geometry (null); expected a Point")
         )
@@ -387,8 +389,6 @@ def _feature_row(
                 )
             )  # fmt: skip
             coords = None
-    # Properties that name lat/lon (under any alias) win over the geometry, as before.
-    named = {_norm_col(k) for k in row}
     if "lon" not in named:
         row["lon"] = "" if coords is None else str(coords[0])
     if "lat" not in named:

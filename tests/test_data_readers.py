@@ -153,6 +153,13 @@ class TestGeoJSONStructure:
         df = load_outlets(geojson(tmp_path, [feat]))
         assert (df["lat"].iat[0], df["lon"].iat[0]) == (31.2, 121.5)
 
+    def test_null_geometry_with_lat_lon_properties_loads(self, tmp_path: Path) -> None:
+        """A feature with no geometry but lat/lon properties (some exports) loads."""
+        props = {"outlet_id": "1", "name": "A", "纬度": 31.2, "经度": 121.5}
+        feat = {"type": "Feature", "geometry": None, "properties": props}
+        df = load_outlets(geojson(tmp_path, [feat]))
+        assert (df["lat"].iat[0], df["lon"].iat[0]) == (31.2, 121.5)
+
 
 class TestWorkbooks:
     def test_empty_cells_read_as_empty_text_never_none(self, tmp_path: Path) -> None:
