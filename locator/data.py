@@ -216,14 +216,26 @@ def _decode(raw: bytes, source: str) -> str:
 
 
 # --------------------------------------------------------------------------- CSV rows
-def field_count_problem(row: int, fields: int, header: int) -> Problem:
-    """The problem of a CSV row with more fields than its header (no column can be trusted)."""
-    reason = (
-        f"{fields} fields, but the header has {header}: every value after the extra one "
-        "would land in the wrong column (an unquoted comma in a value, e.g. a decimal "
-        "comma as in 31,23? use a decimal point, or quote the value)"
-    )
+def field_count_problem(row: int, fields: int, header: int, extra_empty: bool = False) -> Problem:
+    """The problem of a CSV row with more fields than its header (no column can be
+    trusted). ``extra_empty``: the fields past the header's are all empty."""
+    if extra_empty:
+        reason = (
+            f"{fields} fields, but the header has {header}, the extra ones empty: a comma "
+            "at the end of the line, or a decimal comma (31,23) before an empty last value? "
+            "remove the trailing comma, or give that column a header"
+        )
+    else:
+        reason = (
+            f"{fields} fields, but the header has {header}: every value after the extra one "
+            "would land in the wrong column (an unquoted comma in a value, e.g. a decimal "
+            "comma as in 31,23? use a decimal point, or quote the value)"
+        )
     return Problem(row, None, None, reason)
+
+
+def _extra_empty(record: list[str], header: int) -> bool:
+    return not any(f.strip() for f in record[header:])
 
 
 def _is_blank(record: list[str]) -> bool:
@@ -255,7 +267,9 @@ def _csv_field_counts(text: str, source: str) -> tuple[dict[int, int], int]:
                 first = record
                 continue
             if len(record) > header:
-                extra.append(field_count_problem(row, len(record), header))
+                extra.append(
+                    field_count_problem(row, len(record), header, _extra_empty(record, header))
+                )
             elif len(record) < header:
                 short[pos] = len(record)
             pos += 1
@@ -278,18 +292,19 @@ def first_row_field_problem(path: str | os.PathLike[str], encoding: str) -> Prob
     row's first value as an index, or with ``index_col=False`` drops the last one;
     later rows with extra fields are pandas ``ParserError``-s, see
     :func:`parser_error_problem`)."""
-    records: list[tuple[int, int]] = []
+    records: list[tuple[int, list[str]]] = []
     try:
         with open(path, encoding=encoding, newline="") as fh:
             for row, record in enumerate(csv.reader(fh, skipinitialspace=True), start=1):
                 if not _is_blank(record):
-                    records.append((row, len(record)))
+                    records.append((row, record))
                     if len(records) == 2:
                         break
     except (UnicodeDecodeError, csv.Error):
         return None  # the reader itself reports these
-    if len(records) == 2 and records[1][1] > records[0][1]:
-        return field_count_problem(records[1][0], records[1][1], records[0][1])
+    if len(records) == 2 and len(records[1][1]) > len(records[0][1]):
+        (row, record), n = records[1], len(records[0][1])
+        return field_count_problem(row, len(record), n, _extra_empty(record, n))
     return None
 
 

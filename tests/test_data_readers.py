@@ -73,6 +73,13 @@ class TestFieldCounts:
         ]
         assert "decimal comma" in str(info.value)
 
+    def test_trailing_comma_is_named_as_such(self, tmp_path: Path) -> None:
+        """A row ending in a comma (an empty extra field) is refused too, since a decimal
+        comma before an empty last value looks the same, with a reason saying so."""
+        text = "outlet_id,name,lat,lon\n1,A,31,121.5,\n"
+        with pytest.raises(DataError, match=r"row 2: 5 fields, .* extra ones empty: a comma at"):
+            load_outlets(write(tmp_path, text))
+
     def test_quoted_comma_is_one_field(self, tmp_path: Path) -> None:
         """A quoted value containing a comma (an address) is one field, not an extra one."""
         text = 'outlet_id,name,address,lat,lon\n1,A,"1 Road, Pudong",31.2,121.5\n'
