@@ -435,6 +435,18 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
+def _text_or_none(head: bytes) -> str | None:
+    """``head`` (the start of a file) as text if it reads as UTF-8 or GB18030 with no NUL."""
+    if b"\0" in head:
+        return None
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            return codecs.getincrementaldecoder(enc)().decode(head, final=False)
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
 def _not_a_workbook(label: str, why: str) -> DataError:
     name = Path(label).name
     return DataError(
@@ -453,18 +465,18 @@ def _read_workbook(
             label, "it is an old binary .xls (Excel 97-2003) file: save it as .xlsx or CSV"
         )
     if not raw.startswith(_ZIP_MAGIC):
+        suffix = Path(label).suffix.lower() or ".xlsx"
         head = raw[:4096]
-        texty = b"\0" not in head and head.strip() != b""
-        if texty:
-            try:
-                _decode(head, label)
-            except DataError:
-                texty = False
-        why = (
-            "it looks like text, e.g. a CSV renamed .xlsx: give it a .csv name"
-            if texty
-            else "it is not a zip archive, as .xlsx files are: damaged or another format?"
-        )
+        text = _text_or_none(head)
+        if text is not None and text.lstrip().startswith("<"):
+            why = (
+                f"it is an HTML or XML page named {suffix}, as some systems export tables: "
+                "open it in Excel and save it as .xlsx, or export CSV"
+            )
+        elif text is not None and text.strip():
+            why = f"it looks like text, e.g. a CSV renamed {suffix}: give it a .csv name"
+        else:
+            why = "it is not a zip archive, as .xlsx files are: damaged or another format?"
         raise _not_a_workbook(label, why)
     try:
         with pd.ExcelFile(io.BytesIO(raw), engine="openpyxl") as book:

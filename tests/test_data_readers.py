@@ -187,6 +187,7 @@ class TestWorkbooks:
             (bytes(range(256)) * 4, r"o\.xlsx is not a readable Excel workbook"),
             (b"outlet_id,name,lat,lon\n1,A,30,120\n", r"looks like text.*renamed"),
             (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 500, r"old binary \.xls"),
+            (b"<html><table><tr><td>outlet_id</td></tr></table></html>", r"an HTML or XML page"),
         ],
     )
     def test_corrupt_workbook_is_a_clear_error(
