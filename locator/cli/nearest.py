@@ -334,7 +334,10 @@ class _Geocache:
 @app.command("assign")
 def assign_cmd(
     input_csv: Annotated[
-        Path, typer.Argument(metavar="IN.csv", help="CSV of places to assign (UTF-8 by default).")
+        Path,
+        typer.Argument(
+            metavar="IN.csv", help="CSV of places to assign (encoding detected; see --encoding)."
+        ),
     ],
     output: Annotated[
         Path, typer.Option("--output", "-o", metavar="OUT.csv", help="Where to write.")
