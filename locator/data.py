@@ -8,6 +8,8 @@ is dropped silently. Everything handed out is WGS-84.
 
 from __future__ import annotations
 
+import codecs
+import csv
 import io
 import json
 import math
@@ -15,7 +17,7 @@ import os
 import re
 import unicodedata
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -35,12 +37,40 @@ REQUIRED_OUTLET_COLUMNS = ("outlet_id", "name", "lat", "lon")
 KINDS = ("service_center", "repair_point")
 CATEGORIES = ("refrigerator", "washer", "air_conditioner", "water_heater", "tv")
 
-_COLUMN_ALIASES = {
-    "id": "outlet_id", "outletid": "outlet_id", "latitude": "lat", "纬度": "lat",
-    "longitude": "lon", "lng": "lon", "long": "lon", "经度": "lon", "名称": "name",
-    "地址": "address", "电话": "phone", "类型": "kind", "营业时间": "hours",
-    "coordsys": "coord_sys", "crs": "coord_sys", "坐标系": "coord_sys",
-}  # fmt: skip
+#: The outlet file's column names: each canonical column (the key) and the headers read
+#: as it. Matching ignores case, spaces, hyphens and underscores and full-width forms
+#: ("Outlet name", "outlet-name" and "OUTLET_NAME" are the same header), so only the
+#: distinct spellings are listed. docs/outlet-format.md documents the table; a test keeps
+#: the two in step.
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "outlet_id": ("id", "outlet id", "网点编号", "网点id", "网点代码", "编号"),
+    "name": ("outlet name", "名称", "网点名称", "网点名"),
+    "kind": ("type", "outlet type", "类型", "网点类型"),
+    "province": ("省", "省份"),
+    "city": ("市", "城市"),
+    "district": ("county", "区", "区县", "县区", "县"),
+    "address": ("地址", "详细地址"),
+    "lat": ("latitude", "纬度"),
+    "lon": ("longitude", "lng", "long", "经度"),
+    "phone": ("tel", "telephone", "电话", "联系电话"),
+    "hours": ("opening hours", "营业时间"),
+    "categories": ("category", "品类", "服务品类"),
+    "authorized": ("authorised", "授权", "是否授权"),
+    "coord_sys": ("crs", "coordinate system", "坐标系"),
+}
+
+
+def _header_key(name: Any) -> str:
+    """The form headers are compared in: NFKC, no BOM, lower case, no spaces/-/_."""
+    s = unicodedata.normalize("NFKC", str(name)).strip().lstrip("\ufeff").strip().lower()
+    return re.sub(r"[\s_\-]+", "", s)
+
+
+_HEADER_LOOKUP: dict[str, str] = {
+    _header_key(alias): col
+    for col in OUTLET_COLUMNS
+    for alias in (col, *COLUMN_ALIASES.get(col, ()))
+}
 _KIND_ALIASES = {
     "service_center": "service_center", "servicecenter": "service_center",
     "center": "service_center", "服务中心": "service_center", "维修中心": "service_center",
@@ -56,6 +86,7 @@ _CATEGORY_ALIASES = {
 }  # fmt: skip
 _TRUE = {"true", "t", "yes", "y", "1", "是", "授权", "已授权"}
 _FALSE = {"false", "f", "no", "n", "0", "否", "未授权"}
+
 
 def normalize_kind(value: str) -> str:
     """Canonical kind for a spelling users write (服务中心, "Service center", 维修点 ...);
@@ -81,20 +112,303 @@ class DataWarning(UserWarning):
 
 # --------------------------------------------------------------------------- reading
 def _norm_col(name: Any) -> str:
-    s = unicodedata.normalize("NFKC", str(name)).strip().lstrip("\ufeff").lower()
-    s = re.sub(r"[\s\-]+", "_", s)
-    return _COLUMN_ALIASES.get(s.replace("_", ""), _COLUMN_ALIASES.get(s, s))
+    """The canonical column for a header (see :data:`COLUMN_ALIASES`); other headers come
+    back NFKC-normalized, lower case, with spaces and hyphens as underscores."""
+    canonical = _HEADER_LOOKUP.get(_header_key(name))
+    if canonical is not None:
+        return canonical
+    s = unicodedata.normalize("NFKC", str(name)).strip().lstrip("\ufeff").strip().lower()
+    return re.sub(r"[\s\-]+", "_", s)
+
+
+_SNIFF_CHUNK = 1 << 20
+#: How far :func:`detect_encoding` looks for the first non-ASCII byte in a file before
+#: settling on UTF-8 (which pure ASCII is): a bounded read, so multi-GB files stream.
+SNIFF_LIMIT = 64 << 20
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+# Non-ASCII characters that must decode before a failure for a file to count as that
+# encoding (mixed) rather than another: a GB18030 character is valid UTF-8 by chance
+# about one time in seven, so eight in a row is a one-in-millions accident.
+_EVIDENCE = 8
+_NEITHER = "file is neither UTF-8 nor GB18030/GBK text"
+
+
+def _chunks(
+    source: str | os.PathLike[str] | bytes, limit: int | None
+) -> Iterator[tuple[bytes, bool]]:
+    """``(chunk, is_last)`` pairs of at most ``limit`` bytes of ``source``."""
+    if isinstance(source, bytes):
+        end = len(source) if limit is None else min(len(source), limit)
+        for i in range(0, end, _SNIFF_CHUNK):
+            yield source[i : i + _SNIFF_CHUNK], i + _SNIFF_CHUNK >= len(source)
+        return
+    read = 0
+    with open(source, "rb") as fh:
+        while limit is None or read < limit:
+            chunk = fh.read(_SNIFF_CHUNK)
+            if not chunk:
+                return
+            read += len(chunk)
+            yield chunk, len(chunk) < _SNIFF_CHUNK
+
+
+def detect_encoding(
+    source: str | os.PathLike[str] | bytes, *, name: str | None = None, limit: int | None = None
+) -> str:
+    """The text encoding of a user's file: ``utf-8-sig`` (UTF-8 with a byte-order mark),
+    ``utf-16`` (with a BOM), ``utf-8`` or ``gb18030`` (GBK/GB2312 exports from Excel in
+    China are GB18030 subsets).
+
+    The one encoding detector of every reader (outlet files, ``locator assign``,
+    ``locator geocode-csv``). Only a bounded part is read: the BOM, then 1 MiB windows up
+    to the first one holding a non-ASCII byte, which is decoded as UTF-8 or else
+    GB18030; a file still pure ASCII after ``limit`` bytes (default
+    :data:`SNIFF_LIMIT` for a path, all of it for bytes) is UTF-8. A file mixing
+    encodings further down is caught when it is decoded. Raises :class:`DataError` when
+    the first non-ASCII text is neither.
+    """
+    if not isinstance(source, bytes) and limit is None:
+        limit = SNIFF_LIMIT
+    label = name or ("input" if isinstance(source, bytes) else str(source))
+    chunks = _chunks(source, limit)
+    first = True
+    for chunk, is_last in chunks:
+        if first:
+            if chunk.startswith(codecs.BOM_UTF8):
+                return "utf-8-sig"
+            if chunk.startswith(_UTF16_BOMS):
+                return "utf-16"
+            first = False
+        if chunk.isascii():
+            continue
+        # The window starts on a character boundary (all before it was ASCII); the next
+        # window is added so a character split across the edge is decoded whole.
+        nxt = next(chunks, None)
+        if nxt is not None:
+            chunk, is_last = chunk + nxt[0], nxt[1]
+        for enc in ("utf-8", "gb18030"):
+            try:
+                codecs.getincrementaldecoder(enc)().decode(chunk, final=is_last)
+            except UnicodeDecodeError as err:
+                # Text that starts out plainly in this encoding and breaks further down
+                # mixes encodings: name this one and let the decode say where it breaks
+                # (GB18030 would decode UTF-8 bytes, silently, as other characters).
+                done = chunk[: err.start].decode(enc, errors="replace")
+                if sum(not c.isascii() for c in done) >= _EVIDENCE:
+                    return enc
+                continue
+            return enc
+        raise DataError([Problem(None, None, None, _NEITHER)], source=label)
+    return "utf-8"
 
 
 def _decode(raw: bytes, source: str) -> str:
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            return raw.decode(enc)
-        except UnicodeDecodeError:
-            continue
-    raise DataError(
-        [Problem(None, None, None, "file is neither UTF-8 nor GB18030/GBK text")], source=source
-    )
+    enc = detect_encoding(raw, name=source)
+    try:
+        return raw.decode(enc)
+    except UnicodeDecodeError as err:
+        line = raw.count(b"\n", 0, err.start) + 1
+        reason = (
+            f"line {line} is not valid {enc} text ({err.reason}) although the text before "
+            "it is: the file mixes encodings; save it again in one (UTF-8)"
+        )
+        raise DataError([Problem(None, None, None, reason)], source=source) from err
+
+
+# --------------------------------------------------------------------------- CSV rows
+def field_count_problem(row: int, fields: int, header: int, extra_empty: bool = False) -> Problem:
+    """The problem of a CSV row with more fields than its header (no column can be
+    trusted). ``extra_empty``: the fields past the header's are all empty."""
+    if extra_empty:
+        reason = (
+            f"{fields} fields, but the header has {header}, the extra ones empty: a comma "
+            "at the end of the line, or a decimal comma (31,23) before an empty last value? "
+            "remove the trailing comma, or give that column a header"
+        )
+    else:
+        reason = (
+            f"{fields} fields, but the header has {header}: every value after the extra one "
+            "would land in the wrong column (an unquoted comma in a value, e.g. a decimal "
+            "comma as in 31,23? use a decimal point, or quote the value)"
+        )
+    return Problem(row, None, None, reason)
+
+
+def _extra_empty(record: list[str], header: int) -> bool:
+    return not any(f.strip() for f in record[header:])
+
+
+def _is_blank(record: list[str]) -> bool:
+    return not record or (len(record) == 1 and not record[0].strip())
+
+
+def _csv_field_counts(text: str, source: str) -> tuple[dict[int, int], int]:
+    """Check every CSV record's field count against the header's.
+
+    Raises :class:`DataError` listing every row with *more* fields (pandas would shift
+    the columns or drop the extra values). Returns ``({data position: field count}, header
+    count)`` for rows with *fewer* fields (kept: their trailing cells are empty), so the
+    validator can say why a required value is missing. Row numbers count records as a
+    spreadsheet shows them (header = row 1, blank lines included); positions skip blank
+    lines, as pandas does.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True)
+    header: int | None = None
+    first: list[str] = []
+    short: dict[int, int] = {}
+    extra: list[Problem] = []
+    pos = 0
+    try:
+        for row, record in enumerate(reader, start=1):
+            if _is_blank(record):
+                continue
+            if header is None:
+                header = len(record)
+                first = record
+                continue
+            if len(record) > header:
+                extra.append(
+                    field_count_problem(row, len(record), header, _extra_empty(record, header))
+                )
+            elif len(record) < header:
+                short[pos] = len(record)
+            pos += 1
+    except csv.Error as err:
+        raise DataError(
+            [Problem(reader.line_num, None, None, f"not a readable CSV table: {err}")],
+            source=source,
+        ) from err
+    if extra:
+        hint = _separator_hint(first)
+        if hint:  # a ';'-separated file with decimal commas: the separator is the news
+            extra = [Problem(None, None, None, f"one column only{hint}")]
+        raise DataError(extra, source=source)
+    return short, header or 0
+
+
+def first_row_field_problem(path: str | os.PathLike[str], encoding: str) -> Problem | None:
+    """The :func:`field_count_problem` of a CSV's first data row, if it has more fields
+    than the header, else ``None`` (a streaming reader's check: pandas takes such a
+    row's first value as an index, or with ``index_col=False`` drops the last one;
+    later rows with extra fields are pandas ``ParserError``-s, see
+    :func:`parser_error_problem`)."""
+    records: list[tuple[int, list[str]]] = []
+    try:
+        with open(path, encoding=encoding, newline="") as fh:
+            for row, record in enumerate(csv.reader(fh, skipinitialspace=True), start=1):
+                if not _is_blank(record):
+                    records.append((row, record))
+                    if len(records) == 2:
+                        break
+    except (UnicodeDecodeError, csv.Error):
+        return None  # the reader itself reports these
+    if len(records) == 2 and len(records[1][1]) > len(records[0][1]):
+        (row, record), n = records[1], len(records[0][1])
+        return field_count_problem(row, len(record), n, _extra_empty(record, n))
+    return None
+
+
+_PANDAS_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+
+
+def parser_error_problem(err: Exception) -> Problem | None:
+    """The :func:`field_count_problem` behind a pandas C-parser "Expected N fields in
+    line L, saw M" error (L counts records as :func:`read_table` rows do), else None."""
+    m = _PANDAS_FIELDS.search(str(err))
+    if m is None:
+        return None
+    return field_count_problem(int(m.group(2)), int(m.group(3)), int(m.group(1)))
+
+
+# --------------------------------------------------------------------------- GeoJSON
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return "an object"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _feature_row(i: int, feat: Any, problems: list[Problem]) -> dict[str, str]:
+    """Feature number ``i`` (1-based): its properties as text cells, plus lon/lat from
+    its Point; a problem is appended for each structural fault. Properties naming both
+    lat and lon (under any alias) win over the geometry, which then is not checked."""
+    where = f"features[{i - 1}]"
+    if not isinstance(feat, dict):
+        problems.append(
+            Problem(
+                i, None, _cell(feat)[:60], f"{where} is {_json_kind(feat)}, not a Feature object"
+            )
+        )
+        return {}
+    props = feat.get("properties")
+    if props is None:
+        props = {}
+    elif not isinstance(props, dict):
+        problems.append(
+            Problem(
+                i, "properties", _cell(props)[:60],
+                f"{where}.properties is {_json_kind(props)}; expected an object of columns",
+            )
+        )  # fmt: skip
+        props = {}
+    row = {str(k): _cell(v) for k, v in props.items()}
+    named = {_norm_col(k) for k in row}
+    geom = feat.get("geometry")
+    coords: Any = None
+    if {"lat", "lon"} <= named:
+        pass
+    elif geom is None:
+        problems.append(
+            Problem(i, "geometry", None, f"{where} has no geometry (null); expected a Point")
+        )
+    elif not isinstance(geom, dict):
+        problems.append(
+            Problem(
+                i, "geometry", _cell(geom)[:60],
+                f"{where}.geometry is {_json_kind(geom)}; expected a Point object",
+            )
+        )  # fmt: skip
+    elif geom.get("type") != "Point":
+        problems.append(
+            Problem(
+                i, "geometry", None,
+                f"{where} geometry type is {geom.get('type')!r}; expected 'Point'",
+            )
+        )  # fmt: skip
+    else:
+        coords = geom.get("coordinates")
+        if not (isinstance(coords, list) and len(coords) >= 2 and all(map(_is_number, coords[:2]))):
+            problems.append(
+                Problem(
+                    i, "geometry", _cell(coords)[:60],
+                    f"{where}.geometry.coordinates must be two numbers [lon, lat]",
+                )
+            )  # fmt: skip
+            coords = None
+    if "lon" not in named:
+        row["lon"] = "" if coords is None else str(coords[0])
+    if "lat" not in named:
+        row["lat"] = "" if coords is None else str(coords[1])
+    return row
 
 
 def _read_geojson(text: str, source: str) -> tuple[pd.DataFrame, list[Problem]]:
@@ -110,30 +424,120 @@ def _read_geojson(text: str, source: str) -> tuple[pd.DataFrame, list[Problem]]:
             [Problem(None, None, None, "GeoJSON must be a FeatureCollection with 'features'")],
             source=source,
         )
-    rows: list[dict[str, Any]] = []
     problems: list[Problem] = []
-    for i, feat in enumerate(feats, start=1):
-        props = dict((feat or {}).get("properties") or {})
-        geom = (feat or {}).get("geometry") or {}
-        coords = geom.get("coordinates")
-        if geom.get("type") != "Point" or not isinstance(coords, list) or len(coords) < 2:
-            problems.append(
-                Problem(i, "geometry", geom.get("type"), "feature must have a Point geometry")
+    rows = [_feature_row(i, feat, problems) for i, feat in enumerate(feats, start=1)]
+    return pd.DataFrame(rows, dtype=object).fillna(""), problems
+
+
+# --------------------------------------------------------------------------- workbooks
+_WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _text_or_none(head: bytes) -> str | None:
+    """``head`` (the start of a file) as text if it reads as UTF-8 or GB18030 with no NUL."""
+    if b"\0" in head:
+        return None
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            return codecs.getincrementaldecoder(enc)().decode(head, final=False)
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def _not_a_workbook(label: str, why: str) -> DataError:
+    name = Path(label).name
+    return DataError(
+        [Problem(None, None, None, f"{name} is not a readable Excel workbook ({why})")],
+        source=label,
+    )
+
+
+def _read_workbook(
+    raw: bytes, label: str, sheet: str | int | None
+) -> tuple[pd.DataFrame, list[str]]:
+    """The chosen sheet (default: the first) as text cells, and a warning naming the
+    other sheets when there are any."""
+    if raw.startswith(_OLE2_MAGIC):
+        raise _not_a_workbook(
+            label, "it is an old binary .xls (Excel 97-2003) file: save it as .xlsx or CSV"
+        )
+    if not raw.startswith(_ZIP_MAGIC):
+        suffix = Path(label).suffix.lower() or ".xlsx"
+        head = raw[:4096]
+        text = _text_or_none(head)
+        if text is not None and text.lstrip().startswith("<"):
+            why = (
+                f"it is an HTML or XML page named {suffix}, as some systems export tables: "
+                "open it in Excel and save it as .xlsx, or export CSV"
             )
-            coords = [None, None]
-        props.setdefault("lon", coords[0])
-        props.setdefault("lat", coords[1])
-        rows.append({k: "" if v is None else str(v) for k, v in props.items()})
-    return pd.DataFrame(rows), problems
+        elif text is not None and text.strip():
+            why = f"it looks like text, e.g. a CSV renamed {suffix}: give it a .csv name"
+        else:
+            why = "it is not a zip archive, as .xlsx files are: damaged or another format?"
+        raise _not_a_workbook(label, why)
+    try:
+        with pd.ExcelFile(io.BytesIO(raw), engine="openpyxl") as book:
+            names = [str(n) for n in book.sheet_names]
+            if not names:
+                raise _not_a_workbook(label, "it has no sheets")
+            notes: list[str] = []
+            if sheet is None:
+                chosen = names[0]
+                if len(names) > 1:
+                    others = ", ".join(map(repr, names[1:]))
+                    notes.append(
+                        f"read sheet {chosen!r} of {Path(label).name}; not read: {others} "
+                        "(choose a sheet with sheet= or --sheet)"
+                    )
+            elif isinstance(sheet, int) and not isinstance(sheet, bool):
+                if not 0 <= sheet < len(names):
+                    raise DataError(
+                        [Problem(None, None, None, f"no sheet number {sheet} (0-based); "
+                                 f"the sheets are: {', '.join(map(repr, names))}")],
+                        source=label,
+                    )  # fmt: skip
+                chosen = names[sheet]
+            elif str(sheet) in names:
+                chosen = str(sheet)
+            else:
+                raise DataError(
+                    [Problem(None, None, None, f"no sheet {sheet!r}; "
+                             f"the sheets are: {', '.join(map(repr, names))}")],
+                    source=label,
+                )  # fmt: skip
+            with warnings.catch_warnings():
+                # openpyxl's notes about styles and data validation are not the user's concern.
+                warnings.simplefilter("ignore", UserWarning)
+                frame = pd.read_excel(book, sheet_name=chosen, dtype=str, keep_default_na=False)
+    except LocatorError:
+        raise
+    except Exception as err:  # zipfile, XML and openpyxl errors of damaged files
+        text = str(err) or type(err).__name__
+        raise _not_a_workbook(label, text[:200]) from err
+    return frame.fillna(""), notes
 
 
 def read_table(
-    source: str | os.PathLike[str] | IO[bytes], *, name: str | None = None
+    source: str | os.PathLike[str] | IO[bytes],
+    *,
+    name: str | None = None,
+    sheet: str | int | None = None,
 ) -> tuple[pd.DataFrame, list[Problem], str, bool]:
-    """Read a CSV (UTF-8, UTF-8 BOM, GB18030), XLSX or GeoJSON file as text columns.
+    """Read a CSV (UTF-8, UTF-8 BOM, UTF-16 BOM, GB18030), XLSX or GeoJSON file as text
+    columns: the one reader of users' tables (outlets, geocode-csv input).
 
     Returns ``(frame, problems, label, geojson)``: every cell is a string ("" when
-    empty), so ids and phone numbers keep their leading zeros.
+    empty), so ids and phone numbers keep their leading zeros. ``problems`` are
+    per-feature GeoJSON faults for the validator to report with its own.
+    ``frame.attrs["warnings"]`` holds notes for the user (which workbook sheet was
+    read); ``frame.attrs["short_rows"]`` the CSV rows with fewer fields than the header.
+
+    A workbook's first sheet is read unless ``sheet`` names another (or gives its
+    0-based number). A CSV row with more fields than the header, a damaged workbook,
+    an unknown sheet or malformed JSON raises :class:`DataError`.
     """
     if hasattr(source, "read"):
         label = name or getattr(source, "name", None) or "<upload>"
@@ -145,28 +549,39 @@ def read_table(
         raw = Path(source).read_bytes()
     suffix = Path(str(label)).suffix.lower()
     problems: list[Problem] = []
-    if suffix in (".xlsx", ".xlsm"):
-        try:
-            frame = pd.read_excel(io.BytesIO(raw), dtype=str, keep_default_na=False)
-        except Exception as err:  # openpyxl raises many types for corrupt files
-            raise DataError(
-                [Problem(None, None, None, f"cannot read Excel file: {err}")], source=label
-            ) from err
-        return frame.fillna(""), problems, label, False
+    if suffix in _WORKBOOK_SUFFIXES or raw.startswith((_ZIP_MAGIC, _OLE2_MAGIC)):
+        frame, notes = _read_workbook(raw, label, sheet)
+        frame.attrs["warnings"] = notes
+        return frame, problems, label, False
+    if sheet is not None:
+        raise DataError(
+            [Problem(None, None, None, f"sheet={sheet!r} given, but sheets exist only in "
+                     "Excel workbooks (.xlsx) and this file is text")],
+            source=label,
+        )  # fmt: skip
     text = _decode(raw, label)
     if suffix in (".geojson", ".json") or text.lstrip().startswith("{"):
         frame, problems = _read_geojson(text, label)
+        frame.attrs["warnings"] = []
         return frame, problems, label, True
     if not text.strip():
         raise DataError([Problem(None, None, None, "file is empty")], source=label)
+    short, n_header = _csv_field_counts(text, label)
     try:
         frame = pd.read_csv(
-            io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True
+            io.StringIO(text),
+            dtype=str,
+            keep_default_na=False,
+            skipinitialspace=True,
+            index_col=False,  # never take the first column as an index (see above)
         )
     except pd.errors.ParserError as err:
-        raise DataError(
-            [Problem(None, None, None, f"not a readable CSV table: {err}")], source=label
-        ) from err
+        problem = parser_error_problem(err)
+        reason = f"not a readable CSV table: {err}"
+        raise DataError([problem or Problem(None, None, None, reason)], source=label) from err
+    frame.attrs["warnings"] = []
+    frame.attrs["short_rows"] = short
+    frame.attrs["header_fields"] = n_header
     return frame, problems, label, False
 
 
@@ -196,6 +611,35 @@ def _split_categories(value: str) -> list[str]:
     return out
 
 
+def _separator_hint(headers: list[str]) -> str:
+    """A hint when a CSV's one header holds another separator (a ';' export from a
+    European-locale Excel, a tab-separated 'Unicode text' export)."""
+    if len(headers) != 1:
+        return ""
+    for sep, label in ((";", "semicolons"), ("\t", "tabs"), ("|", "'|'")):
+        if sep in headers[0]:
+            return f"; the header is split by {label}: save the file as comma-separated CSV"
+    return ""
+
+
+_MANGLED = re.compile(r"(.+)\.[1-9][0-9]*")
+
+
+def _display_headers(columns: Iterable[Any]) -> list[str]:
+    """The headers as the user wrote them: no BOM or outer spaces, and pandas' renaming
+    of a repeated header ("name", "name.1") undone for outlet columns, so a repeat is
+    reported as such instead of loading as an extra column."""
+    heads = [unicodedata.normalize("NFC", str(c)).lstrip("\ufeff").strip() for c in columns]
+    present = set(heads)
+    out = []
+    for h in heads:
+        m = _MANGLED.fullmatch(h)
+        if m and m.group(1) in present and _norm_col(m.group(1)) in OUTLET_COLUMNS:
+            h = m.group(1)
+        out.append(h)
+    return out
+
+
 def validate_outlets(
     frame: pd.DataFrame,
     *,
@@ -209,17 +653,43 @@ def validate_outlets(
     (2 for a CSV/XLSX with a header row, 1 for GeoJSON feature numbers).
     """
     errors: list[Problem] = list(problems)
+    # Rows with a structural fault (a GeoJSON feature that is not an object, say) get
+    # no row-level checks: their missing values are a consequence, already reported.
+    flagged = {p.row - row_offset for p in errors if p.row is not None}
+    headers = _display_headers(frame.columns)
     raw = frame.copy()
-    raw.columns = [_norm_col(c) for c in raw.columns]
-    dup_cols = raw.columns[raw.columns.duplicated()].tolist()
-    for c in dup_cols:
-        errors.append(Problem(None, c, None, "column appears more than once"))
+    raw.columns = [_norm_col(h) for h in headers]
+    by_column: dict[str, list[str]] = {}
+    for h, c in zip(headers, raw.columns, strict=True):
+        by_column.setdefault(c, []).append(h)
+    for c, hs in by_column.items():
+        if len(hs) > 1:
+            names = ", ".join(map(repr, hs[:-1])) + f" and {hs[-1]!r}"
+            errors.append(Problem(None, c, None, f"headers {names} both mean {c!r}; keep one"))
+    dup_cols = [c for c, hs in by_column.items() if len(hs) > 1]
     missing = [c for c in REQUIRED_OUTLET_COLUMNS if c not in raw.columns]
-    for c in missing:
+    if len(flagged) < len(raw) or not flagged:
         found = ", ".join(map(str, frame.columns)) or "none"
-        errors.append(Problem(None, c, None, f"required column is missing (found: {found})"))
+        hint = _separator_hint(headers)
+        for c in missing:
+            errors.append(
+                Problem(None, c, None, f"required column is missing (found: {found}){hint}")
+            )
     if missing or dup_cols:
         raise DataError(errors, source=source)
+    aliases = {
+        h: c for h, c in zip(headers, raw.columns, strict=True) if c in OUTLET_COLUMNS and h != c
+    }
+    short: dict[int, int] = frame.attrs.get("short_rows") or {}
+    n_header = frame.attrs.get("header_fields")
+    position = {c: j for j, c in enumerate(raw.columns)}
+
+    def missing_value(i: int, col: str) -> Problem:
+        reason = "missing required value"
+        if i in short and position.get(col, -1) >= short[i]:
+            reason += f" (the row has {short[i]} fields, but the header has {n_header})"
+        return Problem(i + row_offset, col, "", reason)
+
     raw = raw.fillna("").astype(str)
     for c in OUTLET_COLUMNS:
         if c not in raw.columns:
@@ -239,9 +709,14 @@ def validate_outlets(
     seen_ids: dict[str, int] = {}
     for i in range(n):
         row = i + row_offset
+        if i in flagged:
+            kinds.append("service_center")
+            systems.append("wgs84")
+            cats.append("")
+            continue
         oid = out["outlet_id"].iat[i]
         if not oid:
-            errors.append(Problem(row, "outlet_id", "", "missing required value"))
+            errors.append(missing_value(i, "outlet_id"))
         elif oid in seen_ids:
             errors.append(
                 Problem(row, "outlet_id", oid, f"duplicate id (first used in row {seen_ids[oid]})")
@@ -249,14 +724,14 @@ def validate_outlets(
         else:
             seen_ids[oid] = row
         if not out["name"].iat[i]:
-            errors.append(Problem(row, "name", "", "missing required value"))
+            errors.append(missing_value(i, "name"))
         ok = True
         vals: dict[str, float] = {}
         for col in ("lat", "lon"):
             v = str(raw[col].iat[i])
             f = _parse_float(v)
             if not v.strip():
-                errors.append(Problem(row, col, "", "missing required value"))
+                errors.append(missing_value(i, col))
                 ok = False
             elif f is None:
                 errors.append(Problem(row, col, v, "not a number"))
@@ -369,11 +844,13 @@ def validate_outlets(
     result["lon"] = lon
     extras = [c for c in result.columns if c not in OUTLET_COLUMNS]
     result = result[[*OUTLET_COLUMNS, *extras]].reset_index(drop=True)
+    notes = [*frame.attrs.get("warnings", []), *map(str, warn_rows)]
     result.attrs["source"] = source
-    result.attrs["warnings"] = [str(p) for p in warn_rows]
-    if warn_rows:
+    result.attrs["warnings"] = notes
+    result.attrs["column_aliases"] = aliases
+    if notes:
         warnings.warn(
-            f"{len(warn_rows)} warning(s) in {source}: " + "; ".join(map(str, warn_rows[:5])),
+            f"{len(notes)} warning(s) in {source}: " + "; ".join(notes[:5]),
             DataWarning,
             stacklevel=3,
         )
@@ -381,19 +858,26 @@ def validate_outlets(
 
 
 def load_outlets(
-    path: str | os.PathLike[str] | IO[bytes] | None = None, *, name: str | None = None
+    path: str | os.PathLike[str] | IO[bytes] | None = None,
+    *,
+    name: str | None = None,
+    sheet: str | int | None = None,
 ) -> pd.DataFrame:
     """Load an outlets table (CSV in UTF-8/UTF-8-BOM/GB18030, XLSX, or GeoJSON).
 
     ``path`` may be a path, a binary file object (give ``name`` so the format can be
     told from its extension), or ``None`` for the bundled *synthetic* sample network.
     Required columns: ``outlet_id, name, lat, lon``; others default (kind
-    ``service_center``, authorized ``true``, coord_sys ``wgs84``). Rows in GCJ-02 or
-    BD-09 are converted to WGS-84. Raises :class:`DataError` listing every bad row;
-    points outside China only warn (:class:`DataWarning`, also in ``df.attrs``).
+    ``service_center``, authorized ``true``, coord_sys ``wgs84``). Headers in common use
+    are read as these columns (网点名称, 纬度, Lng ...: see :data:`COLUMN_ALIASES` and
+    docs/outlet-format.md); ``df.attrs["column_aliases"]`` says which header was read
+    as which column. A workbook's first sheet is read unless ``sheet`` names another;
+    when it has others, a warning names them. Rows in GCJ-02 or BD-09 are converted to
+    WGS-84. Raises :class:`DataError` listing every bad row; points outside China only
+    warn (:class:`DataWarning`, also in ``df.attrs["warnings"]``).
     """
     src = DATA_DIR / "outlets.csv" if path is None else path
-    frame, problems, label, geojson = read_table(src, name=name)
+    frame, problems, label, geojson = read_table(src, name=name, sheet=sheet)
     return validate_outlets(frame, source=label, problems=problems, row_offset=1 if geojson else 2)
 
 

@@ -376,13 +376,14 @@ class TestAssign:
         assert "row 3" not in r.stderr and "rows 3" in r.stderr
 
     def test_wrong_encoding(self, outlets_csv, tmp_path):
-        """A GB18030 file read as UTF-8 fails cleanly, suggesting --encoding."""
+        """A GB18030 file is detected with no flag; forcing --encoding utf-8 on it fails
+        cleanly, suggesting gb18030."""
         src = write_rows(tmp_path / "in.csv", "城市,lat,lon", ["上海,31.2,121.4"], "gb18030")
         out = tmp_path / "out.csv"
-        r = run("assign", str(src), "-o", str(out), "--outlets", str(outlets_csv))
+        r = run("assign", str(src), "-o", str(out), "--outlets", str(outlets_csv),
+                "--encoding", "utf-8")  # fmt: skip
         assert_clean_error(r, 2, "--encoding gb18030")
-        ok = run("assign", str(src), "-o", str(out), "--encoding", "gb18030",
-                 "--outlets", str(outlets_csv))  # fmt: skip
+        ok = run("assign", str(src), "-o", str(out), "--outlets", str(outlets_csv))
         assert ok.exit_code == 0, ok.output
         assert pd.read_csv(out)["城市"].tolist() == ["上海"]
 

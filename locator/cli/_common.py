@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -26,18 +26,35 @@ def echo_json(obj: Any) -> None:
     sys.stdout.write(to_json(obj) + "\n")
 
 
-def load_network(path: str | None):  # -> pd.DataFrame
-    """Load the outlets file (or the bundled sample), turning DataError into a clean exit."""
+SheetOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--sheet",
+        metavar="NAME",
+        help="Sheet of an .xlsx outlets file to read (default: the first; a warning "
+        "names the others).",
+    ),
+]
+
+
+def load_network(path: str | None, sheet: str | None = None):  # -> pd.DataFrame
+    """Load the outlets file (or the bundled sample), turning DataError into a clean exit.
+
+    Warnings (outlets abroad, the workbook sheets not read) are printed as plain
+    ``warning:`` lines on stderr.
+    """
     import warnings
 
     from ..data import DataWarning, load_outlets
     from ..errors import DataError
 
+    if sheet is not None and path is None:
+        fail("--sheet needs an outlets file (--outlets); the bundled sample is a CSV")
     try:
         with warnings.catch_warnings():
             # Shown once below as plain lines, not as a Python warning with a file path.
             warnings.simplefilter("ignore", DataWarning)
-            outlets = load_outlets(path)
+            outlets = load_outlets(path, sheet=sheet)
         for line in outlets.attrs.get("warnings", []):
             typer.echo(f"warning: {line}", err=True)
         return outlets
@@ -45,3 +62,7 @@ def load_network(path: str | None):  # -> pd.DataFrame
         fail(str(err))
     except FileNotFoundError as err:
         fail(f"no such file: {err.filename or path}")
+    except IsADirectoryError:
+        fail(f"{path} is a directory, not an outlets file")
+    except OSError as err:
+        fail(f"cannot read {path}: {err.strerror or err}")

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from . import app
-from ._common import echo_json, fail, load_network, to_json
+from ._common import SheetOpt, echo_json, fail, load_network, to_json
 from ._terminal import console
 
 _RadiusOpt = Annotated[
@@ -55,11 +55,11 @@ def _demand() -> tuple[Any, Any]:
         fail(f"cannot load the bundled places/cities: {err}")
 
 
-def _model(outlets: Path | None):  # -> CoverageModel
+def _model(outlets: Path | None, sheet: str | None = None):  # -> CoverageModel
     from ..coverage import CoverageModel
     from ..errors import LocatorError
 
-    network = load_network(None if outlets is None else str(outlets))
+    network = load_network(None if outlets is None else str(outlets), sheet)
     places, cities = _demand()
     try:
         return CoverageModel(network, places, cities)
@@ -137,6 +137,7 @@ def coverage_cmd(
         ),
     ] = None,
     outlets: _OutletsOpt = None,
+    sheet: SheetOpt = None,
     as_json: _JsonOpt = False,
     geojson: Annotated[
         Path | None,
@@ -153,7 +154,7 @@ def coverage_cmd(
     from ..io import write_text
 
     radius = _radius(radius_km, drive_minutes)
-    model = _model(outlets)
+    model = _model(outlets, sheet)
     try:
         report = model.report(
             None if drive_minutes is not None else radius, drive_minutes=drive_minutes
@@ -223,6 +224,7 @@ def suggest_cmd(
     sites: Annotated[int, typer.Option("--sites", help="How many new sites to suggest.")],
     radius_km: _RadiusOpt = None,
     outlets: _OutletsOpt = None,
+    sheet: SheetOpt = None,
     as_json: _JsonOpt = False,
 ) -> None:
     """Where N new outlets would newly cover the most people (greedy maximal coverage)."""
@@ -232,7 +234,7 @@ def suggest_cmd(
     if sites < 1:
         fail(f"--sites must be at least 1, got {sites}")
     radius = _radius(radius_km)
-    network = load_network(None if outlets is None else str(outlets))
+    network = load_network(None if outlets is None else str(outlets), sheet)
     places, _ = _demand()
     try:
         result = suggest_sites(network, places, sites, radius)
@@ -287,6 +289,7 @@ def suggest_cmd(
 def gaps_cmd(
     radius_km: _RadiusOpt = None,
     outlets: _OutletsOpt = None,
+    sheet: SheetOpt = None,
     csv: Annotated[
         Path | None,
         typer.Option("--csv", help="Write every uncovered place to this CSV (spreadsheet-safe)."),
@@ -305,7 +308,7 @@ def gaps_cmd(
     if top < 0:
         fail(f"--top must be >= 0, got {top}")
     radius = _radius(radius_km)
-    model = _model(outlets)
+    model = _model(outlets, sheet)
     try:
         gaps = model.gaps(radius)
     except LocatorError as err:

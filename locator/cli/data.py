@@ -6,7 +6,7 @@ import typer
 from rich.table import Table
 
 from . import app
-from ._common import echo_json, load_network
+from ._common import SheetOpt, echo_json, load_network
 from ._terminal import console as terminal_console
 from ._terminal import text
 
@@ -20,12 +20,13 @@ def audit(
     far_km: float = typer.Option(
         50.0, "--far-km", min=0.1, help="Flag outlets farther than this from their city."
     ),
+    sheet: SheetOpt = None,
 ) -> None:
     """Audit a network: shared hotlines across cities, outlets far from their city,
     duplicates, unauthorized listings."""
     from ..audit import audit_outlets
 
-    outlets = load_network(path)
+    outlets = load_network(path, sheet)
     findings = audit_outlets(outlets, far_km=far_km)
     if as_json:
         echo_json({"outlets": len(outlets), "findings": [f.to_dict() for f in findings]})
@@ -50,7 +51,14 @@ def audit(
 @app.command("validate")
 def validate(
     path: str = typer.Argument(..., help="Outlets file to check (CSV/XLSX/GeoJSON)."),
+    sheet: SheetOpt = None,
 ) -> None:
-    """Load an outlets file and report every bad row (exit 2 if any)."""
-    outlets = load_network(path)  # prints any warnings
+    """Load an outlets file and report every bad row (exit 2 if any).
+
+    Also lists each header read as a column under another name (网点名称 as name,
+    Lng as lon ...); docs/outlet-format.md lists the names understood.
+    """
+    outlets = load_network(path, sheet)  # prints any warnings
     typer.echo(f"ok: {len(outlets)} outlets, {int(outlets['authorized'].sum())} authorized")
+    for header, column in outlets.attrs.get("column_aliases", {}).items():
+        typer.echo(f"  header {header!r} read as {column!r}")

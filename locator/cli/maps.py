@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from . import app
-from ._common import echo_json, fail, load_network
+from ._common import SheetOpt, echo_json, fail, load_network
 
 LAYERS = ("outlets", "coverage", "gaps", "cities")
 SAMPLE_NOTE = "Synthetic sample data, fictional brand 示例数据（虚构品牌）"
@@ -120,6 +120,7 @@ def map_command(
         ),
     ] = 500,
     title: Annotated[str, typer.Option("--title", help="Page title.")] = "Service outlets 服务网点",
+    sheet: SheetOpt = None,
 ) -> None:
     """Write an HTML map of the outlets, with optional coverage and gap layers.
 
@@ -138,7 +139,7 @@ def map_command(
     except ConfigurationError as err:
         fail(str(err))
 
-    network = load_network(outlets_path)
+    network = load_network(outlets_path, sheet)
     if not include_unauthorized and "authorized" in network.columns:
         network = network[network["authorized"].astype(bool)]
     shown = network

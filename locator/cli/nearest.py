@@ -17,7 +17,7 @@ import pandas as pd
 import typer
 
 from . import app
-from ._common import echo_json, fail, load_network
+from ._common import SheetOpt, echo_json, fail, load_network
 from ._terminal import console as terminal_console
 
 _STATUS_OK = "ok"
@@ -47,11 +47,11 @@ def _geocoder_or_fail() -> Any:
         )
 
 
-def _index(outlets: Path | None):  # -> OutletIndex
+def _index(outlets: Path | None, sheet: str | None = None):  # -> OutletIndex
     from ..errors import LocatorError
     from ..index import OutletIndex
 
-    frame = load_network(None if outlets is None else str(outlets))
+    frame = load_network(None if outlets is None else str(outlets), sheet)
     try:
         return OutletIndex(frame)
     except LocatorError as err:
@@ -160,6 +160,7 @@ def nearest_cmd(
     as_json: Annotated[
         bool, typer.Option("--json", help='Print JSON {"origin": ..., "results": [...]}.')
     ] = False,
+    sheet: SheetOpt = None,
 ) -> None:
     """Nearest authorized outlets to a place, by geodesic distance (WGS-84 ellipsoid).
 
@@ -174,7 +175,7 @@ def nearest_cmd(
         fail("give either QUERY or --lat/--lon, not both")
     if lat is None and query is None:
         fail("give a QUERY (address, district or city) or --lat and --lon")
-    index = _index(outlets)
+    index = _index(outlets, sheet)
     filters = _filters(kind, category, include_all)
     try:
         if lat is not None and lon is not None:
@@ -335,7 +336,10 @@ class _Geocache:
 @app.command("assign")
 def assign_cmd(
     input_csv: Annotated[
-        Path, typer.Argument(metavar="IN.csv", help="CSV of places to assign (UTF-8 by default).")
+        Path,
+        typer.Argument(
+            metavar="IN.csv", help="CSV of places to assign (encoding detected; see --encoding)."
+        ),
     ],
     output: Annotated[
         Path, typer.Option("--output", "-o", metavar="OUT.csv", help="Where to write.")
@@ -370,11 +374,17 @@ def assign_cmd(
         int, typer.Option("--chunksize", min=1, help="Rows per chunk (memory bound).")
     ] = 100_000,
     encoding: Annotated[
-        str, typer.Option("--encoding", help="Input encoding (e.g. gb18030 for Excel exports).")
-    ] = "utf-8-sig",
+        str,
+        typer.Option(
+            "--encoding",
+            help="Input encoding; default: detected (UTF-8 with or without BOM, GB18030, "
+            "UTF-16 with BOM). Give one (e.g. gb18030) to override.",
+        ),
+    ] = "auto",
     progress: Annotated[
         bool, typer.Option("--progress/--no-progress", help="Progress bar on stderr.")
     ] = True,
+    sheet: SheetOpt = None,
 ) -> None:
     """Assign every row of a CSV to its nearest authorized outlet(s), streaming in chunks.
 
@@ -396,7 +406,8 @@ def assign_cmd(
 
     if not input_csv.is_file():
         fail(f"no such file: {input_csv}")
-    index = _index(outlets)
+    encoding = _input_encoding(input_csv, encoding)
+    index = _index(outlets, sheet)
     filters = _filters(kind, category, include_all)
     try:
         matching = index.count(**filters)
@@ -451,6 +462,7 @@ def assign_cmd(
                 dtype=str,
                 keep_default_na=False,
                 encoding=encoding,
+                index_col=False,  # never the first column as an index (a shifted row)
             )
             first = True
             for chunk in reader:
@@ -485,10 +497,16 @@ def assign_cmd(
                 bar.update(task, completed=raw.tell(), rows=n_rows)
             bar.update(task, completed=size)
     except UnicodeDecodeError as err:
-        fail(f"{input_csv.name} is not {encoding} text ({err.reason}); try --encoding gb18030")
+        other = "utf-8" if encoding.lower().startswith("gb") else "gb18030"
+        fail(f"{input_csv.name} is not {encoding} text ({err.reason}); try --encoding {other}")
     except pd.errors.EmptyDataError:
         fail(f"{input_csv.name} is empty (no header row)")
     except pd.errors.ParserError as err:
+        from ..data import parser_error_problem
+
+        problem = parser_error_problem(err)
+        if problem is not None:
+            fail(f"{input_csv.name}: {problem}; nothing written")
         fail(f"cannot parse {input_csv.name}: {err}")
     except LocatorError as err:
         fail(str(err))
@@ -508,6 +526,32 @@ def assign_cmd(
             highlight=False,
         )
     console.print(index.drive_model.describe(), highlight=False)
+
+
+def _input_encoding(path: Path, encoding: str) -> str:
+    """The encoding to read ``path`` in (detected for ``auto``), after checking that its
+    first data row has no more fields than the header (pandas would misread it)."""
+    import codecs
+
+    from ..data import detect_encoding, first_row_field_problem
+    from ..errors import DataError
+
+    if encoding.strip().lower() == "auto":
+        try:
+            encoding = detect_encoding(path)
+        except DataError as err:
+            fail(f"{path.name}: {err.errors[0].reason}; give --encoding")
+        except OSError as err:
+            fail(f"cannot read {path}: {err.strerror or err}")
+    else:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            fail(f"unknown --encoding {encoding!r} (e.g. utf-8, gb18030)")
+    problem = first_row_field_problem(path, encoding)
+    if problem is not None:
+        fail(f"{path.name}: {problem}; nothing written")
+    return encoding
 
 
 def _assign_chunk(

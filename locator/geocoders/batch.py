@@ -382,7 +382,10 @@ def _geocode_one(geocoder: Any, text: str) -> RowResult:
 
 # --------------------------------------------------------------------------- files
 def read_input(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read a CSV (UTF-8, UTF-8 BOM, GB18030) or XLSX file as text columns."""
+    """Read a CSV or XLSX file as text columns with :func:`locator.data.read_table`, the
+    reader of every user table: the encoding is detected (UTF-8 with or without BOM,
+    GB18030, UTF-16 BOM), a row with more fields than the header is a DataError naming
+    it, an XLSX's first sheet is read."""
     from ..data import read_table
 
     frame, _problems, _label, _geojson = read_table(path)
