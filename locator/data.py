@@ -347,6 +347,9 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
 def _feature_row(i: int, feat: Any, problems: list[Problem]) -> dict[str, str]:
     """Feature number ``i`` (1-based): its properties as text cells, plus lon/lat from
     its Point; a problem is appended for each structural fault. Properties naming both
@@ -371,6 +374,18 @@ def _feature_row(i: int, feat: Any, problems: list[Problem]) -> dict[str, str]:
         )  # fmt: skip
         props = {}
     row = {str(k): _cell(v) for k, v in props.items()}
+    for key, value in list(row.items()):
+        # JSON can spell a lone surrogate ("\ud800"), which is not text: no UTF-8
+        # output (nor a pandas string column) can hold it. Refuse it by name.
+        if _SURROGATE.search(key + value):
+            problems.append(
+                Problem(
+                    i, _SURROGATE.sub("?", key), ascii(value)[:60],
+                    f"{where}.properties has a lone surrogate escape (\\ud800-\\udfff), "
+                    "which is not a character",
+                )
+            )  # fmt: skip
+            del row[key]
     named = {_norm_col(k) for k in row}
     geom = feat.get("geometry")
     coords: Any = None

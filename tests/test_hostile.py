@@ -249,6 +249,32 @@ class TestCli:
             assert "ACME [/bold]" in out and "[bold red]loud[/]" in out
             assert "␛[31mred" in out
 
+    def test_geojson_with_every_payload(self, tmp_path: Path) -> None:
+        """The corpus as GeoJSON properties (JSON can carry a lone surrogate, a NUL, any
+        control): every feature but the lone-surrogate one loads and comes back exactly;
+        that one is refused by name, never a traceback."""
+        from locator.data import load_outlets
+        from locator.errors import DataError
+
+        feats = [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [120.15, 30.27 + i * 1e-3]},
+                "properties": {"outlet_id": f"G{i}", "name": f"ACME {p}", "kind": "repair_point"},
+            }
+            for i, p in enumerate(ALL)
+        ]
+        path = tmp_path / "hostile.geojson"
+        path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
+        with pytest.raises(DataError, match=r"features\[\d+\]\.properties has a lone surrogate"):
+            load_outlets(path)
+        result = run("validate", str(path))
+        assert result.exit_code == 2 and "lone surrogate" in result.output
+        feats = [f for f in feats if "\ud800" not in f["properties"]["name"]]
+        path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
+        names = set(load_outlets(path)["name"])
+        assert names == {f["properties"]["name"] for f in feats}
+
     def test_error_messages_show_data_as_text(self, tmp_path: Path) -> None:
         """A file whose bad values are payloads: one clear error block listing every
         bad row, exit 2, and nothing in it acts on the terminal."""
