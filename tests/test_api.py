@@ -1194,6 +1194,18 @@ class TestServeCli:
         finally:
             sock.close()
 
+    def test_uvicorn_loggers_are_redacted(self, monkeypatch: Any) -> None:
+        """locator serve installs the secret-redacting filter on uvicorn's error and
+        access loggers (and geopy's, locator's)."""
+        import logging
+
+        from locator.geocoders.redact import RedactingFilter
+
+        result, _ = self.run([], monkeypatch)
+        assert result.exit_code == 0, result.output
+        for name in ("uvicorn.error", "uvicorn.access", "geopy", "locator"):
+            assert any(isinstance(f, RedactingFilter) for f in logging.getLogger(name).filters)
+
     def test_bad_cors_fails_cleanly(self, monkeypatch: Any) -> None:
         """A bad --cors origin ends with one error line, exit 2, and no server."""
         result, seen = self.run(["--cors", "example.com"], monkeypatch)
