@@ -89,6 +89,7 @@ import pandas as pd
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import StringConstraints
 from pyproj import Geod
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
@@ -444,7 +445,8 @@ def _wgs84_point(lat: float, lon: float, coord_sys: str) -> tuple[float, float]:
     """``lat``/``lon`` given in ``coord_sys`` as WGS-84 (422 if the result is invalid)."""
     if coord_sys == "wgs84":
         return float(lat), float(lon)
-    wlon, wlat = to_wgs84(float(lon), float(lat), coord_sys)
+    with np.errstate(all="ignore"):  # the inverse diverges near the poles: NaN -> 422
+        wlon, wlat = to_wgs84(float(lon), float(lat), coord_sys)
     wlat, wlon = float(wlat), float(wlon)
     if not (math.isfinite(wlat) and math.isfinite(wlon) and abs(wlat) <= 90 and abs(wlon) <= 180):
         raise _invalid("lat", f"this point has no WGS-84 equivalent in {coord_sys}")
@@ -869,12 +871,27 @@ _FINITE = "Finite number (NaN and infinity are refused)."
 #: ``q``: at least one non-blank character, no NUL (what :func:`_clean_q` enforces;
 #: ``\s`` is Python's whitespace, as ``str.strip``).
 Q_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"
-_LON_RE = r"[+-]?(?:180(?:\.0+)?|(?:1[0-7][0-9]|[0-9]{1,2})(?:\.[0-9]+)?)"
-_LAT_RE = r"[+-]?(?:90(?:\.0+)?|[0-8]?[0-9](?:\.[0-9]+)?)"
+_LON_RE = r" *[+-]?(?:180(?:\.0+)?|(?:1[0-7][0-9]|[0-9]{1,2})(?:\.[0-9]+)?) *"
+_LAT_RE = r" *[+-]?(?:90(?:\.0+)?|[0-8]?[0-9](?:\.[0-9]+)?) *"
 #: ``bbox``: ``minlon,minlat,maxlon,maxlat`` in range (minlat <= maxlat is checked too).
 BBOX_PATTERN = rf"^{_LON_RE},{_LAT_RE},{_LON_RE},{_LAT_RE}$"
+_LAYER_RE = rf" *(?:{'|'.join(LAYERS)}) *"
 #: ``layers``: one or more layer names, comma-separated.
-LAYERS_PATTERN = rf"^(?:{'|'.join(LAYERS)})(?:,(?:{'|'.join(LAYERS)}))*$"
+LAYERS_PATTERN = rf"^{_LAYER_RE}(?:,{_LAYER_RE})*$"
+_NAME_RE = r"[^,\x00]*[^,\s\x00][^,\x00]*"
+#: one ``kind``/``category`` value: non-blank names, comma-separated.
+NAMES_PATTERN = rf"^{_NAME_RE}(?:,{_NAME_RE})*$"
+#: What a value failing each pattern gets told (pydantic's message quotes the regex).
+_PATTERN_REASONS = {
+    Q_PATTERN: "must not be empty or blank, nor contain NUL characters",
+    BBOX_PATTERN: "expected 4 comma-separated numbers minlon,minlat,maxlon,maxlat "
+    "(longitudes within [-180, 180], latitudes within [-90, 90])",
+    LAYERS_PATTERN: f"choose one or more of {', '.join(LAYERS)}, comma-separated",
+    NAMES_PATTERN: "expected one or more non-blank names, comma-separated",
+}
+_NameList = list[
+    Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NAMES_PATTERN)]
+]
 
 Lat = Annotated[
     float | None,
@@ -902,7 +919,7 @@ Q = Annotated[
     str | None,
     Query(
         max_length=MAX_Q_LENGTH,
-        json_schema_extra={"pattern": Q_PATTERN},
+        pattern=Q_PATTERN,
         description="An address, district or city in Chinese, pinyin or English "
         f"(1-{MAX_Q_LENGTH} characters, not blank), geocoded offline. Use instead of "
         "`lat`/`lon` (not both).",
@@ -913,7 +930,7 @@ QRequired = Annotated[
     str,
     Query(
         max_length=MAX_Q_LENGTH,
-        json_schema_extra={"pattern": Q_PATTERN},
+        pattern=Q_PATTERN,
         description="An address, district or city in Chinese, pinyin or English "
         f"(1-{MAX_Q_LENGTH} characters, not blank).",
         examples=["朝阳区", "Taizhou", "江苏省苏州市姑苏区"],
@@ -924,18 +941,18 @@ K = Annotated[
     Query(ge=1, le=MAX_K, description=f"How many outlets to return (1-{MAX_K}).", examples=[5]),
 ]
 Kind = Annotated[
-    list[str] | None,
+    _NameList | None,
     Query(
-        max_length=64,
+        max_length=16,
         description="Only outlets of this kind: `service_center` or `repair_point`. "
         "Repeat (`kind=a&kind=b`) or comma-separate for outlets of **any** of the kinds.",
         examples=[["service_center"]],
     ),
 ]
 Category = Annotated[
-    list[str] | None,
+    _NameList | None,
     Query(
-        max_length=64,
+        max_length=16,
         description="Only outlets that repair this appliance category "
         "(refrigerator, washer, air_conditioner, water_heater, tv). Repeat "
         "(`category=a&category=b`) or comma-separate for outlets repairing **all** of them.",
@@ -974,6 +991,7 @@ City = Annotated[
     str | None,
     Query(
         max_length=100,
+        pattern=Q_PATTERN,
         description="A city: Chinese (苏州, 苏州市) or English (Suzhou) for a listed city.",
         examples=["苏州"],
     ),
@@ -982,7 +1000,7 @@ BBox = Annotated[
     str | None,
     Query(
         max_length=200,
-        json_schema_extra={"pattern": BBOX_PATTERN},
+        pattern=BBOX_PATTERN,
         description="Bounding box `minlon,minlat,maxlon,maxlat` (degrees in `coord_sys`, "
         "default WGS-84; minlat <= maxlat). minlon > maxlon crosses the antimeridian.",
         examples=["120.8,30.7,122.0,31.9"],
@@ -1037,7 +1055,7 @@ Layers = Annotated[
     str,
     Query(
         max_length=100,
-        json_schema_extra={"pattern": LAYERS_PATTERN},
+        pattern=LAYERS_PATTERN,
         description="Comma-separated layers: " + ", ".join(LAYERS) + ".",
         examples=["outlets,coverage"],
     ),
@@ -1596,8 +1614,14 @@ async def _on_validation_error(request: Request, exc: Exception) -> Response:
     problems = []
     for err in exc.errors():
         loc = err.get("loc") or ()
-        param = str(loc[-1]) if loc else None
-        problems.append({"parameter": param, "reason": str(err.get("msg", "invalid value"))})
+        # ("query", "kind", 1) for the second kind: name the parameter, not the index
+        names = [str(x) for x in loc[1:] if isinstance(x, str)]
+        param = names[0] if names else (str(loc[-1]) if loc else None)
+        reason = str(err.get("msg", "invalid value"))
+        if err.get("type") == "string_pattern_mismatch":
+            pattern = (err.get("ctx") or {}).get("pattern")
+            reason = _PATTERN_REASONS.get(str(pattern), "has the wrong format")
+        problems.append({"parameter": param, "reason": reason})
     first = problems[0] if problems else {"parameter": None, "reason": "invalid request"}
     body: dict[str, Any] = {"error": "invalid parameter", **first}
     if len(problems) > 1:
