@@ -594,3 +594,39 @@ class TestCacheFilePermissions:
         GeocodeCache(path).close()
         assert stat.S_IMODE(os.stat(path.parent).st_mode) == 0o700
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+class TestConcurrentFirstUse:
+    def test_admin_gazetteer_built_once(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Eight threads' first answers fill their admin fields from one offline
+        gazetteer, built once (a race would build one per thread, ~60 MB each)."""
+        import threading
+        import time
+
+        import locator.geocoders.offline as offline
+
+        real = offline.gazetteer
+        real()
+        builds: list[int] = []
+
+        def counting() -> Any:
+            builds.append(1)
+            time.sleep(0.2)  # a slow build widens the window a race needs
+            return real()
+
+        monkeypatch.setattr(offline, "gazetteer", counting)
+        geo = ServiceGeocoder(FakeService(), name="fake")
+        barrier = threading.Barrier(8)
+        districts: list[str] = []
+
+        def call() -> None:
+            barrier.wait()
+            districts.append(geo.geocode("望京").raw["district"])
+
+        threads = [threading.Thread(target=call) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert districts == ["朝阳区"] * 8
+        assert builds == [1]

@@ -25,6 +25,7 @@ fakes, never the network.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -156,6 +157,7 @@ class ServiceGeocoder(Geocoder):
         self._sleep: Callable[[float], None] = time.sleep
         self._next_at = float("-inf")
         self._offline: OfflineGeocoder | None = None
+        self._offline_lock = threading.Lock()
 
     # ------------------------------------------------------------------ calls
     def _request(self, fn: Callable[[], Any], what: str) -> Any:
@@ -246,14 +248,23 @@ class ServiceGeocoder(Geocoder):
         if self.coord_sys != "wgs84":
             raw["provider_lat"], raw["provider_lon"] = float(loc.latitude), float(loc.longitude)
         if self.fill_admin:
-            if self._offline is None:
-                self._offline = OfflineGeocoder()
-            near = self._offline.reverse((lat, lon))
+            near = self._offline_geocoder().reverse((lat, lon))
             if isinstance(near, Location):
                 for key in ("province", "city", "district", "adcode"):
                     raw[key] = near.raw[key]
                 raw["admin_from"] = "nearest division centre (offline)"
         return {"address": loc.address, "lat": lat, "lon": lon, "raw": raw}
+
+    def _offline_geocoder(self) -> OfflineGeocoder:
+        """The offline geocoder that fills the administrative fields, built once with
+        its gazetteer under a lock (concurrent first answers would each build it)."""
+        if self._offline is None:
+            with self._offline_lock:
+                if self._offline is None:
+                    offline = OfflineGeocoder()
+                    offline.gazetteer  # noqa: B018 - build it here, under the lock
+                    self._offline = offline
+        return self._offline
 
     @staticmethod
     def _locations(items: list[dict[str, Any]], exactly_one: bool) -> Location | list | None:
