@@ -630,3 +630,16 @@ class TestConcurrentFirstUse:
             t.join()
         assert districts == ["朝阳区"] * 8
         assert builds == [1]
+
+
+class TestSecretOfAWrappedGeocoder:
+    def test_key_of_inner_geocoder_is_redacted(self) -> None:
+        """A geopy geocoder wrapped directly (not via get_geocoder) has its key
+        registered: an error that quotes the bare key (not as ak=) is masked too."""
+        key = "bare-k3y-in-prose-0042"
+        inner = FakeService(script=[gexc.GeocoderServiceError(f"quota for {key} exceeded")])
+        inner.api_key = key  # type: ignore[attr-defined]
+        geo = ServiceGeocoder(inner, name="fake", max_retries=0)
+        with pytest.raises(GeocoderServiceError) as info:
+            geo.geocode("望京")
+        assert key not in str(info.value) and "***" in str(info.value)

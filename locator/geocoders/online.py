@@ -142,6 +142,10 @@ class ServiceGeocoder(Geocoder):
         if coord_sys not in ("wgs84", "gcj02", "bd09"):
             raise ConfigurationError(f"coord_sys must be wgs84, gcj02 or bd09, not {coord_sys!r}")
         self.inner = inner
+        for attr in ("api_key", "security_key"):  # geopy's names; redacted from now on
+            value = getattr(inner, attr, None)
+            if isinstance(value, str):
+                register_secret(value)
         self.name = name
         self.coord_sys = coord_sys
         self.min_delay = float(min_delay)
