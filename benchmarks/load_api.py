@@ -23,6 +23,14 @@ Two client implementations:
 
 Every 50th response body is parsed as strict JSON and checked for ``results``; the
 others are checked for status 200 and a complete body.
+
+``--mixed``: for ``--duration`` seconds (default 10), ``--concurrency`` clients send
+``/v1/nearest`` (measured) while ``--heavy`` more clients request uncached
+``/v1/coverage`` answers and ``/embed/map`` pages (random radius, city and layers).
+Their answers (200, or 503 "busy" past the server's limit of concurrent heavy
+computations) are counted, not timed: the figure is the nearest p99 under that load,
+which shows whether CPU work blocks the event loop. ``--src DIR`` runs the server from
+another checkout (e.g. ``git worktree add /tmp/old <commit>``) for before/after runs.
 """
 
 from __future__ import annotations
@@ -86,7 +94,7 @@ def _has(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-def start_server(port: int, workers: int) -> subprocess.Popen[bytes]:
+def start_server(port: int, workers: int, src: Path = ROOT) -> subprocess.Popen[bytes]:
     cmd = [
         sys.executable,
         "-m",
@@ -102,10 +110,10 @@ def start_server(port: int, workers: int) -> subprocess.Popen[bytes]:
         "warning",
         "--no-access-log",
     ]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(src)}
     for name in ("LOCATOR_OUTLETS", "LOCATOR_CORS_ORIGINS", "LOCATOR_FRAME_ANCESTORS"):
         env.pop(name, None)
-    return subprocess.Popen(cmd, cwd=ROOT, env=env)
+    return subprocess.Popen(cmd, cwd=src, env=env)
 
 
 def wait_ready(port: int, proc: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
@@ -250,6 +258,128 @@ async def run_load(
     return latencies, errors, elapsed
 
 
+def heavy_paths(n: int, seed: int) -> list[str]:
+    """``n`` uncached heavy requests: coverage at random radii, map pages of random
+    cities, layers and radii (every one a cache miss, so each costs real CPU)."""
+    from urllib.parse import quote
+
+    rng = random.Random(seed)
+    cities = ["北京", "上海", "苏州", "杭州", "成都", "武汉", "西安", "广州", "深圳", "重庆"]
+    out = []
+    for i in range(n):
+        radius = round(rng.uniform(5, 300), 3)
+        if i % 2:
+            out.append(f"/v1/coverage?radius_km={radius}&level=city&gaps=20")
+        else:
+            layers = rng.choice(["outlets,coverage", "outlets,gaps", "outlets,coverage,cities"])
+            city = quote(rng.choice(cities))
+            out.append(f"/embed/map?city={city}&layers={layers}&tiles=none&radius_km={radius}")
+    return out
+
+
+async def run_mixed(
+    port: int, nearest: list[str], heavy: list[str], concurrency: int, n_heavy: int,
+    duration: float,
+) -> dict[str, Any]:  # fmt: skip
+    """Nearest (timed) and heavy (counted) clients for ``duration`` seconds."""
+    latencies: list[float] = []
+    counts = {"nearest_errors": 0, "heavy_200": 0, "heavy_503": 0, "heavy_other": 0}
+    deadline = time.perf_counter() + duration
+    near_it, heavy_it = iter(nearest), iter(heavy)
+
+    async def nearest_client(conn: RawConnection) -> None:
+        for path in near_it:
+            if time.perf_counter() >= deadline:
+                return
+            t0 = time.perf_counter()
+            try:
+                status, body = await conn.get(path)
+            except (OSError, ValueError, asyncio.IncompleteReadError):
+                counts["nearest_errors"] += 1
+                continue
+            latencies.append(time.perf_counter() - t0)
+            if status != 200 or not body:
+                counts["nearest_errors"] += 1
+
+    async def heavy_client(conn: RawConnection) -> None:
+        for path in heavy_it:
+            if time.perf_counter() >= deadline:
+                return
+            try:
+                status, _ = await conn.get(path)
+            except (OSError, ValueError, asyncio.IncompleteReadError):
+                counts["heavy_other"] += 1
+                continue
+            key = {200: "heavy_200", 503: "heavy_503"}.get(status, "heavy_other")
+            counts[key] += 1
+            if status == 503:
+                await asyncio.sleep(0.05)  # a polite client backs off a little
+
+    conns = [RawConnection(port) for _ in range(concurrency + n_heavy)]
+    start = time.perf_counter()
+    await asyncio.gather(
+        *(nearest_client(c) for c in conns[:concurrency]),
+        *(heavy_client(c) for c in conns[concurrency:]),
+    )
+    elapsed = time.perf_counter() - start
+    for c in conns:
+        await c.close()
+    lat = sorted(latencies)
+    return {
+        "nearest_requests": len(lat),
+        "seconds": round(elapsed, 3),
+        "nearest_req_per_s": round(len(lat) / elapsed, 1),
+        "p50_ms": round(percentile(lat, 0.50) * 1000, 2),
+        "p90_ms": round(percentile(lat, 0.90) * 1000, 2),
+        "p99_ms": round(percentile(lat, 0.99) * 1000, 2),
+        "max_ms": round(lat[-1] * 1000, 2) if lat else None,
+        **counts,
+    }
+
+
+def main_mixed(args: argparse.Namespace) -> None:
+    facts = machine_facts()
+    port = free_port()
+    proc = start_server(port, args.workers, Path(args.src))
+    try:
+        wait_ready(port, proc)
+        warm = make_paths(args.warmup, args.k, args.seed + 1)
+        asyncio.run(run_load(port, warm, args.concurrency, "raw"))
+        result = asyncio.run(
+            run_mixed(
+                port,
+                make_paths(1_000_000, args.k, args.seed),
+                heavy_paths(100_000, args.seed),
+                args.concurrency,
+                args.heavy,
+                args.duration,
+            )
+        )
+    finally:
+        stop_server(proc)
+    result = {
+        "case": f"/v1/nearest (lat/lon, k={args.k}) while {args.heavy} clients request "
+        "uncached /v1/coverage and /embed/map",
+        "src": str(args.src),
+        "server_workers": args.workers,
+        "concurrency": args.concurrency,
+        **result,
+        "loadavg_after": os.getloadavg(),
+        **facts,
+    }
+    print(
+        f"{result['case']}: {result['nearest_requests']} nearest in {result['seconds']} s "
+        f"({result['nearest_req_per_s']} req/s), p50 {result['p50_ms']} ms, p90 "
+        f"{result['p90_ms']} ms, p99 {result['p99_ms']} ms, max {result['max_ms']} ms, "
+        f"nearest errors {result['nearest_errors']}; heavy: {result['heavy_200']} x 200, "
+        f"{result['heavy_503']} x 503 busy, {result['heavy_other']} other"
+    )
+    if args.json:
+        print(json.dumps(result, indent=2))
+    if result["nearest_errors"]:
+        sys.exit(1)
+
+
 def percentile(sorted_values: list[float], q: float) -> float:
     if not sorted_values:
         return float("nan")
@@ -270,7 +400,18 @@ def main() -> None:
         "--q", action="store_true", help="query by city name (q=) instead of coordinates"
     )
     parser.add_argument("--json", action="store_true", help="also print the result as JSON")
+    parser.add_argument(
+        "--mixed", action="store_true", help="nearest under coverage/embed load (see above)"
+    )
+    parser.add_argument("--duration", type=float, default=10.0, help="--mixed: seconds")
+    parser.add_argument("--heavy", type=int, default=2, help="--mixed: heavy clients")
+    parser.add_argument("--src", default=str(ROOT), help="checkout the server runs from")
     args = parser.parse_args()
+    if args.mixed:
+        if not (0 < args.duration <= 120 and 0 <= args.heavy <= 64):
+            raise SystemExit("--duration must be in (0, 120] s and --heavy 0..64")
+        main_mixed(args)
+        return
     if not (0 < args.requests <= 1_000_000 and 0 < args.concurrency <= 1024):
         raise SystemExit("--requests must be 1..1e6 and --concurrency 1..1024")
 

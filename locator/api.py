@@ -3,12 +3,15 @@
 :func:`create_app` builds the ASGI app from an outlets table (the bundled *synthetic*
 sample by default). Everything that does not depend on the request is built once, at
 startup: the exact geodesic :class:`~locator.index.OutletIndex`, JSON-ready outlet
-records and GeoJSON features, and the radius-independent
-:class:`~locator.coverage.CoverageModel`. The geocoder is built on first use (once).
+records and GeoJSON features. The geocoder (with its gazetteer) and the
+radius-independent :class:`~locator.coverage.CoverageModel` are built once, in the
+background from the app's lifespan (or by the first request that needs them, under a
+lock, whichever comes first).
 
 Endpoints (all ``GET``; see ``/docs`` for the OpenAPI description with examples):
 
-* ``/healthz`` - liveness and what is loaded;
+* ``/healthz`` - readiness (``503`` ``ready: false`` while the geocoder and coverage
+  model are built in the background at start-up) and what is loaded;
 * ``/v1/nearest`` - the ``k`` nearest authorized outlets to ``lat``/``lon`` or to a
   geocoded ``q``;
 * ``/v1/geocode`` - the offline geocoder's answer for ``q`` (ambiguity and candidates
@@ -18,11 +21,26 @@ Endpoints (all ``GET``; see ``/docs`` for the OpenAPI description with examples)
 * ``/v1/coverage`` - coverage figures and geodesic service areas at ``radius_km``;
 * ``/embed/map`` - the self-contained map page (no CDN) for ``<iframe>`` embedding.
 
+Parameters
+==========
+* Coordinates (``lat``/``lon``, ``bbox``) are WGS-84 unless ``coord_sys=gcj02`` (AMap,
+  Tencent) or ``bd09`` (Baidu) says otherwise; they are converted on input and every
+  coordinate in an answer is WGS-84 (``"coord_sys": "wgs84"``).
+* Repeated filters: ``kind=a&kind=b`` (or ``kind=a,b``) = outlets of **any** of the
+  kinds; ``category=a&category=b`` (or ``a,b``) = outlets repairing **all** of the
+  categories, as :meth:`OutletIndex.nearest` and ``locator nearest`` do.
+* An unknown parameter is a ``422`` naming it (``unknown parameter 'foo'``), so a typo
+  (``coordsys=gcj02``) is never silently ignored.
+
 Hardening
 =========
 * Every parameter is validated (finite numbers, ranges, lengths, known names). A bad
   one gets ``422`` and ``{"error": "invalid parameter", "parameter": ..., "reason": ...}``;
   the body never echoes the input (FastAPI's default does, and fails on NaN).
+* CPU work (index search, geocoding, coverage, map pages) runs in sync endpoints,
+  i.e. in the server's thread pool, never on the event loop.
+* API keys of online geocoders are redacted from every message and log record
+  (:mod:`locator.geocoders.redact`).
 * Every JSON body is strict JSON (:class:`StrictJSONResponse`): NaN/inf become ``null``.
 * Request bodies are limited (:class:`BodySizeLimitMiddleware`, ``413``); no endpoint
   takes a body. CORS is off unless an allow-list is given. Every response carries
@@ -68,18 +86,20 @@ from urllib.parse import urlsplit
 
 import numpy as np
 import pandas as pd
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import StringConstraints
 from pyproj import Geod
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__
+from .crs import to_wgs84
 from .data import normalize_category, normalize_kind
 from .errors import ConfigurationError, GeocodeError, GeocoderServiceError, LocatorError
+from .geocoders.redact import install_log_redaction, redact
 from .index import CATEGORIES, KINDS, DriveTimeModel, OutletIndex
 from .io import jsonable
 
@@ -96,6 +116,8 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+# Messages and tracebacks of library errors can carry a geocoding service's key.
+install_log_redaction()
 
 #: Largest ``k`` accepted by ``/v1/nearest`` and ``/embed/map``.
 MAX_K = 50
@@ -406,6 +428,31 @@ def _clean_q(q: str | None, parameter: str = "q") -> str | None:
     return text
 
 
+def _split_names(values: Sequence[str] | None, parameter: str) -> list[str] | None:
+    """Repeated and/or comma-separated names (``a&x=b,c``) as one list; ``None`` when
+    the parameter is absent; 422 naming it for an empty item."""
+    if values is None:
+        return None
+    if isinstance(values, str):
+        values = [values]
+    names = [part.strip() for value in values for part in str(value).split(",")]
+    if not names or any(not n for n in names):
+        raise _invalid(parameter, "must not be empty (names, repeated or comma-separated)")
+    return names
+
+
+def _wgs84_point(lat: float, lon: float, coord_sys: str) -> tuple[float, float]:
+    """``lat``/``lon`` given in ``coord_sys`` as WGS-84 (422 if the result is invalid)."""
+    if coord_sys == "wgs84":
+        return float(lat), float(lon)
+    with np.errstate(all="ignore"):  # the inverse diverges near the poles: NaN -> 422
+        wlon, wlat = to_wgs84(float(lon), float(lat), coord_sys)
+    wlat, wlon = float(wlat), float(wlon)
+    if not (math.isfinite(wlat) and math.isfinite(wlon) and abs(wlat) <= 90 and abs(wlon) <= 180):
+        raise _invalid("lat", f"this point has no WGS-84 equivalent in {coord_sys}")
+    return wlat, wlon
+
+
 class LocatorService:
     """Everything the endpoints share, built once per app (thread-safe caches).
 
@@ -473,6 +520,12 @@ class LocatorService:
         self._cache: OrderedDict[tuple, Any] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._heavy = threading.BoundedSemaphore(MAX_HEAVY)
+        self._ready = threading.Event()
+
+    @property
+    def ready(self) -> bool:
+        """Whether :meth:`warm` has finished (what ``/healthz`` reports)."""
+        return self._ready.is_set()
 
     # ------------------------------------------------------------ records
 
@@ -570,23 +623,31 @@ class LocatorService:
 
     # ------------------------------------------------------------ filters
 
-    def check_kind(self, kind: str | None) -> str | None:
-        if kind is None:
+    def check_kinds(self, kinds: Sequence[str] | None) -> list[str] | None:
+        """``kind`` values (repeated and/or comma-separated) in canonical form; 422
+        naming ``kind`` for an unknown one. Outlets of **any** of them match."""
+        names = _split_names(kinds, "kind")
+        if names is None:
             return None
-        text = normalize_kind(kind)  # 服务中心, "Service center" ... as in data files
-        if text not in self.kinds:
-            raise _invalid("kind", f"unknown kind; expected one of {', '.join(self.kinds)}")
-        return text
+        out = [normalize_kind(x) for x in names]  # 服务中心, "Service center" ...
+        for text in out:
+            if text not in self.kinds:
+                raise _invalid("kind", f"unknown kind; expected one of {', '.join(self.kinds)}")
+        return list(dict.fromkeys(out))
 
-    def check_category(self, category: str | None) -> str | None:
-        if category is None:
+    def check_categories(self, categories: Sequence[str] | None) -> list[str] | None:
+        """``category`` values (repeated and/or comma-separated) in canonical form; 422
+        naming ``category`` for an unknown one. Outlets repairing **all** of them match."""
+        names = _split_names(categories, "category")
+        if names is None:
             return None
-        text = normalize_category(category)  # 冰箱, fridge ...
-        if text not in self.categories:
-            raise _invalid(
-                "category", f"unknown category; expected one of {', '.join(self.categories)}"
-            )
-        return text
+        out = [normalize_category(x) for x in names]  # 冰箱, fridge ...
+        for text in out:
+            if text not in self.categories:
+                raise _invalid(
+                    "category", f"unknown category; expected one of {', '.join(self.categories)}"
+                )
+        return list(dict.fromkeys(out))
 
     # ------------------------------------------------------------ geocoding
 
@@ -594,23 +655,30 @@ class LocatorService:
         """The geocoder, built once (503 if it cannot be built)."""
         if self._geocoder is not None:
             return self._geocoder
+        failure: ApiError | None = None
         with self._geocoder_lock:
             if self._geocoder is None:
                 arg = self._geocoder_arg
                 try:
+                    built: Geocoder
                     if arg is None:
                         from .geocode import OfflineGeocoder
 
-                        self._geocoder = OfflineGeocoder()
+                        built = OfflineGeocoder()
                     elif hasattr(arg, "geocode"):
-                        self._geocoder = arg
+                        built = arg
                     else:
-                        self._geocoder = arg()
+                        built = arg()
+                    # The offline geocoder builds its gazetteer (~60 MB, seconds of
+                    # CPU) on first use: do it here, under the lock and before the
+                    # geocoder is published, so N cold concurrent queries build it once.
+                    getattr(built, "gazetteer", None)
+                    self._geocoder = built
                 except (ImportError, LocatorError, OSError) as err:
-                    log.exception("cannot build the geocoder")
-                    raise ApiError(
-                        503, "geocoding is unavailable", reason=f"{type(err).__name__}"
-                    ) from err
+                    log.error("cannot build the geocoder: %s: %s", type(err).__name__, err)
+                    failure = ApiError(503, "geocoding is unavailable", reason=type(err).__name__)
+        if failure is not None:
+            raise failure
         assert self._geocoder is not None
         return self._geocoder
 
@@ -620,10 +688,10 @@ class LocatorService:
         try:
             loc = geocoder.geocode(q)
         except GeocodeError as err:
-            raise _invalid(parameter, str(err)[:200]) from err
+            raise _invalid(parameter, redact(err)[:200]) from None
         except (GeocoderServiceError, Exception) as err:  # a geocoder bug must not be a 500
-            log.exception("geocoder failed for a query")
-            raise ApiError(503, "geocoding failed", reason=type(err).__name__) from err
+            log.exception("geocoder failed for a query")  # redacted by the log filter
+            raise ApiError(503, "geocoding failed", reason=type(err).__name__) from None
         if loc is None:
             raise ApiError(
                 404,
@@ -671,12 +739,14 @@ class LocatorService:
         k: int,
         *,
         max_km: float | None = None,
-        kind: str | None = None,
-        category: str | None = None,
+        kind: str | Sequence[str] | None = None,
+        category: str | Sequence[str] | None = None,
         authorized_only: bool = True,
     ) -> list[dict[str, Any]]:
         """Result records, nearest first; the same rows and order as
         :meth:`OutletIndex.nearest` (checked by the tests) without building a DataFrame.
+        ``kind``: any of these kinds; ``category``: repairing all of these categories
+        (the index's semantics; it does the filtering).
 
         With ``max_km`` and nothing inside it, the single nearest is returned with
         ``within_max: false``.
@@ -778,13 +848,17 @@ class LocatorService:
         return self.cached(("coverage", radius, drive_minutes, level, gap_limit), make)
 
     def warm(self) -> None:
-        """Build what is otherwise built on first use (geocoder, coverage model), so the
-        first requests are not slow. Failures are logged; the endpoints report them."""
-        for step in (self.geocoder, self.coverage_model):
-            try:
-                step()
-            except Exception:  # warming is best effort; the endpoint answers 503 later
-                log.warning("warm-up step %s failed", step.__name__, exc_info=True)
+        """Build what is otherwise built on first use (the geocoder with its index, the
+        coverage model), so the first requests are not slow, then mark the service
+        ready. Failures are logged; the endpoints report them (503)."""
+        try:
+            for step in (self.geocoder, self.coverage_model):
+                try:
+                    step()
+                except Exception:  # warming is best effort; the endpoint answers 503 later
+                    log.warning("warm-up step %s failed", step.__name__, exc_info=True)
+        finally:
+            self._ready.set()
 
     def note(self) -> str:
         drive = self.drive_model.describe()
@@ -794,6 +868,30 @@ class LocatorService:
 # --------------------------------------------------------------------------- parameters
 
 _FINITE = "Finite number (NaN and infinity are refused)."
+#: ``q``: at least one non-blank character, no NUL (what :func:`_clean_q` enforces;
+#: ``\s`` is Python's whitespace, as ``str.strip``).
+Q_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"
+_LON_RE = r" *[+-]?(?:180(?:\.0+)?|(?:1[0-7][0-9]|[0-9]{1,2})(?:\.[0-9]+)?) *"
+_LAT_RE = r" *[+-]?(?:90(?:\.0+)?|[0-8]?[0-9](?:\.[0-9]+)?) *"
+#: ``bbox``: ``minlon,minlat,maxlon,maxlat`` in range (minlat <= maxlat is checked too).
+BBOX_PATTERN = rf"^{_LON_RE},{_LAT_RE},{_LON_RE},{_LAT_RE}$"
+_LAYER_RE = rf" *(?:{'|'.join(LAYERS)}) *"
+#: ``layers``: one or more layer names, comma-separated.
+LAYERS_PATTERN = rf"^{_LAYER_RE}(?:,{_LAYER_RE})*$"
+_NAME_RE = r"[^,\x00]*[^,\s\x00][^,\x00]*"
+#: one ``kind``/``category`` value: non-blank names, comma-separated.
+NAMES_PATTERN = rf"^{_NAME_RE}(?:,{_NAME_RE})*$"
+#: What a value failing each pattern gets told (pydantic's message quotes the regex).
+_PATTERN_REASONS = {
+    Q_PATTERN: "must not be empty or blank, nor contain NUL characters",
+    BBOX_PATTERN: "expected 4 comma-separated numbers minlon,minlat,maxlon,maxlat "
+    "(longitudes within [-180, 180], latitudes within [-90, 90])",
+    LAYERS_PATTERN: f"choose one or more of {', '.join(LAYERS)}, comma-separated",
+    NAMES_PATTERN: "expected one or more non-blank names, comma-separated",
+}
+_NameList = list[
+    Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NAMES_PATTERN)]
+]
 
 Lat = Annotated[
     float | None,
@@ -801,8 +899,8 @@ Lat = Annotated[
         ge=-90,
         le=90,
         allow_inf_nan=False,
-        description="Latitude of the customer, WGS-84 degrees (-90..90). Give with `lon`, "
-        "or give `q` instead. " + _FINITE,
+        description="Latitude of the customer, degrees (-90..90) in `coord_sys` (default "
+        "WGS-84). Give with `lon`, or give `q` instead (not both). " + _FINITE,
         examples=[31.2304],
     ),
 ]
@@ -812,7 +910,8 @@ Lon = Annotated[
         ge=-180,
         le=180,
         allow_inf_nan=False,
-        description="Longitude, WGS-84 degrees (-180..180). Give with `lat`. " + _FINITE,
+        description="Longitude, degrees (-180..180) in `coord_sys` (default WGS-84). Give "
+        "with `lat`. " + _FINITE,
         examples=[121.4737],
     ),
 ]
@@ -820,8 +919,10 @@ Q = Annotated[
     str | None,
     Query(
         max_length=MAX_Q_LENGTH,
+        pattern=Q_PATTERN,
         description="An address, district or city in Chinese, pinyin or English "
-        f"(1-{MAX_Q_LENGTH} characters), geocoded offline. Use instead of `lat`/`lon`.",
+        f"(1-{MAX_Q_LENGTH} characters, not blank), geocoded offline. Use instead of "
+        "`lat`/`lon` (not both).",
         examples=["上海市黄浦区", "Suzhou", "朝阳区"],
     ),
 ]
@@ -829,8 +930,9 @@ QRequired = Annotated[
     str,
     Query(
         max_length=MAX_Q_LENGTH,
+        pattern=Q_PATTERN,
         description="An address, district or city in Chinese, pinyin or English "
-        f"(1-{MAX_Q_LENGTH} characters).",
+        f"(1-{MAX_Q_LENGTH} characters, not blank).",
         examples=["朝阳区", "Taizhou", "江苏省苏州市姑苏区"],
     ),
 ]
@@ -839,20 +941,31 @@ K = Annotated[
     Query(ge=1, le=MAX_K, description=f"How many outlets to return (1-{MAX_K}).", examples=[5]),
 ]
 Kind = Annotated[
-    str | None,
+    _NameList | None,
     Query(
-        max_length=64,
-        description="Only outlets of this kind: `service_center` or `repair_point`.",
-        examples=["service_center"],
+        max_length=16,
+        description="Only outlets of this kind: `service_center` or `repair_point`. "
+        "Repeat (`kind=a&kind=b`) or comma-separate for outlets of **any** of the kinds.",
+        examples=[["service_center"]],
     ),
 ]
 Category = Annotated[
-    str | None,
+    _NameList | None,
     Query(
-        max_length=64,
+        max_length=16,
         description="Only outlets that repair this appliance category "
-        "(refrigerator, washer, air_conditioner, water_heater, tv).",
-        examples=["air_conditioner"],
+        "(refrigerator, washer, air_conditioner, water_heater, tv). Repeat "
+        "(`category=a&category=b`) or comma-separate for outlets repairing **all** of them.",
+        examples=[["air_conditioner"]],
+    ),
+]
+CoordSys = Annotated[
+    Literal["wgs84", "gcj02", "bd09"],
+    Query(
+        description="Coordinate system of the coordinates given (`lat`/`lon`, `bbox`): "
+        "`wgs84` (GPS, OpenStreetMap), `gcj02` (AMap/Gaode, Tencent) or `bd09` (Baidu). "
+        "They are converted on input; every coordinate in the answer is WGS-84.",
+        examples=["wgs84"],
     ),
 ]
 MaxKm = Annotated[
@@ -878,6 +991,7 @@ City = Annotated[
     str | None,
     Query(
         max_length=100,
+        pattern=Q_PATTERN,
         description="A city: Chinese (苏州, 苏州市) or English (Suzhou) for a listed city.",
         examples=["苏州"],
     ),
@@ -886,8 +1000,9 @@ BBox = Annotated[
     str | None,
     Query(
         max_length=200,
-        description="Bounding box `minlon,minlat,maxlon,maxlat` (WGS-84 degrees). "
-        "minlon > maxlon crosses the antimeridian.",
+        pattern=BBOX_PATTERN,
+        description="Bounding box `minlon,minlat,maxlon,maxlat` (degrees in `coord_sys`, "
+        "default WGS-84; minlat <= maxlat). minlon > maxlon crosses the antimeridian.",
         examples=["120.8,30.7,122.0,31.9"],
     ),
 ]
@@ -940,6 +1055,7 @@ Layers = Annotated[
     str,
     Query(
         max_length=100,
+        pattern=LAYERS_PATTERN,
         description="Comma-separated layers: " + ", ".join(LAYERS) + ".",
         examples=["outlets,coverage"],
     ),
@@ -977,35 +1093,108 @@ _404_CITY = _error_doc(
     "`city` is not a listed city nor the city of any outlet.",
 )
 
-router = APIRouter()
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9_.\-\[\]]{1,64}$")
+_declared_cache: dict[int, frozenset[str]] = {}
+
+
+def _declared_params(route: Any) -> frozenset[str]:
+    """The query parameter names ``route`` declares (its own and its dependencies')."""
+    key = id(route)
+    names = _declared_cache.get(key)
+    if names is None:
+        found: set[str] = set()
+        stack = [getattr(route, "dependant", None)]
+        while stack:
+            dep = stack.pop()
+            if dep is None:
+                continue
+            found.update(field.alias for field in dep.query_params)
+            stack.extend(dep.dependencies)
+        names = _declared_cache[key] = frozenset(found)
+    return names
+
+
+def reject_unknown_params(request: Request) -> None:
+    """422 for a query parameter the endpoint does not declare (``coordsys=gcj02``
+    silently ignored would answer for the wrong place). A router-wide dependency: it
+    runs before the endpoint's own validation. The name is echoed only when it is a
+    plain identifier."""
+    known = _declared_params(request.scope.get("route"))
+    for name in request.query_params:
+        if name in known:
+            continue
+        if not _SAFE_NAME.match(name):
+            raise ApiError(422, "invalid parameter", reason="unknown parameter (name not shown)")
+        close = difflib.get_close_matches(name, sorted(known), n=3, cutoff=0.6)
+        raise ApiError(
+            422,
+            "invalid parameter",
+            parameter=name,
+            reason=f"unknown parameter {name!r}",
+            extra={"did_you_mean": close},
+        )
+
+
+router = APIRouter(dependencies=[Depends(reject_unknown_params)])
 
 
 @router.get(
     "/healthz",
-    summary="Liveness and what is loaded",
+    summary="Readiness and what is loaded",
+    description="`200` with `ready: true` once the service is warm: the offline "
+    "geocoder (with its index) and the coverage model are built in the background at "
+    'start-up, which takes a few seconds. Until then `503` with `status: "warming"` and '
+    "`ready: false` (requests are answered meanwhile, the first slower). A load "
+    "balancer should send traffic once this answers 200.",
     responses={
         200: {
             "content": {
                 "application/json": {
-                    "example": {"status": "ok", "version": "0.1.0", "outlets": 391}
+                    "example": {"status": "ok", "ready": True, "version": "0.1.0", "outlets": 391}
                 }
             }
-        }
+        },
+        503: {
+            "description": "Still warming up.",
+            "content": {
+                "application/json": {
+                    "example": {"status": "warming", "ready": False, "version": "0.1.0"}
+                }
+            },
+        },
     },
 )
 async def healthz(request: Request) -> Response:
-    """Liveness: status, version, outlet counts, whether this is the sample data."""
+    """Readiness: status, version, outlet counts, whether this is the sample data
+    (trivial work: stays on the event loop)."""
     svc = _service(request)
+    ready = svc.ready
     return _json(
         {
-            "status": "ok",
+            "status": "ok" if ready else "warming",
+            "ready": ready,
             "version": __version__,
             "outlets": len(svc.records),
             "outlets_authorized": int(svc.authorized.sum()),
             "sample_data": svc.sample,
-        }
+        },
+        status_code=200 if ready else 503,
     )
 
+
+#: Cross-parameter rules the OpenAPI parameter list cannot state, as a JSON Schema
+#: over the query string (an object of parameter -> value); the server enforces them.
+_Q_XOR_LATLON: dict[str, Any] = {
+    "description": "Give q, or lat and lon together; not both.",
+    "oneOf": [
+        {"required": ["q"], "not": {"anyOf": [{"required": ["lat"]}, {"required": ["lon"]}]}},
+        {"required": ["lat", "lon"], "not": {"required": ["q"]}},
+    ],
+}
+_RADIUS_XOR_MINUTES: dict[str, Any] = {
+    "description": "Give radius_km or drive_minutes (or neither: 50 km), not both.",
+    "not": {"required": ["radius_km", "drive_minutes"]},
+}
 
 _NEAREST_EXAMPLE = {
     "origin": {
@@ -1038,6 +1227,7 @@ _NEAREST_EXAMPLE = {
         }
     ],
     "count": 1,
+    "coord_sys": "wgs84",
     "note": "Drive times are estimates: ...",
 }
 
@@ -1045,17 +1235,20 @@ _NEAREST_EXAMPLE = {
 @router.get(
     "/v1/nearest",
     summary="The nearest authorized outlets to a point or an address",
-    description="Give `lat` and `lon`, or `q` (geocoded offline). Results are sorted by "
-    "WGS-84 geodesic distance; `drive_minutes` is an estimate. An ambiguous `q` "
+    description="Give `lat` and `lon` (in `coord_sys`, default WGS-84), **or** `q` "
+    "(geocoded offline), not both. Results are sorted by WGS-84 geodesic distance and "
+    "their coordinates are WGS-84; `drive_minutes` is an estimate. An ambiguous `q` "
     "(e.g. Suzhou: 苏州 or 宿州) is answered for the best candidate with "
-    "`origin.ambiguous: true` and the candidates listed.",
+    "`origin.ambiguous: true` and the candidates listed. Repeated `kind`: any of them; "
+    "repeated `category`: all of them. Unknown parameters are a 422.",
     responses={
         200: {"content": {"application/json": {"example": _NEAREST_EXAMPLE}}},
         404: _404_Q,
         422: _422,
     },
+    openapi_extra={"x-query-constraints": _Q_XOR_LATLON},
 )
-async def nearest(
+def nearest(
     request: Request,
     lat: Lat = None,
     lon: Lon = None,
@@ -1065,8 +1258,12 @@ async def nearest(
     category: Category = None,
     max_km: MaxKm = None,
     include_unauthorized: IncludeUnauthorized = False,
+    coord_sys: CoordSys = "wgs84",
 ) -> Response:
-    """The nearest matching outlets to ``lat``/``lon`` or to the geocoded ``q``."""
+    """The nearest matching outlets to ``lat``/``lon`` or to the geocoded ``q``.
+
+    A sync endpoint: FastAPI runs it in its thread pool, so the index search (and
+    geocoding) never blocks the event loop."""
     svc = _service(request)
     text = _clean_q(q)
     if text is not None and (lat is not None or lon is not None):
@@ -1076,15 +1273,15 @@ async def nearest(
             raise _invalid("lat", "give lat and lon, or q")
         if lon is None:
             raise _invalid("lon", "give lon together with lat")
-    kind_ = svc.check_kind(kind)
-    cat_ = svc.check_category(category)
+    kind_ = svc.check_kinds(kind)
+    cat_ = svc.check_categories(category)
     if text is not None:
-        place = await run_in_threadpool(svc.geocode, text)
+        place = svc.geocode(text)
         origin = {**place, "source": "geocoder", "geocoder": place.get("source")}
         olat, olon = place["lat"], place["lon"]
     else:
         assert lat is not None and lon is not None
-        olat, olon = float(lat), float(lon)
+        olat, olon = _wgs84_point(lat, lon, coord_sys)
         origin = {
             "lat": olat,
             "lon": olon,
@@ -1092,6 +1289,8 @@ async def nearest(
             "ambiguous": False,
             "candidates": [],
         }
+        if coord_sys != "wgs84":
+            origin["input"] = {"lat": float(lat), "lon": float(lon), "coord_sys": coord_sys}
     results = svc.nearest(
         olat,
         olon,
@@ -1101,7 +1300,12 @@ async def nearest(
         category=cat_,
         authorized_only=not include_unauthorized,
     )
-    body: dict[str, Any] = {"origin": origin, "results": results, "count": len(results)}
+    body: dict[str, Any] = {
+        "origin": origin,
+        "results": results,
+        "count": len(results),
+        "coord_sys": "wgs84",  # of every coordinate in the answer
+    }
     if not results:
         body["message"] = "no outlet matches these filters"
     elif not results[0]["within_max"]:
@@ -1156,7 +1360,8 @@ def geocode(request: Request, q: QRequired) -> Response:
     "/v1/outlets",
     summary="Outlets as GeoJSON",
     description="An RFC 7946 FeatureCollection of Point features (WGS-84 `[lon, lat]`). "
-    "Authorized outlets only unless `include_unauthorized=true`.",
+    "Authorized outlets only unless `include_unauthorized=true`. Repeated `kind`: any "
+    "of them. `bbox` is read in `coord_sys`. Unknown parameters are a 422.",
     responses={
         200: {
             "content": {
@@ -1190,6 +1395,7 @@ def outlets(
     kind: Kind = None,
     bbox: BBox = None,
     include_unauthorized: IncludeUnauthorized = False,
+    coord_sys: CoordSys = "wgs84",
 ) -> Response:
     """Outlets as an RFC 7946 FeatureCollection, filtered by city, kind and bbox."""
     svc = _service(request)
@@ -1198,11 +1404,14 @@ def outlets(
         mask &= svc.authorized
     if city is not None:
         mask &= svc.city_mask(svc.resolve_city(city))
-    kind_ = svc.check_kind(kind)
-    if kind_ is not None:
-        mask &= svc.kind == kind_
+    kinds = svc.check_kinds(kind)
+    if kinds is not None:
+        mask &= np.isin(svc.kind, kinds)
     if bbox is not None:
         minlon, minlat, maxlon, maxlat = _parse_bbox(bbox)
+        if coord_sys != "wgs84":  # the corners; the offset varies little across a box
+            minlat, minlon = _wgs84_point(minlat, minlon, coord_sys)
+            maxlat, maxlon = _wgs84_point(maxlat, maxlon, coord_sys)
         inlat = (svc.lat >= minlat) & (svc.lat <= maxlat)
         if minlon <= maxlon:
             inlon = (svc.lon >= minlon) & (svc.lon <= maxlon)
@@ -1223,8 +1432,8 @@ def outlets(
     "nationally, per listed city and per province; the largest gaps; listed cities "
     "without an authorized outlet; and the service areas (geodesic circles dissolved "
     "per `level`) as a GeoJSON FeatureCollection. Give `radius_km`, or `drive_minutes` "
-    "for the radius an engineer covers in that time (an estimate). Answers are cached "
-    "per radius.",
+    "for the radius an engineer covers in that time (an estimate), not both. Answers "
+    "are cached per radius. Unknown parameters are a 422.",
     responses={
         200: {
             "content": {
@@ -1249,6 +1458,7 @@ def outlets(
         },
         422: _422,
     },
+    openapi_extra={"x-query-constraints": _RADIUS_XOR_MINUTES},
 )
 def coverage(
     request: Request,
@@ -1404,8 +1614,14 @@ async def _on_validation_error(request: Request, exc: Exception) -> Response:
     problems = []
     for err in exc.errors():
         loc = err.get("loc") or ()
-        param = str(loc[-1]) if loc else None
-        problems.append({"parameter": param, "reason": str(err.get("msg", "invalid value"))})
+        # ("query", "kind", 1) for the second kind: name the parameter, not the index
+        names = [str(x) for x in loc[1:] if isinstance(x, str)]
+        param = names[0] if names else (str(loc[-1]) if loc else None)
+        reason = str(err.get("msg", "invalid value"))
+        if err.get("type") == "string_pattern_mismatch":
+            pattern = (err.get("ctx") or {}).get("pattern")
+            reason = _PATTERN_REASONS.get(str(pattern), "has the wrong format")
+        problems.append({"parameter": param, "reason": reason})
     first = problems[0] if problems else {"parameter": None, "reason": "invalid request"}
     body: dict[str, Any] = {"error": "invalid parameter", **first}
     if len(problems) > 1:
@@ -1423,7 +1639,7 @@ async def _on_http_error(request: Request, exc: Exception) -> Response:
 async def _on_locator_error(request: Request, exc: Exception) -> Response:
     """A library error that escaped the endpoint's own checks: a bad request, not a crash."""
     log.warning("locator error in %s: %s", request.url.path, exc)
-    return _json({"error": "invalid request", "reason": str(exc)[:300]}, status_code=422)
+    return _json({"error": "invalid request", "reason": redact(exc)[:300]}, status_code=422)
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> Response:
@@ -1492,7 +1708,10 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await run_in_threadpool(service.warm)  # ready only once warm
+        # Warm in the background: the port opens at once and /healthz says 503
+        # "warming" until the geocoder (with its index) and coverage model are built;
+        # requests meanwhile wait for the one build under the service's locks.
+        threading.Thread(target=service.warm, name="locator-warm", daemon=True).start()
         yield
 
     app = FastAPI(
@@ -1537,7 +1756,9 @@ def create_app_from_env() -> FastAPI:
     """:func:`create_app` configured from the environment (for ``uvicorn --factory``
     and ``locator serve --workers N``): ``LOCATOR_OUTLETS`` (path),
     ``LOCATOR_CORS_ORIGINS`` and ``LOCATOR_FRAME_ANCESTORS`` (space/comma separated),
-    ``LOCATOR_MAX_BODY_BYTES``."""
+    ``LOCATOR_MAX_BODY_BYTES``. Also installs the secret-redacting log filter on
+    uvicorn's loggers (this runs in every worker process)."""
+    install_log_redaction(("geopy", "locator", "uvicorn", "uvicorn.error", "uvicorn.access"))
     kwargs: dict[str, Any] = {"cors_origins": _env_list("LOCATOR_CORS_ORIGINS")}
     if os.environ.get("LOCATOR_FRAME_ANCESTORS"):
         kwargs["frame_ancestors"] = _env_list("LOCATOR_FRAME_ANCESTORS")

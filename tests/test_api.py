@@ -11,6 +11,7 @@ import math
 import random
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,7 +114,9 @@ def outlets() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def app() -> FastAPI:
-    return create_app(geocoder=fake_geocoder())  # the bundled sample
+    app = create_app(geocoder=fake_geocoder())  # the bundled sample
+    app.state.locator.warm()  # what the lifespan does in the background: /healthz is ready
+    return app
 
 
 @pytest.fixture(scope="module")
@@ -391,7 +394,8 @@ class TestGeocode:
         assert calls == [1]
 
     def test_startup_warms_geocoder(self, outlets: pd.DataFrame) -> None:
-        """Running the app's lifespan (as uvicorn does) builds the geocoder before serving."""
+        """Running the app's lifespan (as uvicorn does) builds the geocoder once, before
+        /healthz reports ready."""
         calls = []
 
         def factory() -> FakeGeocoder:
@@ -399,6 +403,8 @@ class TestGeocode:
             return fake_geocoder()
 
         with TestClient(create_app(outlets, geocoder=factory)) as c:
+            while c.get("/healthz").status_code == 503:  # warming in the background
+                time.sleep(0.05)
             assert calls == [1]
             assert c.get("/v1/geocode", params={"q": "上海"}).status_code == 200
         assert calls == [1]
@@ -973,7 +979,7 @@ class TestBodyLimit:
         """max_body_bytes sets the limit."""
         c = TestClient(create_app(outlets, geocoder=fake_geocoder(), max_body_bytes=10))
         assert c.request("GET", "/healthz", content=b"x" * 11).status_code == 413
-        assert c.request("GET", "/healthz", content=b"x" * 10).status_code == 200
+        assert c.request("GET", "/healthz", content=b"x" * 10).status_code != 413
 
 
 # --------------------------------------------------------------------------- app factory
@@ -1181,6 +1187,18 @@ class TestServeCli:
             assert sock.getsockname() == ("127.0.0.1", port)
         finally:
             sock.close()
+
+    def test_uvicorn_loggers_are_redacted(self, monkeypatch: Any) -> None:
+        """locator serve installs the secret-redacting filter on uvicorn's error and
+        access loggers (and geopy's, locator's)."""
+        import logging
+
+        from locator.geocoders.redact import RedactingFilter
+
+        result, _ = self.run([], monkeypatch)
+        assert result.exit_code == 0, result.output
+        for name in ("uvicorn.error", "uvicorn.access", "geopy", "locator"):
+            assert any(isinstance(f, RedactingFilter) for f in logging.getLogger(name).filters)
 
     def test_bad_cors_fails_cleanly(self, monkeypatch: Any) -> None:
         """A bad --cors origin ends with one error line, exit 2, and no server."""

@@ -445,3 +445,201 @@ class TestRecordedResponses:
         loc = geo.geocode("北京市朝阳区望京")
         assert (loc.latitude, loc.longitude) == pytest.approx(WANGJING, abs=1e-6)
         assert loc.raw["district"] == "朝阳区" and loc.raw["coord_sys_in"] == "bd09"
+
+
+# --------------------------------------------------------------------------- secrets
+
+SECRET = "Ak9s3CrEt-key-value"  # a fake Baidu key
+
+
+class URLLeakingAdapter(BaseSyncAdapter):
+    """A geopy HTTP adapter that fails as requests' does: the message holds the full
+    request URL (for Baidu: ``?ak=<key>&...&sn=<signature>``). Optionally answers."""
+
+    def __init__(
+        self, status: int | None = 500, answer: Any = None, *, proxies: Any = None,
+        ssl_context: Any = None,
+    ) -> None:  # fmt: skip
+        super().__init__(proxies=proxies, ssl_context=ssl_context)
+        self.status = status
+        self.answer = answer
+        self.urls: list[str] = []
+
+    def get_json(self, url: str, *, timeout: Any, headers: Any) -> Any:
+        self.urls.append(url)
+        if self.status is None:
+            return self.answer
+        raise AdapterHTTPError(
+            f"{self.status} Server Error: Internal Server Error for url: {url}",
+            status_code=self.status,
+            headers={},
+            text=f"error for {url}",
+        )
+
+    def get_text(self, url: str, *, timeout: Any, headers: Any) -> str:  # pragma: no cover
+        raise NotImplementedError
+
+
+def _baidu(adapter: URLLeakingAdapter, **kw: Any) -> ServiceGeocoder:
+    geo = get_geocoder(
+        "baidu",
+        api_key=SECRET,
+        security_key="sk-s3cret-0001",  # signed requests: the URL carries sn=<md5>
+        max_retries=kw.pop("max_retries", 1),
+        adapter_factory=lambda proxies, ssl_context: adapter,
+        **kw,
+    )
+    clock = FakeClock()
+    geo._clock, geo._sleep = clock, clock.sleep  # type: ignore[attr-defined]
+    return geo  # type: ignore[return-value]
+
+
+def _chain(err: BaseException | None) -> str:
+    """The text of an exception and of every exception chained to it."""
+    import traceback
+
+    if err is None:
+        return ""
+    return "".join(traceback.format_exception(err)) + repr(err.args)
+
+
+class TestSecretRedaction:
+    @pytest.mark.parametrize("status", [500, 403, 400])
+    def test_key_not_in_exception(self, status: int) -> None:
+        """A failing Baidu request (5xx after retries, 403, 400) raises an error whose
+        str, repr and traceback chain never contain the key nor the signature, though
+        geopy's error carried the whole URL."""
+        adapter = URLLeakingAdapter(status)
+        geo = _baidu(adapter, cache=False)
+        with pytest.raises(LocatorError) as info:
+            geo.geocode("北京市朝阳区望京")
+        assert SECRET in adapter.urls[0] and "sn=" in adapter.urls[0]  # the fake leaks
+        sn = adapter.urls[0].rsplit("sn=", 1)[1]
+        text = str(info.value) + repr(info.value) + _chain(info.value)
+        assert SECRET not in text and sn not in text
+        assert "baidu" in str(info.value)  # still says what failed
+
+    def test_key_not_in_logs(self, caplog: pytest.LogCaptureFixture) -> None:
+        """At DEBUG, neither geopy's URL log nor any locator record shows the key."""
+        import logging
+
+        caplog.set_level(logging.DEBUG)
+        adapter = URLLeakingAdapter(500)
+        geo = _baidu(adapter, cache=False)
+        with pytest.raises(GeocoderServiceError):
+            geo.geocode("北京市朝阳区望京")
+        assert any(r.name == "geopy" for r in caplog.records)  # geopy did log the URL
+        assert SECRET not in caplog.text
+        for record in caplog.records:
+            assert SECRET not in record.getMessage()
+
+    def test_key_not_in_cache_file(self, tmp_path: Path) -> None:
+        """A cached Baidu answer is stored without the key (the file's bytes)."""
+        blon, blat = wgs84_to_bd09(WANGJING[1], WANGJING[0])
+        answer = {"status": 0, "result": {"location": {"lng": blon, "lat": blat}, "level": "望京"}}
+        path = tmp_path / "geo.sqlite"
+        geo = _baidu(URLLeakingAdapter(None, answer), cache_path=path)
+        assert geo.geocode("北京市朝阳区望京") is not None
+        geo.cache.close()  # type: ignore[union-attr]
+        data = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.is_file())
+        assert "望京".encode() in data  # the answer is there ...
+        assert SECRET.encode() not in data  # ... the key is not
+
+    def test_key_not_in_cli_stderr(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """`locator geocode -g baidu` reports the failure in one line without the key."""
+        from typer.testing import CliRunner
+
+        from locator.cli import app as cli_app
+        from locator.cli import geocode as cli_geocode
+
+        adapter = URLLeakingAdapter(500)
+        monkeypatch.setattr(
+            cli_geocode, "make_geocoder", lambda name, **kw: _baidu(adapter, cache=False)
+        )
+        result = CliRunner().invoke(cli_app, ["geocode", "-g", "baidu", "北京市朝阳区望京"])
+        assert result.exit_code == 3
+        assert "error: baidu failed" in result.output
+        assert SECRET not in result.output and "Traceback" not in result.output
+
+    def test_redact_masks_parameters_and_registered_values(self) -> None:
+        """redact() masks every secret-named parameter and a registered key anywhere."""
+        from locator.geocoders.redact import redact, register_secret
+
+        register_secret("literal-k3y-0001")
+        text = redact(
+            "GET /v3/?ak=a1&output=json&sn=b2&key=c3&api_key=d4&apikey=e5&token=f6"
+            "&access_token=g7&sk=h8 {'ak': 'i9'} and literal-k3y-0001 in prose"
+        )
+        for value in ("a1", "b2", "c3", "d4", "e5", "f6", "g7", "h8", "i9", "literal-k3y"):
+            assert value not in text
+        assert "output=json" in text and "in prose" in text
+
+
+class TestCacheFilePermissions:
+    def test_file_is_private(self, tmp_path: Path) -> None:
+        """A new cache file is created 0600 (it holds the user's queries)."""
+        import os
+        import stat
+
+        path = tmp_path / "geo.sqlite"
+        GeocodeCache(path).close()
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+    def test_created_directory_is_private(self, tmp_path: Path) -> None:
+        """A cache directory the cache creates is 0700."""
+        import os
+        import stat
+
+        path = tmp_path / "new" / "geo.sqlite"
+        GeocodeCache(path).close()
+        assert stat.S_IMODE(os.stat(path.parent).st_mode) == 0o700
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+class TestConcurrentFirstUse:
+    def test_admin_gazetteer_built_once(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Eight threads' first answers fill their admin fields from one offline
+        gazetteer, built once (a race would build one per thread, ~60 MB each)."""
+        import threading
+        import time
+
+        import locator.geocoders.offline as offline
+
+        real = offline.gazetteer
+        real()
+        builds: list[int] = []
+
+        def counting() -> Any:
+            builds.append(1)
+            time.sleep(0.2)  # a slow build widens the window a race needs
+            return real()
+
+        monkeypatch.setattr(offline, "gazetteer", counting)
+        geo = ServiceGeocoder(FakeService(), name="fake")
+        barrier = threading.Barrier(8)
+        districts: list[str] = []
+
+        def call() -> None:
+            barrier.wait()
+            districts.append(geo.geocode("望京").raw["district"])
+
+        threads = [threading.Thread(target=call) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert districts == ["朝阳区"] * 8
+        assert builds == [1]
+
+
+class TestSecretOfAWrappedGeocoder:
+    def test_key_of_inner_geocoder_is_redacted(self) -> None:
+        """A geopy geocoder wrapped directly (not via get_geocoder) has its key
+        registered: an error that quotes the bare key (not as ak=) is masked too."""
+        key = "bare-k3y-in-prose-0042"
+        inner = FakeService(script=[gexc.GeocoderServiceError(f"quota for {key} exceeded")])
+        inner.api_key = key  # type: ignore[attr-defined]
+        geo = ServiceGeocoder(inner, name="fake", max_retries=0)
+        with pytest.raises(GeocoderServiceError) as info:
+            geo.geocode("望京")
+        assert key not in str(info.value) and "***" in str(info.value)

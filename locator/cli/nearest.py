@@ -155,7 +155,12 @@ def nearest_cmd(
         bool, typer.Option("--all", help="Include outlets that are not authorized.")
     ] = False,
     coord_sys: Annotated[
-        str, typer.Option("--coord-sys", help="System of --lat/--lon: wgs84, gcj02 or bd09.")
+        str,
+        typer.Option(
+            "--coord-sys",
+            help="System of --lat/--lon: wgs84, gcj02 (AMap) or bd09 (Baidu); converted on "
+            "input, results are WGS-84.",
+        ),
     ] = "wgs84",
     as_json: Annotated[
         bool, typer.Option("--json", help='Print JSON {"origin": ..., "results": [...]}.')

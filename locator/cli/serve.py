@@ -66,8 +66,13 @@ def serve_command(
     /embed/map and /healthz; OpenAPI docs at /docs.
 
     Example: ``locator serve --port 8000 --cors https://www.example.com
-    --frame-ancestors https://www.example.com``, then
-    ``curl 'http://127.0.0.1:8000/v1/nearest?q=苏州&k=3'``.
+    --frame-ancestors https://www.example.com``.
+
+    Then query it (--data-urlencode percent-encodes the Chinese text; raw non-ASCII in
+    a URL is not valid HTTP):
+    ``curl -G --data-urlencode q=苏州 http://127.0.0.1:8000/v1/nearest``
+
+    /healthz answers 503 (ready: false) for the few seconds the service warms up.
     """
     import uvicorn
 

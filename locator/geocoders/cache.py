@@ -2,9 +2,10 @@
 
 One row per (service, key) holding the JSON list of results already converted to
 WGS-84; an empty list records "not found" (so a miss is not asked again). Failures are
-never cached. The file lives in the user's cache directory
-(``platformdirs.user_cache_dir("locator")/geocode.sqlite``) unless ``path`` or the
-``LOCATOR_GEOCODE_CACHE`` environment variable says otherwise.
+never cached. The file is created owner-only (0600; its directory 0700 when the cache
+creates it), and holds queries and answers only, never an API key. It lives in the
+user's cache directory (``platformdirs.user_cache_dir("locator")/geocode.sqlite``)
+unless ``path`` or the ``LOCATOR_GEOCODE_CACHE`` environment variable says otherwise.
 """
 
 from __future__ import annotations
@@ -45,13 +46,23 @@ def normalize_key(query: str, **params: Any) -> str:
     return text + "\x1f" + json.dumps(extra, sort_keys=True, ensure_ascii=False, default=str)
 
 
+def _create_private(path: Path) -> None:
+    """Create the cache file owner-only (0600) before SQLite opens it, and its
+    directory 0700 if it does not exist: the file holds every address looked up.
+    SQLite gives its ``-wal``/``-shm`` files the database file's permissions."""
+    if not path.parent.is_dir():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(fd)
+
+
 class GeocodeCache:
     """SQLite-backed cache of geocoding results (safe to share between threads)."""
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self.path = str(path) if path is not None else str(default_cache_path())
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(Path(self.path))
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
         with self._lock, self._db:

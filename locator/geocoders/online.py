@@ -25,6 +25,7 @@ fakes, never the network.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,6 +39,10 @@ from geopy.point import Point
 from ..errors import ConfigurationError, GeocodeError, GeocoderServiceError
 from .cache import GeocodeCache, normalize_key
 from .offline import NoNetworkAdapter, OfflineGeocoder, validate_query
+from .redact import install_log_redaction, redact, register_secret
+
+# geopy logs request URLs (API keys included) at DEBUG: redact its records.
+install_log_redaction()
 
 __all__ = [
     "ENV_USER_AGENT",
@@ -89,6 +94,11 @@ SERVICES: dict[str, ServicePolicy] = {
 }
 
 
+def _describe(err: BaseException) -> str:
+    """``Type: message`` of a service error, secrets redacted."""
+    return redact(f"{type(err).__name__}: {err}")
+
+
 def _to_wgs84(lat: float, lon: float, coord_sys: str) -> tuple[float, float]:
     from ..crs import bd09_to_wgs84, gcj02_to_wgs84
 
@@ -132,6 +142,10 @@ class ServiceGeocoder(Geocoder):
         if coord_sys not in ("wgs84", "gcj02", "bd09"):
             raise ConfigurationError(f"coord_sys must be wgs84, gcj02 or bd09, not {coord_sys!r}")
         self.inner = inner
+        for attr in ("api_key", "security_key"):  # geopy's names; redacted from now on
+            value = getattr(inner, attr, None)
+            if isinstance(value, str):
+                register_secret(value)
         self.name = name
         self.coord_sys = coord_sys
         self.min_delay = float(min_delay)
@@ -147,55 +161,77 @@ class ServiceGeocoder(Geocoder):
         self._sleep: Callable[[float], None] = time.sleep
         self._next_at = float("-inf")
         self._offline: OfflineGeocoder | None = None
+        self._offline_lock = threading.Lock()
 
     # ------------------------------------------------------------------ calls
     def _request(self, fn: Callable[[], Any], what: str) -> Any:
+        """Call the service with the rate policy; translate its errors.
+
+        Every error leaving here is ours, its text passed through :func:`redact`, and
+        raised without its cause: geopy's exceptions (and the HTTP library's below
+        them) carry the request URL, API key included.
+        """
         attempt = 0
         while True:
             wait = self._next_at - self._clock()
             if wait > 0:
                 self._sleep(wait)
             self.calls += 1
+            failure: Exception | None = None
             try:
                 result = fn()
             except (gexc.GeocoderAuthenticationFailure, gexc.GeocoderInsufficientPrivileges) as err:
-                raise GeocoderRefused(
-                    f"{self.name} refused the request ({type(err).__name__}: {err}); check the "
+                failure = GeocoderRefused(
+                    f"{self.name} refused the request ({_describe(err)}); check the "
                     "API key, the user agent and the service's usage policy. Stopping."
-                ) from err
+                )
             except gexc.GeocoderRateLimited as err:
                 delay = err.retry_after if err.retry_after is not None else self._backoff(attempt)
-                self._after_failure(attempt, err, float(delay), what)
+                failure = self._after_failure(attempt, err, float(delay), what)
             except gexc.GeocoderQuotaExceeded as err:
-                raise GeocoderRefused(
-                    f"{self.name}: quota exhausted ({err}). Stopping; resume later."
-                ) from err
+                failure = GeocoderRefused(
+                    f"{self.name}: quota exhausted ({_describe(err)}). Stopping; resume later."
+                )
             except gexc.GeocoderQueryError as err:
-                raise GeocodeError(f"{self.name} rejected the query {what!r}: {err}") from err
+                failure = GeocodeError(
+                    redact(f"{self.name} rejected the query {what!r}: {_describe(err)}")
+                )
             except (gexc.GeocoderTimedOut, gexc.GeocoderUnavailable, gexc.GeocoderServiceError,
-                    OSError) as err:  # fmt: skip
-                self._after_failure(attempt, err, self._backoff(attempt), what)
+                    gexc.GeopyError, OSError) as err:  # fmt: skip
+                failure = self._after_failure(attempt, err, self._backoff(attempt), what)
             else:
                 self._next_at = self._clock() + self.min_delay
                 return result
+            if failure is not None:
+                # Raised outside the except block: no __context__ either.
+                raise failure
             attempt += 1
 
     def _backoff(self, attempt: int) -> float:
         return self.backoff * (2**attempt)
 
-    def _after_failure(self, attempt: int, err: Exception, delay: float, what: str) -> None:
+    def _after_failure(
+        self, attempt: int, err: Exception, delay: float, what: str
+    ) -> Exception | None:
+        """Sleep before the next attempt, or the error to raise (retries exhausted, or
+        the service asks to wait longer than ``max_wait``)."""
         self._next_at = self._clock() + self.min_delay
         if attempt >= self.max_retries:
-            raise GeocoderServiceError(
-                f"{self.name} failed for {what!r} after {attempt + 1} attempt(s): "
-                f"{type(err).__name__}: {err}"
-            ) from err
+            return GeocoderServiceError(
+                redact(
+                    f"{self.name} failed for {what!r} after {attempt + 1} attempt(s): "
+                    f"{_describe(err)}"
+                )
+            )
         if delay > self.max_wait:
-            raise GeocoderServiceError(
-                f"{self.name} asks to wait {delay:.0f} s (more than {self.max_wait:.0f} s) "
-                f"for {what!r}: {err}"
-            ) from err
+            return GeocoderServiceError(
+                redact(
+                    f"{self.name} asks to wait {delay:.0f} s (more than {self.max_wait:.0f} s) "
+                    f"for {what!r}: {_describe(err)}"
+                )
+            )
         self._sleep(max(delay, 0.0))
+        return None
 
     # ------------------------------------------------------------------ results
     def _convert(self, loc: Location, query: str) -> dict[str, Any]:
@@ -216,14 +252,23 @@ class ServiceGeocoder(Geocoder):
         if self.coord_sys != "wgs84":
             raw["provider_lat"], raw["provider_lon"] = float(loc.latitude), float(loc.longitude)
         if self.fill_admin:
-            if self._offline is None:
-                self._offline = OfflineGeocoder()
-            near = self._offline.reverse((lat, lon))
+            near = self._offline_geocoder().reverse((lat, lon))
             if isinstance(near, Location):
                 for key in ("province", "city", "district", "adcode"):
                     raw[key] = near.raw[key]
                 raw["admin_from"] = "nearest division centre (offline)"
         return {"address": loc.address, "lat": lat, "lon": lon, "raw": raw}
+
+    def _offline_geocoder(self) -> OfflineGeocoder:
+        """The offline geocoder that fills the administrative fields, built once with
+        its gazetteer under a lock (concurrent first answers would each build it)."""
+        if self._offline is None:
+            with self._offline_lock:
+                if self._offline is None:
+                    offline = OfflineGeocoder()
+                    offline.gazetteer  # noqa: B018 - build it here, under the lock
+                    self._offline = offline
+        return self._offline
 
     @staticmethod
     def _locations(items: list[dict[str, Any]], exactly_one: bool) -> Location | list | None:
@@ -348,6 +393,7 @@ def get_geocoder(
             raise ConfigurationError(
                 f"{key} needs an API key: pass api_key=... or set {policy.api_key_env}"
             )
+        register_secret(ak)  # redacted from every message and log record from now on
         params[policy.api_key_param] = ak
     if factory is None:
         import geopy.geocoders
@@ -356,7 +402,7 @@ def get_geocoder(
     try:
         inner = factory(**params)
     except (gexc.ConfigurationError, TypeError) as err:  # TypeError: an unknown option
-        raise ConfigurationError(f"{key}: {err}") from err
+        raise ConfigurationError(redact(f"{key}: {err}")) from None
     store: GeocodeCache | None
     if isinstance(cache, GeocodeCache):
         store = cache
