@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from . import app
-from ._common import echo_json, fail
+from ._common import OutEncodingOpt, check_output_or_fail, echo_json, fail
 
 GeocoderOpt = Annotated[
     str,
@@ -124,21 +124,26 @@ def geocode_csv_cmd(
     user_agent: UserAgentOpt = None,
     cache: CacheOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    out_encoding: OutEncodingOpt = "utf-8-sig",
 ) -> None:
     """Geocode a column; adds lat, lon, province, city, district, geocode_status and
-    geocode_candidates. Resumable: rerun the same command after Ctrl-C or a crash."""
+    geocode_candidates. Resumable: rerun the same command after Ctrl-C or a crash.
+
+    A CSV output is UTF-8 with BOM (--out-encoding for utf-8 or gb18030) and
+    formula-safe. One run at a time per output: a second one exits 2."""
     from ..errors import DataError, GeocoderServiceError, LocatorError
     from ..geocode import checkpoint_path, geocode_file
 
     if not src.exists():
         fail(f"no such file: {src}")
+    check_output_or_fail(output, src, cache, encoding=out_encoding)
     geo = _geocoder_or_fail(geocoder, user_agent, cache)
     progress_cm, callback = _progress(quiet)
     try:
         with progress_cm:
             report = geocode_file(
                 src, output, column=column, geocoder=geo, geocoder_name=geocoder.strip().lower(),
-                progress=callback,
+                progress=callback, encoding=out_encoding,
             )  # fmt: skip
     except KeyboardInterrupt:
         typer.echo(
@@ -153,6 +158,13 @@ def geocode_csv_cmd(
         fail(f"{err} (finished rows are saved: rerun the same command to resume)", code=3)
     except LocatorError as err:
         fail(str(err))
+    except OSError as err:
+        if err.filename is None or os.fspath(err.filename) != os.fspath(output):
+            raise
+        fail(
+            f"cannot write {output}: {err.strerror or err} (finished rows are saved: "
+            "rerun the same command to resume)"
+        )
     counts = ", ".join(f"{k} {v}" for k, v in sorted(report.counts.items()))
     typer.echo(
         f"wrote {output}: {report.total} rows ({counts}); {report.resumed} resumed from a "

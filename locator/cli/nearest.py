@@ -17,7 +17,7 @@ import pandas as pd
 import typer
 
 from . import app
-from ._common import echo_json, fail, load_network
+from ._common import OutEncodingOpt, check_output_or_fail, echo_json, fail, load_network
 
 _STATUS_OK = "ok"
 _STATUS_AMBIGUOUS = "ok_ambiguous_address"
@@ -276,25 +276,6 @@ def _print_table(
 # --------------------------------------------------------------------------- assign
 
 
-def _csv_safe_fast(frame: pd.DataFrame) -> pd.DataFrame:
-    """Same result as :func:`locator.io.csv_safe`, but :func:`~locator.io.csv_safe_cell`
-    (which decides) only sees cells starting with a non-word character, a superset of
-    every formula trigger; a 1M-row chunk costs a vectorized scan, not 1M Python calls."""
-    from ..io import csv_safe_cell
-
-    out = frame.copy()
-    for col in out.columns:
-        s = out[col]
-        if s.dtype == object or pd.api.types.is_string_dtype(s):
-            if s.empty:
-                continue
-            hit = s.astype(str).str.match(r"[^\w]").fillna(False).astype(bool)
-            if hit.any():  # csv_safe_cell leaves non-text values alone
-                out.loc[hit, col] = s[hit].map(csv_safe_cell)
-    out.columns = [csv_safe_cell(str(c)) for c in out.columns]
-    return out
-
-
 def _bad_rows_message(rows: list[int], total: int, limit: int = 20) -> str:
     shown = ", ".join(str(r) for r in rows[:limit])
     more = f" ... and {total - limit} more" if total > limit else ""
@@ -373,6 +354,7 @@ def assign_cmd(
     progress: Annotated[
         bool, typer.Option("--progress/--no-progress", help="Progress bar on stderr.")
     ] = True,
+    out_encoding: OutEncodingOpt = "utf-8-sig",
 ) -> None:
     """Assign every row of a CSV to its nearest authorized outlet(s), streaming in chunks.
 
@@ -385,16 +367,19 @@ def assign_cmd(
     Rows that cannot be assigned are KEPT, with empty result columns and
     assign_status = bad_coordinates (missing, non-numeric, non-finite or out-of-range
     lat/lon) or address_not_found; their row numbers (header = row 1) are listed on
-    stderr. Use --strict to fail instead. The output is written atomically: on any
-    error no partial file is left.
+    stderr. Use --strict to fail instead. The output (UTF-8 with BOM unless
+    --out-encoding says otherwise; formula-safe) is written atomically: on any error
+    or Ctrl-C (exit 130) no partial file is left and an existing OUT is unchanged.
     """
     from rich.console import Console
 
     from ..errors import LocatorError
-    from ..io import atomic_write
+    from ..io import csv_stream
 
     if not input_csv.is_file():
         fail(f"no such file: {input_csv}")
+    existed = output.exists()
+    check_output_or_fail(output, input_csv, outlets, encoding=out_encoding)
     index = _index(outlets)
     filters = _filters(kind, category, include_all)
     try:
@@ -440,7 +425,7 @@ def assign_cmd(
     try:
         with (
             open(input_csv, "rb") as raw,
-            atomic_write(output, "w", encoding="utf-8", newline="") as out_fh,
+            csv_stream(output, encoding=out_encoding) as out_csv,
             bar,
         ):
             task = bar.add_task("assign", total=size, rows=0)
@@ -451,7 +436,6 @@ def assign_cmd(
                 keep_default_na=False,
                 encoding=encoding,
             )
-            first = True
             for chunk in reader:
                 needed = [address_col] if address_col else [lat_col, lon_col]
                 missing = [c for c in needed if c not in chunk.columns]
@@ -476,10 +460,7 @@ def assign_cmd(
                         f"{n_bad} row(s) cannot be assigned (bad coordinates or address not "
                         f"found): {_bad_rows_message(bad_rows, n_bad)}; nothing written"
                     )
-                _csv_safe_fast(block[[*chunk.columns, *added]]).to_csv(
-                    out_fh, header=first, index=False, lineterminator="\n"
-                )
-                first = False
+                out_csv.write(block[[*chunk.columns, *added]])
                 n_rows += len(chunk)
                 bar.update(task, completed=raw.tell(), rows=n_rows)
             bar.update(task, completed=size)
@@ -491,6 +472,14 @@ def assign_cmd(
         fail(f"cannot parse {input_csv.name}: {err}")
     except LocatorError as err:
         fail(str(err))
+    except OSError as err:
+        if err.filename is None or os.fspath(err.filename) != os.fspath(output):
+            raise
+        fail(f"cannot write {output}: {err.strerror or err}; nothing written")
+    except KeyboardInterrupt:
+        kept = f"{output} was not changed" if existed else f"nothing was written to {output}"
+        typer.echo(f"interrupted: stopped after {n_rows:,} rows; {kept}", err=True)
+        raise typer.Exit(130) from None
 
     msg = f"assigned {n_rows - n_bad:,} of {n_rows:,} rows -> {os.fspath(output)}"
     console.print(msg, highlight=False)
