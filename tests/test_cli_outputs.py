@@ -19,6 +19,7 @@ from geopy.location import Location
 from typer.testing import CliRunner
 
 from locator.cli import app
+from locator.cli import geocode as cli_geocode
 from locator.cli import nearest as nearest_cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -345,3 +346,20 @@ class TestGeocodeCsvLock:
         res = runner.invoke(app, ["geocode-csv", str(places_csv), "-c", "addr", "-o", str(out)])
         assert res.exit_code == 0, res.output
         assert out.exists() and not lock_path(out).exists()
+
+
+class TestGeocodeProgress:
+    def test_eta_after_resume_counts_only_this_run(self, capsys, monkeypatch) -> None:
+        """Resumed at 851 of 5000, then one row a second: the bar shows 861/5000 and an
+        ETA of 1:08:59 (4139 rows at this run's rate), whatever the resumed rows."""
+        monkeypatch.delenv("LOCATOR_NO_PROGRESS", raising=False)
+        now = [100.0]
+        cm, callback = cli_geocode._progress(False, get_time=lambda: now[0])
+        with cm:
+            now[0] += 5.0  # reading the input and the checkpoint
+            callback(851, 5000)  # the resumed rows, reported once at the start
+            for done in range(852, 862):
+                now[0] += 1.0
+                callback(done, 5000)
+        err = capsys.readouterr().err
+        assert re.search(r"861/5000 1:08:59", err), err

@@ -185,8 +185,13 @@ def geocode_csv_cmd(
         raise typer.Exit(1)
 
 
-def _progress(quiet: bool) -> tuple[Any, Any]:
-    """A rich progress bar on stderr (started at the first row), and its callback."""
+def _progress(quiet: bool, get_time: Any = None) -> tuple[Any, Any]:
+    """A rich progress bar on stderr (started at the first row), and its callback.
+
+    The first call (``done`` = rows resumed from a checkpoint) sets the baseline
+    without counting it as progress: the rate, hence the ETA, comes only from rows
+    finished in this run. ``get_time`` is a seam for tests (rich's clock).
+    """
     import contextlib
 
     if quiet or os.environ.get("LOCATOR_NO_PROGRESS"):
@@ -201,6 +206,7 @@ def _progress(quiet: bool) -> tuple[Any, Any]:
         TimeRemainingColumn(),
         console=Console(stderr=True),
         transient=False,
+        **({"get_time": get_time} if get_time is not None else {}),
     )
     task = bar.add_task("geocoding", total=None)
     started = False
@@ -208,8 +214,10 @@ def _progress(quiet: bool) -> tuple[Any, Any]:
     def callback(done: int, total: int) -> None:
         nonlocal started
         if not started:
+            bar.reset(task, total=total, completed=done)  # resumed rows: no rate sample
             bar.start()
             started = True
+            return
         bar.update(task, completed=done, total=total)
 
     @contextlib.contextmanager
