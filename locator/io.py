@@ -59,6 +59,7 @@ __all__ = [
     "CsvStream",
     "atomic_write",
     "check_output",
+    "check_xlsx",
     "csv_bytes",
     "csv_encoding",
     "csv_safe",
@@ -433,8 +434,39 @@ def csv_bytes(df: pd.DataFrame, *, safe: bool = True, encoding: str | None = Non
     return buf.getvalue().encode(codec)
 
 
+# Control characters an XLSX worksheet cannot hold (openpyxl refuses them).
+_XLSX_ILLEGAL = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
+
+
+def check_xlsx(df: pd.DataFrame, *, source: str | None = None, limit: int = 50) -> None:
+    """Raise :class:`~locator.errors.DataError` listing cells (row as a spreadsheet
+    user counts, header = row 1) holding control characters that an Excel worksheet
+    cannot store; call before any work when the output is ``.xlsx``."""
+    from .errors import DataError, Problem
+
+    problems: list[Problem] = []
+    for col in df.columns:
+        s = df[col]
+        if s.empty or not (s.dtype == object or pd.api.types.is_string_dtype(s)):
+            continue
+        text = s.map(lambda v: v if isinstance(v, str) else "")
+        hit = text.str.contains(_XLSX_ILLEGAL, regex=True).to_numpy(dtype=bool)
+        for pos in hit.nonzero()[0][: limit - len(problems)]:
+            problems.append(
+                Problem(int(pos) + 2, str(col), s.iloc[pos],
+                        "control character an Excel sheet cannot hold; write .csv instead")
+            )  # fmt: skip
+        if len(problems) >= limit:
+            break
+    if problems:
+        raise DataError(problems, source=source)
+
+
 def write_xlsx(df: pd.DataFrame, path: str | os.PathLike[str], *, safe: bool = True) -> None:
-    """Write ``df`` as an Excel workbook atomically, with the same formula guard."""
+    """Write ``df`` as an Excel workbook atomically, with the same formula guard.
+    Cells with control characters Excel cannot store raise DataError (see
+    :func:`check_xlsx`); nothing is written then."""
+    check_xlsx(df, source=os.fspath(path))
     data = csv_safe(df) if safe else df
     with atomic_write(path, "wb") as fh:
         data.to_excel(fh, index=False)

@@ -217,6 +217,27 @@ class TestFormulaGuard:
         assert rows[0]["note"] == "ok\r'=cmd|' /C calc'!A0"
         assert rows[0]["nearest1_outlet_id"] == "A1"
 
+    def test_xlsx_control_character_fails_before_geocoding(
+        self, runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """geocode-csv -o out.xlsx with a control character in the input stops before
+        any geocoder call, naming the row and column."""
+        calls: list[str] = []
+
+        class Geo:
+            def geocode(self, q: str) -> None:
+                calls.append(q)
+
+        monkeypatch.setattr(cli_geocode, "make_geocoder", lambda *a, **k: Geo())
+        src = tmp_path / "in.csv"
+        src.write_text("addr\n上海\nbad\x01addr\n", encoding="utf-8")
+        out = tmp_path / "out.xlsx"
+        res = runner.invoke(app, ["geocode-csv", str(src), "-c", "addr", "-o", str(out),
+                                  "-g", "nominatim"])  # fmt: skip
+        assert res.exit_code == 2, res.output
+        assert "row 3, column 'addr': control character" in res.stderr
+        assert calls == [] and not out.exists()
+
 
 class TestWriteErrors:
     def test_disk_full_names_the_path(self, tmp_path: Path) -> None:

@@ -205,6 +205,17 @@ class TestWriteXlsx:
         assert [c.value for c in cells] == ["'=1+1", "ok\n'=cmd|' /C calc'!A0", "+86 755 1234 5678"]
         assert {c.data_type for c in cells} == {"s"}
 
+    def test_control_characters_are_refused_by_cell(self, tmp_path: Path) -> None:
+        """A control character Excel cannot store is a DataError naming the row and
+        column (not a crash inside openpyxl); nothing is written."""
+        from locator.errors import DataError
+
+        p = tmp_path / "x.xlsx"
+        df = pd.DataFrame({"a": ["fine", "bad\x01cell"], "n": [1, 2]})
+        with pytest.raises(DataError, match=r"row 3, column 'a': control character"):
+            write_xlsx(df, p)
+        assert list(tmp_path.iterdir()) == []
+
 
 class TestCheckOutput:
     def test_output_equal_to_input_is_refused(self, tmp_path: Path) -> None:

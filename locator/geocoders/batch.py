@@ -549,6 +549,10 @@ def _geocode_file_locked(
             [Problem(None, column, None, f"no such column; available columns: {available}")],
             source=str(src_p),
         )
+    if out_p.suffix.lower() == ".xlsx":
+        from ..io import check_xlsx
+
+        check_xlsx(frame, source=str(src_p))  # before paying for any row
     report = BatchReport()
     fingerprint = {"input_sha256": _file_sha256(src_p), "column": column,
                    "geocoder": geocoder_name}  # fmt: skip
