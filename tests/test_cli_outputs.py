@@ -368,6 +368,29 @@ class TestGeocodeCsvLock:
         assert res.exit_code == 0, res.output
         assert out.exists() and not lock_path(out).exists()
 
+    def test_stream_output_keeps_no_checkpoint_or_lock(
+        self, runner: CliRunner, places_csv: Path, tmp_path: Path
+    ) -> None:
+        """geocode-csv into a FIFO (like -o /dev/stdout) streams the CSV to its reader
+        and leaves no checkpoint or lock file beside it."""
+        import threading
+
+        fifo = tmp_path / "pipe"
+        os.mkfifo(fifo)
+        got: list[bytes] = []
+
+        def reader() -> None:
+            with open(fifo, "rb") as fh:
+                got.append(fh.read())
+
+        t = threading.Thread(target=reader, daemon=True)
+        t.start()
+        res = runner.invoke(app, ["geocode-csv", str(places_csv), "-c", "addr", "-o", str(fifo)])
+        t.join(timeout=30)
+        assert res.exit_code == 0, res.output
+        assert got and got[0].decode("utf-8-sig").startswith("id,lat_input,lon_input,addr,lat")
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe", "places.csv"]
+
 
 class TestGeocodeProgress:
     def test_eta_after_resume_counts_only_this_run(self, capsys, monkeypatch) -> None:

@@ -133,6 +133,7 @@ def geocode_csv_cmd(
     formula-safe. One run at a time per output: a second one exits 2."""
     from ..errors import DataError, GeocoderServiceError, LocatorError
     from ..geocode import checkpoint_path, geocode_file
+    from ..geocoders.batch import is_stream
 
     if not src.exists():
         fail(f"no such file: {src}")
@@ -146,11 +147,14 @@ def geocode_csv_cmd(
                 progress=callback, encoding=out_encoding,
             )  # fmt: skip
     except KeyboardInterrupt:
-        typer.echo(
-            f"interrupted: finished rows are saved in {checkpoint_path(output)}; "
-            "rerun the same command to resume",
-            err=True,
-        )
+        if is_stream(output):
+            typer.echo(f"interrupted: nothing was written to {output}", err=True)
+        else:
+            typer.echo(
+                f"interrupted: finished rows are saved in {checkpoint_path(output)}; "
+                "rerun the same command to resume",
+                err=True,
+            )
         raise typer.Exit(130) from None
     except DataError as err:
         fail(str(err))

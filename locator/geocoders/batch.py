@@ -48,6 +48,7 @@ __all__ = [
     "checkpoint_path",
     "geocode_batch",
     "geocode_file",
+    "is_stream",
     "read_input",
 ]
 
@@ -527,9 +528,23 @@ def geocode_file(
     src_p, out_p = Path(src), Path(out)
     check_output(out_p, inputs=[src_p])
     codec = csv_encoding(encoding)
+    if is_stream(out_p):  # /dev/stdout, a FIFO: nothing to resume into, no checkpoint
+        return _geocode_file_locked(src_p, out_p, column, geocoder, geocoder_name, progress,
+                                    clock, codec, resumable=False)  # fmt: skip
     with _run_lock(out_p):
         return _geocode_file_locked(src_p, out_p, column, geocoder, geocoder_name, progress,
                                     clock, codec)  # fmt: skip
+
+
+def is_stream(out: str | os.PathLike[str]) -> bool:
+    """Whether ``out`` exists and is not a regular file (``/dev/stdout``, a FIFO): it
+    is written directly, and a run into it keeps no checkpoint or lock beside it."""
+    import stat
+
+    try:
+        return not stat.S_ISREG(os.stat(out).st_mode)
+    except OSError:
+        return False
 
 
 def _geocode_file_locked(
@@ -541,6 +556,8 @@ def _geocode_file_locked(
     progress: Callable[[int, int], None] | None,
     clock: Callable[[], float],
     encoding: str,
+    *,
+    resumable: bool = True,
 ) -> BatchReport:
     frame = read_input(src_p)
     if column not in frame.columns:
@@ -560,14 +577,14 @@ def _geocode_file_locked(
     results = geocode_batch(
         frame[column].tolist(),
         geocoder,
-        checkpoint=cp,
+        checkpoint=cp if resumable else None,
         fingerprint=fingerprint,
         progress=progress,
         clock=clock,
         report=report,
     )
     write_output(_with_results(frame, results, report.renamed), out_p, encoding=encoding)
-    if report.counts.get("failed", 0) == 0:
+    if resumable and report.counts.get("failed", 0) == 0:
         with contextlib.suppress(FileNotFoundError):
             cp.unlink()
         report.checkpoint = None
