@@ -97,7 +97,8 @@ def check_output(
 ) -> Path:
     """Refuse an output path that cannot or must not be written; call before any work.
 
-    Raises :class:`~locator.errors.ConfigurationError` naming the path when ``path``
+    Raises :class:`~locator.errors.ConfigurationError` ("cannot write PATH: why")
+    when ``path``
     is a directory, its folder does not exist (nothing is created) or is not a
     folder, or it is the same file as one of ``inputs`` (same real path, or
     ``os.path.samefile``: symlinks and hard links count). Non-regular files
@@ -111,24 +112,26 @@ def check_output(
     except NotADirectoryError:
         st = None  # reported below, with the folder that is not one
     except OSError as err:
-        raise ConfigurationError(f"cannot use {p} as output: {err.strerror or err}") from err
+        raise ConfigurationError(f"cannot write {p}: {err.strerror or err}") from err
     if st is not None and stat.S_ISDIR(st.st_mode):
-        raise ConfigurationError(f"{p} is a directory; give a file name for the output")
+        raise ConfigurationError(f"cannot write {p}: is a directory; give a file name")
     if st is None:
         # A dangling symlink is written through to its target.
         parent = Path(os.path.realpath(p)).parent if os.path.islink(p) else p.parent
         if not parent.is_dir():
             blocker = next((a for a in (parent, *parent.parents) if os.path.lexists(a)), None)
             if blocker is not None and not blocker.is_dir():
-                raise ConfigurationError(f"not a directory: {_shown(blocker)}")
-            raise ConfigurationError(f"directory does not exist: {_shown(parent)}")
+                raise ConfigurationError(f"cannot write {p}: not a directory: {_shown(blocker)}")
+            raise ConfigurationError(
+                f"cannot write {p}: directory does not exist: {_shown(parent)}"
+            )
     for src in inputs:
         if src is None:
             continue
         if _same_file(p, Path(src)):
             raise ConfigurationError(
-                f"the output {p} is the input file {src}; choose another output path "
-                "(an input is never overwritten)"
+                f"cannot write {p}: it is the input file {src}; choose another output "
+                "path (an input is never overwritten)"
             )
     return p
 

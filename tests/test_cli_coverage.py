@@ -224,5 +224,7 @@ class TestGapsCommand:
         """A CSV path below a regular file is one clean error line naming that file."""
         blocker = tmp_path / "file"
         blocker.write_text("x")
-        result = run("gaps", "--csv", str(blocker / "sub" / "g.csv"))
-        assert_clean_error(result, f"not a directory: {re.escape(str(blocker))}$")
+        out = blocker / "sub" / "g.csv"
+        result = run("gaps", "--csv", str(out))
+        want = f"cannot write {re.escape(str(out))}: not a directory: {re.escape(str(blocker))}$"
+        assert_clean_error(result, want)

@@ -102,7 +102,7 @@ class TestOutputPathChecks:
         target = places_csv if name.startswith(("assign", "geocode")) else outlets_csv
         before = target.read_bytes()
         res = runner.invoke(app, commands(target, outlets_csv, places_csv)[name])
-        assert_clean_error(res, 2, rf"the output {re.escape(str(target))} is the input file")
+        assert_clean_error(res, 2, rf"cannot write {re.escape(str(target))}: it is the input file")
         assert target.read_bytes() == before
 
     @pytest.mark.parametrize("name", NAMES)
@@ -112,8 +112,12 @@ class TestOutputPathChecks:
         """An output in a folder that does not exist is refused, naming that folder;
         no folder is created."""
         missing = tmp_path / "nonexistent" / "dir"
-        res = runner.invoke(app, commands(missing / "out.x", outlets_csv, places_csv)[name])
-        assert_clean_error(res, 2, rf"directory does not exist: {re.escape(str(missing))}$")
+        out = missing / "out.x"
+        res = runner.invoke(app, commands(out, outlets_csv, places_csv)[name])
+        assert_clean_error(
+            res, 2, rf"cannot write {re.escape(str(out))}: directory does not exist: "
+            rf"{re.escape(str(missing))}$",
+        )  # fmt: skip
         assert not (tmp_path / "nonexistent").exists()
 
     @pytest.mark.parametrize("name", NAMES)
@@ -124,7 +128,7 @@ class TestOutputPathChecks:
         out = tmp_path / "somedir"
         out.mkdir()
         res = runner.invoke(app, commands(out, outlets_csv, places_csv)[name])
-        assert_clean_error(res, 2, rf"{re.escape(str(out))} is a directory")
+        assert_clean_error(res, 2, rf"cannot write {re.escape(str(out))}: is a directory")
 
     def test_assign_refuses_before_any_work(
         self, runner: CliRunner, outlets_csv: Path, places_csv: Path, tmp_path: Path,

@@ -229,7 +229,9 @@ class TestCheckOutput:
         (tmp_path / "link.csv").symlink_to(src)
         os.link(src, tmp_path / "hard.csv")
         for out in (src, tmp_path / "." / "o.csv", tmp_path / "link.csv", tmp_path / "hard.csv"):
-            with pytest.raises(ConfigurationError, match=r"is the input file .*o\.csv"):
+            with pytest.raises(
+                ConfigurationError, match=r"cannot write .*: it is the input file .*o\.csv"
+            ):
                 check_output(out, inputs=[None, src])
         assert src.read_text(encoding="utf-8") == "a\n"
 
@@ -248,7 +250,7 @@ class TestCheckOutput:
         from locator.errors import ConfigurationError
         from locator.io import check_output
 
-        with pytest.raises(ConfigurationError, match=f"{tmp_path} is a directory"):
+        with pytest.raises(ConfigurationError, match=f"cannot write {tmp_path}: is a directory"):
             check_output(tmp_path)
 
     def test_parent_that_is_a_file_is_refused(self, tmp_path: Path) -> None:
