@@ -65,6 +65,7 @@ __all__ = [
     "csv_safe",
     "csv_safe_cell",
     "csv_stream",
+    "is_stream",
     "jsonable",
     "write_csv",
     "write_text",
@@ -153,6 +154,16 @@ def _same_file(out: Path, src: Path) -> bool:
         return os.path.samefile(out, src)
     except OSError:
         return False
+
+
+def is_stream(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` exists and is not a regular file or folder (``/dev/stdout``,
+    a FIFO, a device): :func:`atomic_write` writes such a file directly."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
 # --------------------------------------------------------------------------- writes

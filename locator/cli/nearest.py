@@ -374,11 +374,11 @@ def assign_cmd(
     from rich.console import Console
 
     from ..errors import LocatorError
-    from ..io import csv_stream
+    from ..io import csv_stream, is_stream
 
     if not input_csv.is_file():
         fail(f"no such file: {input_csv}")
-    existed = output.exists()
+    existed, streamed = output.exists(), is_stream(output)
     check_output_or_fail(output, input_csv, outlets, encoding=out_encoding)
     index = _index(outlets)
     filters = _filters(kind, category, include_all)
@@ -475,9 +475,15 @@ def assign_cmd(
     except OSError as err:
         if err.filename is None or os.fspath(err.filename) != os.fspath(output):
             raise
-        fail(f"cannot write {output}: {err.strerror or err}; nothing written")
+        done = "" if streamed else "; nothing written"
+        fail(f"cannot write {output}: {err.strerror or err}{done}")
     except KeyboardInterrupt:
-        kept = f"{output} was not changed" if existed else f"nothing was written to {output}"
+        if streamed:
+            kept = f"{output} got the rows written before the interruption"
+        elif existed:
+            kept = f"{output} was not changed"
+        else:
+            kept = f"nothing was written to {output}"
         typer.echo(f"interrupted: stopped after {n_rows:,} rows; {kept}", err=True)
         raise typer.Exit(130) from None
 

@@ -48,7 +48,6 @@ __all__ = [
     "checkpoint_path",
     "geocode_batch",
     "geocode_file",
-    "is_stream",
     "read_input",
 ]
 
@@ -523,28 +522,17 @@ def geocode_file(
     resumes without repeating calls. The checkpoint is removed once ``out`` is written
     with no ``failed`` rows (failed rows stay pending for the next run).
     """
-    from ..io import check_output, csv_encoding
+    from ..io import check_output, csv_encoding, is_stream
 
     src_p, out_p = Path(src), Path(out)
     check_output(out_p, inputs=[src_p])
     codec = csv_encoding(encoding)
-    if is_stream(out_p):  # /dev/stdout, a FIFO: nothing to resume into, no checkpoint
+    if is_stream(out_p):  # /dev/stdout, a FIFO: nothing to resume into, no checkpoint or lock
         return _geocode_file_locked(src_p, out_p, column, geocoder, geocoder_name, progress,
                                     clock, codec, resumable=False)  # fmt: skip
     with _run_lock(out_p):
         return _geocode_file_locked(src_p, out_p, column, geocoder, geocoder_name, progress,
                                     clock, codec)  # fmt: skip
-
-
-def is_stream(out: str | os.PathLike[str]) -> bool:
-    """Whether ``out`` exists and is not a regular file (``/dev/stdout``, a FIFO): it
-    is written directly, and a run into it keeps no checkpoint or lock beside it."""
-    import stat
-
-    try:
-        return not stat.S_ISREG(os.stat(out).st_mode)
-    except OSError:
-        return False
 
 
 def _geocode_file_locked(
