@@ -99,11 +99,11 @@ def check_output(
     """Refuse an output path that cannot or must not be written; call before any work.
 
     Raises :class:`~locator.errors.ConfigurationError` ("cannot write PATH: why")
-    when ``path``
-    is a directory, its folder does not exist (nothing is created) or is not a
-    folder, or it is the same file as one of ``inputs`` (same real path, or
+    when ``path`` is a directory, its folder does not exist (nothing is created) or
+    is not a folder, or it is the same file as one of ``inputs`` (same real path, or
     ``os.path.samefile``: symlinks and hard links count). Non-regular files
-    (``/dev/stdout``, a FIFO) are accepted: they are written to directly.
+    (``/dev/stdout``, a FIFO) are accepted: they are written to directly. Every
+    command that takes an output path calls this before it does any work.
     """
     p = Path(path)
     try:
@@ -169,8 +169,7 @@ def is_stream(path: str | os.PathLike[str]) -> bool:
 # --------------------------------------------------------------------------- writes
 def _named(err: OSError, dest: Path) -> OSError:
     """``err`` re-made to name ``dest`` (the caller's path), not a temp file."""
-    new = OSError(err.errno, err.strerror or str(err), os.fspath(dest))
-    return new
+    return OSError(err.errno, err.strerror or str(err), os.fspath(dest))
 
 
 def _pid_alive(pid: int) -> bool:
@@ -219,7 +218,9 @@ def atomic_write(
     A regular file (new or existing) is written through a temp file in its folder,
     fsync-ed and ``os.replace``-d into place; a symlink is followed; an existing
     non-regular file (FIFO, device, ``/dev/stdout``) is written directly. Any
-    ``OSError`` about the output names ``path``.
+    ``OSError`` about the output names ``path``. Missing parent folders are created
+    (library use, e.g. the data build); the CLI refuses such paths first with
+    :func:`check_output`.
     """
     dest = Path(path)
     if "b" in mode:
