@@ -105,6 +105,26 @@ class TestOutputPathChecks:
         assert_clean_error(res, 2, rf"cannot write {re.escape(str(target))}: it is the input file")
         assert target.read_bytes() == before
 
+    @pytest.mark.parametrize(
+        ("args", "data_file"),
+        [
+            (["gaps", "--csv"], "places.csv"),
+            (["map", "-o"], "outlets.csv"),
+            (["coverage", "--geojson"], "cities.csv"),
+        ],
+    )
+    def test_bundled_data_is_never_overwritten(
+        self, runner: CliRunner, args: list[str], data_file: str
+    ) -> None:
+        """The bundled data files (read when no --outlets is given) are inputs too."""
+        from locator.data import DATA_DIR
+
+        target = DATA_DIR / data_file
+        before = target.read_bytes()
+        res = runner.invoke(app, [*args, str(target)])
+        assert_clean_error(res, 2, "it is the input file")
+        assert target.read_bytes() == before
+
     @pytest.mark.parametrize("name", NAMES)
     def test_missing_directory_is_refused_not_created(
         self, runner: CliRunner, outlets_csv: Path, places_csv: Path, tmp_path: Path, name: str

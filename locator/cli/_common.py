@@ -46,8 +46,10 @@ def check_output_or_fail(
     encoding: str | None = None,
 ) -> Path:
     """Check an output path (and its encoding) before any work; a clean exit 2 if it
-    is a directory, in a missing folder, or one of ``inputs``. See
+    is a directory, in a missing folder, or one of ``inputs`` or of the bundled data
+    files (read by default when no file is given). See
     :func:`locator.io.check_output`."""
+    from ..data import DATA_DIR
     from ..errors import ConfigurationError
     from ..io import check_output, csv_encoding
 
@@ -57,7 +59,8 @@ def check_output_or_fail(
         except ConfigurationError as err:
             fail(f"--out-encoding: {err}")
     try:
-        return check_output(path, inputs=inputs)
+        bundled = [DATA_DIR / name for name in ("outlets.csv", "places.csv", "cities.csv")]
+        return check_output(path, inputs=[*inputs, *bundled])
     except ConfigurationError as err:
         fail(str(err))
 
