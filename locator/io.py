@@ -172,7 +172,11 @@ def _named(err: OSError, dest: Path) -> OSError:
     return OSError(err.errno, err.strerror or str(err), os.fspath(dest))
 
 
-def _pid_alive(pid: int) -> bool:
+def _pid_alive(pid: int) -> bool | None:
+    """Whether process ``pid`` runs; None where that cannot be asked safely (on
+    Windows ``os.kill(pid, 0)`` would terminate the process)."""
+    if os.name != "posix":
+        return None
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -197,12 +201,13 @@ def _remove_stale_temps(target: Path) -> None:
     for entry in entries:
         m = with_pid.fullmatch(entry.name)
         try:
-            if m is not None:
-                stale = not _pid_alive(int(m.group(1)))
-            elif legacy.fullmatch(entry.name):
+            alive = _pid_alive(int(m.group(1))) if m is not None else None
+            if m is None and not legacy.fullmatch(entry.name):
+                continue
+            if alive is None:  # no pid in the name, or no safe way to ask: by age
                 stale = now - entry.stat(follow_symlinks=False).st_mtime > _STALE_AFTER_S
             else:
-                continue
+                stale = not alive
             if stale and entry.is_file(follow_symlinks=False):
                 os.unlink(entry.path)
         except OSError:

@@ -362,6 +362,24 @@ class TestStaleTemps:
         write_text(tmp_path / "out.csv", "x")
         assert sorted(x.name for x in tmp_path.iterdir()) == sorted([new.name, "out.csv"])
 
+    def test_without_a_pid_probe_age_decides(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Where a pid cannot be probed safely (Windows: os.kill would terminate it),
+        no process is signalled and a temp file goes only once it is an hour old."""
+        import locator.io as lio
+
+        monkeypatch.setattr(lio, "_pid_alive", lambda pid: None)
+        monkeypatch.setattr(os, "kill", lambda *a: pytest.fail("os.kill must not be called"))
+        old = tmp_path / ".out.csv.4242.abc123.tmp"
+        new = tmp_path / ".out.csv.4243.def456.tmp"
+        for f in (old, new):
+            f.write_text("partial", encoding="utf-8")
+        past = os.stat(old).st_mtime - 2 * 3600
+        os.utime(old, (past, past))
+        write_text(tmp_path / "out.csv", "x")
+        assert sorted(x.name for x in tmp_path.iterdir()) == sorted([new.name, "out.csv"])
+
 
 class TestJsonable:
     def test_cli_json_is_strict_with_pandas_and_numpy_values(self) -> None:
