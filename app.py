@@ -29,7 +29,7 @@ from locator.audit import audit_outlets, findings_frame
 from locator.coverage import CoverageModel, service_areas, suggest_sites
 from locator.embed import embed_page, iframe_snippet
 from locator.index import DriveTimeModel, OutletIndex
-from locator.io import csv_safe
+from locator.io import csv_bytes
 from locator.maps import build_map, directions_links
 from locator.webassets import export_assets, localize_map
 
@@ -448,13 +448,13 @@ with coverage_tab:
     )
     d2.download_button(
         "Gaps (CSV)",
-        csv_safe(gaps_df).to_csv(index=False).encode("utf-8-sig"),
+        csv_bytes(gaps_df),
         file_name=f"gaps-{r:g}km.csv",
         mime="text/csv",
     )
     d3.download_button(
         "Cities (CSV)",
-        csv_safe(cities_df).to_csv(index=False).encode("utf-8-sig"),
+        csv_bytes(cities_df),
         file_name=f"cities-{r:g}km.csv",
         mime="text/csv",
     )

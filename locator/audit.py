@@ -164,6 +164,25 @@ def audit_outlets(
     return sorted(findings, key=lambda f: order.get(f.severity, 3))
 
 
+#: Severities from lowest to highest ("low" is accepted as another name for "info").
+SEVERITIES = ("info", "medium", "high")
+_SEVERITY_ALIASES = {"low": "info"}
+
+
+def findings_at_or_above(findings: list[AuditFinding], level: str) -> list[AuditFinding]:
+    """The findings whose severity is ``level`` (info|low, medium, high) or higher."""
+    key = _SEVERITY_ALIASES.get(level.strip().lower(), level.strip().lower())
+    if key not in SEVERITIES:
+        from .errors import ConfigurationError
+
+        raise ConfigurationError(
+            f"unknown severity {level!r}; choose one of: low (= info), medium, high"
+        )
+    floor = SEVERITIES.index(key)
+    rank = {name: i for i, name in enumerate(SEVERITIES)}
+    return [f for f in findings if rank.get(f.severity, len(SEVERITIES)) >= floor]
+
+
 def findings_frame(findings: list[AuditFinding]) -> pd.DataFrame:
     """Findings as a table (one row per finding, outlet ids joined by ';')."""
     return pd.DataFrame(

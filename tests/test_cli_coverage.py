@@ -209,7 +209,7 @@ class TestGapsCommand:
         out = tmp_path / "gaps.csv"
         result = run("gaps", "--outlets", str(path), "--csv", str(out))
         assert result.exit_code == 0, result.stderr
-        with out.open(encoding="utf-8", newline="") as fh:
+        with out.open(encoding="utf-8-sig", newline="") as fh:
             rows = list(csv.DictReader(fh))
         assert rows, "expected uncovered places"
         row = rows[0]
@@ -221,7 +221,10 @@ class TestGapsCommand:
                 assert csv_safe_cell(value) == value, value  # nothing left to neutralize
 
     def test_unwritable_csv(self, tmp_path):
-        """A CSV path that cannot be written is one clean error line."""
+        """A CSV path below a regular file is one clean error line naming that file."""
         blocker = tmp_path / "file"
         blocker.write_text("x")
-        assert_clean_error(run("gaps", "--csv", str(blocker / "sub" / "g.csv")), "cannot write")
+        out = blocker / "sub" / "g.csv"
+        result = run("gaps", "--csv", str(out))
+        want = f"cannot write {re.escape(str(out))}: not a directory: {re.escape(str(blocker))}$"
+        assert_clean_error(result, want)

@@ -33,6 +33,6 @@ def main() -> None:
         typer.echo(f"error: {err}", err=True)
         sys.exit(2)
     except OSError as err:  # a path the user gave: unreadable, unwritable, missing
-        where = f" {err.filename}" if getattr(err, "filename", None) else ""
-        typer.echo(f"error:{where}: {err.strerror or err}", err=True)
+        where = f"{err.filename}: " if getattr(err, "filename", None) else ""
+        typer.echo(f"error: {where}{err.strerror or err}", err=True)
         sys.exit(2)

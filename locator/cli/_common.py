@@ -1,9 +1,12 @@
-"""Helpers shared by the CLI modules: clean failures, JSON output, loading the network."""
+"""Helpers shared by the CLI modules: clean failures, JSON output, output paths,
+loading the network."""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
+from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -35,6 +38,42 @@ SheetOpt = Annotated[
         "names the others).",
     ),
 ]
+
+
+OutEncodingOpt = Annotated[
+    str,
+    typer.Option(
+        "--out-encoding",
+        metavar="ENCODING",
+        help="Encoding of the CSV written: utf-8-sig (UTF-8 with BOM, default: Excel on "
+        "Chinese Windows reads it right), utf-8 or gb18030.",
+    ),
+]
+
+
+def check_output_or_fail(
+    path: str | os.PathLike[str],
+    *inputs: str | os.PathLike[str] | None,
+    encoding: str | None = None,
+) -> Path:
+    """Check an output path (and its encoding) before any work; a clean exit 2 if it
+    is a directory, in a missing folder, or one of ``inputs`` or of the bundled data
+    files (read by default when no file is given). See
+    :func:`locator.io.check_output`."""
+    from ..data import DATA_DIR
+    from ..errors import ConfigurationError
+    from ..io import check_output, csv_encoding
+
+    if encoding is not None:
+        try:
+            csv_encoding(encoding)
+        except ConfigurationError as err:
+            fail(f"--out-encoding: {err}")
+    try:
+        bundled = [DATA_DIR / name for name in ("outlets.csv", "places.csv", "cities.csv")]
+        return check_output(path, inputs=[*inputs, *bundled])
+    except ConfigurationError as err:
+        fail(str(err))
 
 
 def load_network(path: str | None, sheet: str | None = None):  # -> pd.DataFrame

@@ -16,7 +16,15 @@ from rich.console import Console
 from rich.table import Table
 
 from . import app
-from ._common import SheetOpt, echo_json, fail, load_network, to_json
+from ._common import (
+    OutEncodingOpt,
+    SheetOpt,
+    check_output_or_fail,
+    echo_json,
+    fail,
+    load_network,
+    to_json,
+)
 from ._terminal import console
 
 _RadiusOpt = Annotated[
@@ -154,6 +162,8 @@ def coverage_cmd(
     from ..io import write_text
 
     radius = _radius(radius_km, drive_minutes)
+    if geojson is not None:
+        check_output_or_fail(geojson, outlets)
     model = _model(outlets, sheet)
     try:
         report = model.report(
@@ -295,12 +305,14 @@ def gaps_cmd(
         typer.Option("--csv", help="Write every uncovered place to this CSV (spreadsheet-safe)."),
     ] = None,
     top: Annotated[int, typer.Option("--top", help="Rows to show in the table.")] = 20,
+    out_encoding: OutEncodingOpt = "utf-8-sig",
 ) -> None:
     """Uncovered places, largest population first, with the distance to the nearest outlet.
 
-    The CSV is safe to open in a spreadsheet: a text cell starting with = + - @, tab or
-    CR gets an apostrophe prefix, except cells that are only a number or a phone number
-    (e.g. +86 755 1234 5678), which cannot run anything and are kept as they are.
+    The CSV (UTF-8 with BOM unless --out-encoding says otherwise) is safe to open in a
+    spreadsheet: a text cell, or a line inside one, starting with = + - @ or tab (a
+    cell also: CR, LF) gets an apostrophe prefix, except one number or a phone number
+    (e.g. -12.5, +86 755 1234 5678), which cannot run anything and is kept as it is.
     """
     from ..errors import LocatorError
     from ..io import write_csv
@@ -308,6 +320,8 @@ def gaps_cmd(
     if top < 0:
         fail(f"--top must be >= 0, got {top}")
     radius = _radius(radius_km)
+    if csv is not None:
+        check_output_or_fail(csv, outlets, encoding=out_encoding)
     model = _model(outlets, sheet)
     try:
         gaps = model.gaps(radius)
@@ -319,7 +333,7 @@ def gaps_cmd(
 
         frame = gaps_frame(gaps)
         try:
-            write_csv(frame, csv)
+            write_csv(frame, csv, encoding=out_encoding)
         except OSError as err:
             fail(f"cannot write {csv}: {err.strerror or err}")
         con.print(f"wrote {len(gaps)} uncovered place(s) to {csv}")

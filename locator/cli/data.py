@@ -6,7 +6,7 @@ import typer
 from rich.table import Table
 
 from . import app
-from ._common import SheetOpt, echo_json, load_network
+from ._common import SheetOpt, echo_json, fail, load_network
 from ._terminal import console as terminal_console
 from ._terminal import text
 
@@ -21,15 +21,34 @@ def audit(
         50.0, "--far-km", min=0.1, help="Flag outlets farther than this from their city."
     ),
     sheet: SheetOpt = None,
+    fail_on: str = typer.Option(
+        "none",
+        "--fail-on",
+        metavar="[none|low|medium|high]",
+        help="Exit 1 when any finding is at or above this severity (low = info); "
+        "none (default) always exits 0.",
+    ),
 ) -> None:
     """Audit a network: shared hotlines across cities, outlets far from their city,
-    duplicates, unauthorized listings."""
-    from ..audit import audit_outlets
+    duplicates, unauthorized listings.
 
+    Exit status: 0, or 1 with --fail-on when a finding is at or above that severity
+    (for CI and scheduled checks); 2 on bad input."""
+    from ..audit import audit_outlets, findings_at_or_above
+    from ..errors import ConfigurationError
+
+    level = fail_on.strip().lower()
+    if level != "none":
+        try:
+            findings_at_or_above([], level)
+        except ConfigurationError as err:
+            fail(f"--fail-on: {err}; or none")
     outlets = load_network(path, sheet)
     findings = audit_outlets(outlets, far_km=far_km)
+    failing = [] if level == "none" else findings_at_or_above(findings, level)
     if as_json:
         echo_json({"outlets": len(outlets), "findings": [f.to_dict() for f in findings]})
+        _exit_if_failing(failing, level)
         return
     console = terminal_console()
     if not findings:
@@ -46,6 +65,16 @@ def audit(
         ids = ", ".join(f.outlet_ids[:6]) + (" ..." if len(f.outlet_ids) > 6 else "")
         table.add_row(text(f.severity), text(f.kind), text(f.message), text(ids))
     console.print(table)
+    _exit_if_failing(failing, level)
+
+
+def _exit_if_failing(failing: list, level: str) -> None:
+    """Exit 1 (after the report is printed) when --fail-on found anything."""
+    if failing:
+        typer.echo(
+            f"audit: {len(failing)} finding(s) at or above {level} (--fail-on {level})", err=True
+        )
+        raise typer.Exit(1)
 
 
 @app.command("validate")

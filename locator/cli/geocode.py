@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from . import app
-from ._common import echo_json, fail
+from ._common import OutEncodingOpt, check_output_or_fail, echo_json, fail
 from ._terminal import console as terminal_console
 
 GeocoderOpt = Annotated[
@@ -125,28 +125,37 @@ def geocode_csv_cmd(
     user_agent: UserAgentOpt = None,
     cache: CacheOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    out_encoding: OutEncodingOpt = "utf-8-sig",
 ) -> None:
     """Geocode a column; adds lat, lon, province, city, district, geocode_status and
-    geocode_candidates. Resumable: rerun the same command after Ctrl-C or a crash."""
+    geocode_candidates. Resumable: rerun the same command after Ctrl-C or a crash.
+
+    A CSV output is UTF-8 with BOM (--out-encoding for utf-8 or gb18030) and
+    formula-safe. One run at a time per output: a second one exits 2."""
     from ..errors import DataError, GeocoderServiceError, LocatorError
     from ..geocode import checkpoint_path, geocode_file
+    from ..io import is_stream
 
     if not src.exists():
         fail(f"no such file: {src}")
+    check_output_or_fail(output, src, cache, encoding=out_encoding)
     geo = _geocoder_or_fail(geocoder, user_agent, cache)
     progress_cm, callback = _progress(quiet)
     try:
         with progress_cm:
             report = geocode_file(
                 src, output, column=column, geocoder=geo, geocoder_name=geocoder.strip().lower(),
-                progress=callback,
+                progress=callback, encoding=out_encoding,
             )  # fmt: skip
     except KeyboardInterrupt:
-        typer.echo(
-            f"interrupted: finished rows are saved in {checkpoint_path(output)}; "
-            "rerun the same command to resume",
-            err=True,
-        )
+        if is_stream(output):
+            typer.echo(f"interrupted: nothing was written to {output}", err=True)
+        else:
+            typer.echo(
+                f"interrupted: finished rows are saved in {checkpoint_path(output)}; "
+                "rerun the same command to resume",
+                err=True,
+            )
         raise typer.Exit(130) from None
     except DataError as err:
         fail(str(err))
@@ -154,6 +163,13 @@ def geocode_csv_cmd(
         fail(f"{err} (finished rows are saved: rerun the same command to resume)", code=3)
     except LocatorError as err:
         fail(str(err))
+    except OSError as err:
+        if err.filename is None or os.fspath(err.filename) != os.fspath(output):
+            raise
+        fail(
+            f"cannot write {output}: {err.strerror or err} (finished rows are saved: "
+            "rerun the same command to resume)"
+        )
     counts = ", ".join(f"{k} {v}" for k, v in sorted(report.counts.items()))
     typer.echo(
         f"wrote {output}: {report.total} rows ({counts}); {report.resumed} resumed from a "
@@ -174,8 +190,13 @@ def geocode_csv_cmd(
         raise typer.Exit(1)
 
 
-def _progress(quiet: bool) -> tuple[Any, Any]:
-    """A rich progress bar on stderr (started at the first row), and its callback."""
+def _progress(quiet: bool, get_time: Any = None) -> tuple[Any, Any]:
+    """A rich progress bar on stderr (started at the first row), and its callback.
+
+    The first call (``done`` = rows resumed from a checkpoint) sets the baseline
+    without counting it as progress: the rate, hence the ETA, comes only from rows
+    finished in this run. ``get_time`` is a seam for tests (rich's clock).
+    """
     import contextlib
 
     if quiet or os.environ.get("LOCATOR_NO_PROGRESS"):
@@ -189,6 +210,7 @@ def _progress(quiet: bool) -> tuple[Any, Any]:
         TimeRemainingColumn(),
         console=terminal_console(stderr=True),
         transient=False,
+        **({"get_time": get_time} if get_time is not None else {}),
     )
     task = bar.add_task("geocoding", total=None)
     started = False
@@ -196,8 +218,10 @@ def _progress(quiet: bool) -> tuple[Any, Any]:
     def callback(done: int, total: int) -> None:
         nonlocal started
         if not started:
+            bar.reset(task, total=total, completed=done)  # resumed rows: no rate sample
             bar.start()
             started = True
+            return
         bar.update(task, completed=done, total=total)
 
     @contextlib.contextmanager

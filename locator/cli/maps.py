@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from . import app
-from ._common import SheetOpt, echo_json, fail, load_network
+from ._common import SheetOpt, check_output_or_fail, echo_json, fail, load_network
 
 LAYERS = ("outlets", "coverage", "gaps", "cities")
 SAMPLE_NOTE = "Synthetic sample data, fictional brand 示例数据（虚构品牌）"
@@ -133,6 +133,7 @@ def map_command(
     from ..errors import ConfigurationError
     from ..io import write_text
 
+    check_output_or_fail(output, outlets_path)
     wanted = _parse_layers(layers)
     try:
         tile_key = maps.normalize_tiles(tiles)

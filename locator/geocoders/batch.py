@@ -23,20 +23,27 @@ import json
 import math
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
 import pandas as pd
 
-from ..errors import ConfigurationError, DataError, GeocodeError, GeocoderServiceError, Problem
+from ..errors import (
+    DataError,
+    GeocodeError,
+    GeocoderServiceError,
+    LocatorError,
+    Problem,
+)
 from .offline import OfflineGeocoder
 from .online import GeocoderRefused
 
 __all__ = [
     "RESULT_COLUMNS",
     "BatchReport",
+    "CheckpointLocked",
     "RowResult",
     "checkpoint_path",
     "geocode_batch",
@@ -427,16 +434,70 @@ def _free_name(name: str, taken: Any) -> str:
     return candidate
 
 
-def write_output(frame: pd.DataFrame, out: str | os.PathLike[str]) -> None:
-    """Write atomically: ``.xlsx`` as Excel, anything else as formula-safe UTF-8 CSV."""
-    from ..io import atomic_write, csv_safe, write_csv
+def write_output(
+    frame: pd.DataFrame, out: str | os.PathLike[str], *, encoding: str | None = None
+) -> None:
+    """Write atomically and formula-safe: ``.xlsx`` as Excel, anything else as CSV
+    (UTF-8 with BOM unless ``encoding`` is ``utf-8`` or ``gb18030``)."""
+    from ..io import write_csv, write_xlsx
 
     dest = Path(out)
     if dest.suffix.lower() == ".xlsx":
-        with atomic_write(dest, "wb") as fh:
-            csv_safe(frame).to_excel(fh, index=False)
+        write_xlsx(frame, dest)
     else:
-        write_csv(frame, dest)
+        write_csv(frame, dest, encoding=encoding)
+
+
+class CheckpointLocked(LocatorError, RuntimeError):
+    """Another run is geocoding into the same output (it holds the checkpoint lock)."""
+
+
+def lock_path(out: str | os.PathLike[str]) -> Path:
+    """The lock beside ``out``: ``out.csv`` -> ``.out.csv.geocode.lock``."""
+    p = Path(out)
+    return p.with_name(f".{p.name}.geocode.lock")
+
+
+@contextlib.contextmanager
+def _run_lock(out: Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on the lock beside ``out`` for the whole run, so two
+    runs never pay for the same rows. The lock file holds the owner's pid and is
+    removed on exit (a run that finds the file it locked already unlinked retries)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: no lock
+        yield
+        return
+    path = lock_path(out)
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            try:
+                pid = os.read(fd, 32).decode("ascii", "replace").strip()
+            finally:
+                os.close(fd)
+            who = f" (pid {pid})" if pid.isdigit() else ""
+            raise CheckpointLocked(
+                f"another geocode-csv is running on {out}{who}; wait for it to finish "
+                "(it resumes from the same checkpoint)"
+            ) from None
+        try:
+            same = os.fstat(fd).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)  # its previous holder removed it after we opened it: try again
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        os.close(fd)
 
 
 def geocode_file(
@@ -448,8 +509,14 @@ def geocode_file(
     geocoder_name: str = "offline",
     progress: Callable[[int, int], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
+    encoding: str | None = None,
 ) -> BatchReport:
     """Geocode ``column`` of ``src`` into ``out`` (atomic), resumable via a checkpoint.
+
+    ``out`` is checked first (:func:`locator.io.check_output`: not the input, not a
+    directory, in an existing folder; ConfigurationError otherwise). A second run on
+    the same ``out`` while one is going raises :class:`CheckpointLocked`. A CSV is
+    written in ``encoding`` (default UTF-8 with BOM; see :func:`locator.io.write_csv`).
 
     A column missing from the input raises DataError naming the available columns. An
     input column named like a result column (``city``, ``lat`` ...) is kept as
@@ -458,9 +525,31 @@ def geocode_file(
     resumes without repeating calls. The checkpoint is removed once ``out`` is written
     with no ``failed`` rows (failed rows stay pending for the next run).
     """
+    from ..io import check_output, csv_encoding, is_stream
+
     src_p, out_p = Path(src), Path(out)
-    if src_p.resolve() == out_p.resolve():
-        raise ConfigurationError("the output must not overwrite the input file")
+    check_output(out_p, inputs=[src_p])
+    codec = csv_encoding(encoding)
+    if is_stream(out_p):  # /dev/stdout, a FIFO: nothing to resume into, no checkpoint or lock
+        return _geocode_file_locked(src_p, out_p, column, geocoder, geocoder_name, progress,
+                                    clock, codec, resumable=False)  # fmt: skip
+    with _run_lock(out_p):
+        return _geocode_file_locked(src_p, out_p, column, geocoder, geocoder_name, progress,
+                                    clock, codec)  # fmt: skip
+
+
+def _geocode_file_locked(
+    src_p: Path,
+    out_p: Path,
+    column: str,
+    geocoder: Any,
+    geocoder_name: str,
+    progress: Callable[[int, int], None] | None,
+    clock: Callable[[], float],
+    encoding: str,
+    *,
+    resumable: bool = True,
+) -> BatchReport:
     frame = read_input(src_p)
     if column not in frame.columns:
         available = ", ".join(map(str, frame.columns)) or "(none)"
@@ -468,6 +557,10 @@ def geocode_file(
             [Problem(None, column, None, f"no such column; available columns: {available}")],
             source=str(src_p),
         )
+    if out_p.suffix.lower() == ".xlsx":
+        from ..io import check_xlsx
+
+        check_xlsx(frame, source=str(src_p))  # before paying for any row
     report = BatchReport()
     fingerprint = {"input_sha256": _file_sha256(src_p), "column": column,
                    "geocoder": geocoder_name}  # fmt: skip
@@ -475,14 +568,14 @@ def geocode_file(
     results = geocode_batch(
         frame[column].tolist(),
         geocoder,
-        checkpoint=cp,
+        checkpoint=cp if resumable else None,
         fingerprint=fingerprint,
         progress=progress,
         clock=clock,
         report=report,
     )
-    write_output(_with_results(frame, results, report.renamed), out_p)
-    if report.counts.get("failed", 0) == 0:
+    write_output(_with_results(frame, results, report.renamed), out_p, encoding=encoding)
+    if resumable and report.counts.get("failed", 0) == 0:
         with contextlib.suppress(FileNotFoundError):
             cp.unlink()
         report.checkpoint = None
