@@ -275,6 +275,16 @@ class TestCli:
         names = set(load_outlets(path)["name"])
         assert names == {f["properties"]["name"] for f in feats}
 
+    @pytest.mark.parametrize("args", [("validate",), ("audit",), ("coverage", "--outlets")])
+    def test_hostile_file_names_in_messages(self, tmp_path: Path, args: tuple[str, ...]) -> None:
+        """A path the user gave is echoed in the error line with its controls made
+        visible: a file name can carry an escape sequence too."""
+        missing = tmp_path / "\x1b]0;pwned\x07\x1b[31m[bold]x.csv"
+        result = run(*args, str(missing))
+        assert result.exit_code == 2
+        assert "error:" in result.output and "[bold]x.csv" in result.output
+        assert_terminal_safe(result.output)
+
     def test_error_messages_show_data_as_text(self, tmp_path: Path) -> None:
         """A file whose bad values are payloads: one clear error block listing every
         bad row, exit 2, and nothing in it acts on the terminal."""

@@ -26,13 +26,14 @@ from . import serve as _serve  # noqa: E402,F401
 def main() -> None:
     """Entry point: run the app; user errors end in one line on stderr, never a traceback."""
     from ..errors import LocatorError
+    from ._terminal import echo
 
     try:
         app()
     except LocatorError as err:
-        typer.echo(f"error: {err}", err=True)
+        echo(f"error: {err}", err=True)
         sys.exit(2)
     except OSError as err:  # a path the user gave: unreadable, unwritable, missing
         where = f"{err.filename}: " if getattr(err, "filename", None) else ""
-        typer.echo(f"error: {where}{err.strerror or err}", err=True)
+        echo(f"error: {where}{err.strerror or err}", err=True)
         sys.exit(2)

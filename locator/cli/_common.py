@@ -12,11 +12,12 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from ..io import jsonable
+from ._terminal import echo
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print one line (or a short block) to stderr and exit; never a traceback."""
-    typer.echo(f"error: {message}", err=True)
+    echo(f"error: {message}", err=True)
     raise typer.Exit(code)
 
 
@@ -95,7 +96,7 @@ def load_network(path: str | None, sheet: str | None = None):  # -> pd.DataFrame
             warnings.simplefilter("ignore", DataWarning)
             outlets = load_outlets(path, sheet=sheet)
         for line in outlets.attrs.get("warnings", []):
-            typer.echo(f"warning: {line}", err=True)
+            echo(f"warning: {line}", err=True)
         return outlets
     except DataError as err:
         fail(str(err))

@@ -14,8 +14,8 @@ could act on a terminal instead of being read:
   Unicode control pictures (``␛`` for ESC), C1 controls and the bidirectional
   overrides/isolates with ``<U+XXXX>``. Newline and tab stay.
 
-:func:`console` prints through :func:`clean` as well, so a caller cannot forget it;
-plain ``typer.echo`` lines (errors, warnings) call :func:`clean` themselves.
+:func:`console` prints through :func:`clean` as well, and :func:`echo` is the CLI's
+``typer.echo`` for plain lines (errors, warnings, notes), so a caller cannot forget it.
 """
 
 from __future__ import annotations
@@ -23,10 +23,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import typer
 from rich.console import Console
 from rich.text import Text
 
-__all__ = ["clean", "console", "text"]
+__all__ = ["clean", "console", "echo", "text"]
 
 _C0 = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _OTHER = re.compile(r"[\x80-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
@@ -62,3 +63,8 @@ class _CleanConsole(Console):
 def console(*, stderr: bool = False, **kwargs: Any) -> Console:
     """The CLI's console: no markup, no emoji codes, no highlighting, controls cleaned."""
     return _CleanConsole(stderr=stderr, markup=False, emoji=False, highlight=False, **kwargs)
+
+
+def echo(message: Any = "", *, err: bool = False) -> None:
+    """``typer.echo`` of a cleaned line: the one way the CLI prints plain text."""
+    typer.echo(clean(message), err=err)

@@ -8,7 +8,7 @@ from rich.table import Table
 from . import app
 from ._common import SheetOpt, echo_json, fail, load_network
 from ._terminal import console as terminal_console
-from ._terminal import text
+from ._terminal import echo, text
 
 
 @app.command("audit")
@@ -71,7 +71,7 @@ def audit(
 def _exit_if_failing(failing: list, level: str) -> None:
     """Exit 1 (after the report is printed) when --fail-on found anything."""
     if failing:
-        typer.echo(
+        echo(
             f"audit: {len(failing)} finding(s) at or above {level} (--fail-on {level})", err=True
         )
         raise typer.Exit(1)
@@ -88,6 +88,6 @@ def validate(
     Lng as lon ...); docs/outlet-format.md lists the names understood.
     """
     outlets = load_network(path, sheet)  # prints any warnings
-    typer.echo(f"ok: {len(outlets)} outlets, {int(outlets['authorized'].sum())} authorized")
+    echo(f"ok: {len(outlets)} outlets, {int(outlets['authorized'].sum())} authorized")
     for header, column in outlets.attrs.get("column_aliases", {}).items():
-        typer.echo(f"  header {header!r} read as {column!r}")
+        echo(f"  header {header!r} read as {column!r}")

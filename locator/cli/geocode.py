@@ -17,6 +17,7 @@ import typer
 from . import app
 from ._common import OutEncodingOpt, check_output_or_fail, echo_json, fail
 from ._terminal import console as terminal_console
+from ._terminal import echo
 
 GeocoderOpt = Annotated[
     str,
@@ -95,7 +96,7 @@ def geocode_cmd(
     except GeocoderServiceError as err:
         fail(str(err), code=3)
     if loc is None:
-        typer.echo(f"not found: {query!r}", err=True)
+        echo(f"not found: {query!r}", err=True)
         raise typer.Exit(1)
     raw = dict(loc.raw)
     if as_json:
@@ -104,12 +105,12 @@ def geocode_cmd(
     line = f"{loc.address}  {loc.latitude:.6f}, {loc.longitude:.6f}  ({_describe(raw)})"
     cands = raw.get("candidates") or []
     if not raw.get("ambiguous"):
-        typer.echo(line)
+        echo(line)
         return
-    typer.echo(f"ambiguous: {query!r} matches {len(cands)} places (best guess first):")
+    echo(f"ambiguous: {query!r} matches {len(cands)} places (best guess first):")
     for i, c in enumerate(cands, 1):
-        typer.echo(f"  {i}. {_label(c)}  {c['lat']:.6f}, {c['lon']:.6f}  ({_describe(c)})")
-    typer.echo("narrow it down with --city or --province, or name the city in the query")
+        echo(f"  {i}. {_label(c)}  {c['lat']:.6f}, {c['lon']:.6f}  ({_describe(c)})")
+    echo("narrow it down with --city or --province, or name the city in the query")
 
 
 @app.command("geocode-csv")
@@ -149,9 +150,9 @@ def geocode_csv_cmd(
             )  # fmt: skip
     except KeyboardInterrupt:
         if is_stream(output):
-            typer.echo(f"interrupted: nothing was written to {output}", err=True)
+            echo(f"interrupted: nothing was written to {output}", err=True)
         else:
-            typer.echo(
+            echo(
                 f"interrupted: finished rows are saved in {checkpoint_path(output)}; "
                 "rerun the same command to resume",
                 err=True,
@@ -171,19 +172,19 @@ def geocode_csv_cmd(
             "rerun the same command to resume)"
         )
     counts = ", ".join(f"{k} {v}" for k, v in sorted(report.counts.items()))
-    typer.echo(
+    echo(
         f"wrote {output}: {report.total} rows ({counts}); {report.resumed} resumed from a "
         f"checkpoint, {report.calls} geocoder calls",
         err=True,
     )
     if report.renamed:
         kept = ", ".join(f"{a} -> {b}" for a, b in report.renamed.items())
-        typer.echo(f"note: input columns kept under new names: {kept}", err=True)
+        echo(f"note: input columns kept under new names: {kept}", err=True)
     if report.checkpoint_reset:
-        typer.echo("note: an old checkpoint for different input was discarded", err=True)
+        echo("note: an old checkpoint for different input was discarded", err=True)
     failed = report.counts.get("failed", 0)
     if failed:
-        typer.echo(
+        echo(
             f"{failed} rows failed (service errors); rerun the same command to retry only them",
             err=True,
         )

@@ -26,6 +26,7 @@ from ._common import (
     load_network,
 )
 from ._terminal import console as terminal_console
+from ._terminal import echo
 
 _STATUS_OK = "ok"
 _STATUS_AMBIGUOUS = "ok_ambiguous_address"
@@ -515,7 +516,7 @@ def assign_cmd(
             kept = f"{output} was not changed"
         else:
             kept = f"nothing was written to {output}"
-        typer.echo(f"interrupted: stopped after {n_rows:,} rows; {kept}", err=True)
+        echo(f"interrupted: stopped after {n_rows:,} rows; {kept}", err=True)
         raise typer.Exit(130) from None
 
     msg = f"assigned {n_rows - n_bad:,} of {n_rows:,} rows -> {os.fspath(output)}"
