@@ -246,7 +246,11 @@ with find_tab:
         c1, c2 = st.columns(2)
         k = c1.number_input("How many", min_value=1, max_value=20, value=5, step=1)
         max_km = c2.number_input(
-            "Within km (0 = any)", min_value=0.0, max_value=2000.0, value=0.0, step=0.5,
+            "Within km (0 = any)",
+            min_value=0.0,
+            max_value=2000.0,
+            value=0.0,
+            step=0.5,
             format="%g",
         )
         include_unauth = st.checkbox(

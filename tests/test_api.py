@@ -31,7 +31,6 @@ from locator.index import OutletIndex
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
-
 # --------------------------------------------------------------------------- helpers
 
 

@@ -98,9 +98,8 @@ class TestFindACenter:
         assert len(table) == 1 and table["km"].iloc[0] > 10
         assert "No outlet within 10 km" in texts(at)
 
-
     def test_fractional_distance_limit(self, at: AppTest) -> None:
-        """"Within km" takes a fractional limit (it took whole numbers only)."""
+        """ "Within km" takes a fractional limit (it took whole numbers only)."""
         at.number_input[1].set_value(2.5).run()
         assert not at.exception
         at.text_input(key="query").input("拉萨").run()

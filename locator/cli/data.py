@@ -71,9 +71,7 @@ def audit(
 def _exit_if_failing(failing: list, level: str) -> None:
     """Exit 1 (after the report is printed) when --fail-on found anything."""
     if failing:
-        echo(
-            f"audit: {len(failing)} finding(s) at or above {level} (--fail-on {level})", err=True
-        )
+        echo(f"audit: {len(failing)} finding(s) at or above {level} (--fail-on {level})", err=True)
         raise typer.Exit(1)
 
 
