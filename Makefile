@@ -33,7 +33,8 @@ test-fast: $(STAMP_TEST)
 
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check locator tests benchmarks app.py
-	$(BIN)/mypy locator
+	$(BIN)/ruff format --check locator tests benchmarks app.py
+	$(BIN)/mypy --config-file pyproject.toml locator
 
 bench: $(STAMP_TEST)
 	$(BIN)/python benchmarks/bench_nearest.py
