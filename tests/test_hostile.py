@@ -312,6 +312,29 @@ class TestCli:
             names = {r["name"] for r in doc["results"]}
             assert "ACME ACME [/bold]" in names and "ACME {{7*7}}" in names
 
+    @pytest.mark.parametrize("payload", TEMPLATE + XSS + ["ACME [/bold]", "\x1b[31mred"])
+    def test_geocode_echoes_queries_as_text(self, payload: str) -> None:
+        """``locator geocode`` (human and --json) with a payload query: never a crash,
+        the terminal gets text, the JSON parses."""
+        human = run("geocode", f"杭州 {payload}")
+        assert human.exit_code in (0, 1)
+        assert_terminal_safe(human.output)
+        assert_not_evaluated(human.output)
+        as_json = run("geocode", f"杭州 {payload}", "--json")
+        assert as_json.exit_code in (0, 1)
+        if as_json.exit_code == 0:
+            assert json.loads(as_json.stdout)["query"] == f"杭州 {payload}"
+
+    def test_map_title_is_literal(self, tmp_path: Path) -> None:
+        """``locator map --title`` with template and script payloads: shown as text."""
+        out = tmp_path / "map.html"
+        title = " ".join(TEMPLATE + XSS[:4])
+        result = run("map", "-o", str(out), "--tiles", "none", "--title", title)
+        assert result.exit_code == 0, result.output
+        page = out.read_text(encoding="utf-8")
+        assert_not_evaluated(page)
+        assert f"<title>{shown(title)}</title>" in page
+
     def test_map_file_is_literal(self, outlets_file: Path, tmp_path: Path) -> None:
         """``locator map`` with hostile outlets writes a page that evaluates nothing."""
         out = tmp_path / "map.html"
@@ -368,6 +391,45 @@ class TestCli:
         assert len(rows) == len(payloads) + 1
         assert_csv_cells_safe([c for row in rows for c in row])
         assert_terminal_safe(result.output)
+
+
+# --------------------------------------------------------------------------- spreadsheets
+
+
+class TestSpreadsheetWriters:
+    def test_app_download_bytes(self) -> None:
+        """``io.csv_bytes`` (the app's CSV downloads): BOM, every row parses back, no
+        cell or line inside a cell starts a formula."""
+        from locator.io import csv_bytes
+
+        frame = hostile_outlets()
+        data = csv_bytes(frame)
+        assert data.startswith(b"\xef\xbb\xbf")
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+        assert len(rows) == len(frame) + 1 and len({len(r) for r in rows}) == 1
+        assert_csv_cells_safe([c for row in rows for c in row])
+
+    def test_xlsx_output(self, tmp_path: Path) -> None:
+        """``io.write_xlsx``: formula text is stored as text; a control character Excel
+        cannot store is refused by name, and nothing is written."""
+        import openpyxl
+
+        from locator.errors import DataError
+        from locator.io import write_xlsx
+
+        safe = hostile_outlets(
+            [p for p in ALL if not any(ord(c) < 32 and c not in "\t\n\r" for c in p)]
+        )
+        out = tmp_path / "out.xlsx"
+        write_xlsx(safe, out)
+        ws = openpyxl.load_workbook(out).active
+        cells = [str(c.value) for row in ws.iter_rows() for c in row if c.value is not None]
+        assert_csv_cells_safe(cells)
+        assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
+        bad = tmp_path / "bad.xlsx"
+        with pytest.raises(DataError):
+            write_xlsx(hostile_outlets(), bad)
+        assert not bad.exists()
 
 
 # --------------------------------------------------------------------------- app
