@@ -588,3 +588,37 @@ class TestRobustness:
         assert len(keys) == len(set(keys))
         pops = [c["rank_population"] for c in cands]
         assert pops == sorted(pops, reverse=True)
+
+
+class TestTraditionalAndSpacing:
+    """Traditional characters and spaced-out names read as the simplified names
+    (addresses typed in Hong Kong, Macau, Taiwan and overseas)."""
+
+    @pytest.mark.parametrize(
+        ("query", "address"),
+        [
+            ("廣州", "广东省广州市"),
+            ("蘇州市", "江苏省苏州市"),
+            ("瀋陽市", "辽宁省沈阳市"),
+            ("烏魯木齊", "新疆维吾尔自治区乌鲁木齐市"),
+            ("澳門", "澳门特别行政区"),
+            ("廣東省深圳市南山區", "广东省深圳市南山区"),
+            ("北 京 市 海 淀 区", "北京市海淀区"),
+        ],
+    )
+    def test_reads_as_simplified(self, geo: OfflineGeocoder, query: str, address: str) -> None:
+        """Each traditional or spaced query gives the same place as its simplified form."""
+        loc = geo.geocode(query)
+        assert loc is not None and loc.address == address
+        assert loc.raw["query"] == query  # the answer still says what the user typed
+
+    def test_simplified_names_are_not_converted(self, geo: OfflineGeocoder) -> None:
+        """A converter would turn 乾县 (a real county) into 干县: names the gazetteer
+        knows are never converted."""
+        loc = geo.geocode("乾县")
+        assert loc is not None and loc.address == "陕西省咸阳市乾县"
+
+    def test_traditional_hint(self, geo: OfflineGeocoder) -> None:
+        """Hints are read the same way."""
+        loc = geo.geocode("鼓樓區", city="南京")
+        assert loc is not None and loc.raw["city"] == "南京市"
