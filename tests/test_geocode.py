@@ -622,3 +622,30 @@ class TestTraditionalAndSpacing:
         """Hints are read the same way."""
         loc = geo.geocode("鼓樓區", city="南京")
         assert loc is not None and loc.raw["city"] == "南京市"
+
+
+class TestRoadsNamedAfterPlaces:
+    """Roads named after places exist in almost every city: a road is not the place."""
+
+    @pytest.mark.parametrize("query", ["中山北路1号", "南京东路300号", "解放南路", "中山路"])
+    def test_a_road_alone_is_no_place(self, geo: OfflineGeocoder, query: str) -> None:
+        """A query that is only a road (with or without a direction) answers None, not
+        中山市, 大连中山区, 南京 or 焦作解放区."""
+        assert geo.geocode(query) is None
+
+    @pytest.mark.parametrize(
+        ("query", "address"),
+        [
+            ("上海市南京东路300号", "上海市"),
+            ("北京市中山北路", "北京市"),
+            ("河北省石家庄市桥西区中华北大街", "河北省石家庄市桥西区"),
+            ("石家庄桥西区", "河北省石家庄市桥西区"),
+        ],
+    )
+    def test_the_city_before_the_road_counts(
+        self, geo: OfflineGeocoder, query: str, address: str
+    ) -> None:
+        """The city named before the road is the answer; a district whose name starts
+        right after a place name (桥西区) is still read."""
+        loc = geo.geocode(query)
+        assert loc is not None and loc.address == address
