@@ -78,6 +78,21 @@ class TestCliFailures:
         assert blocker.read_text(encoding="utf-8") == "x"
 
 
+class TestVersion:
+    def test_one_version_source(self) -> None:
+        """locator.__version__ is locator/_version.py's, and pyproject.toml reads it from
+        there instead of writing its own."""
+        import tomllib
+
+        from locator import _version
+
+        assert locator.__version__ == _version.__version__
+        conf = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))
+        assert "version" not in conf["project"] and "version" in conf["project"]["dynamic"]
+        dynamic = conf["tool"]["setuptools"]["dynamic"]["version"]
+        assert dynamic == {"attr": "locator._version.__version__"}
+
+
 class TestIoAlias:
     def test_locator_io_is_the_outputs_module(self) -> None:
         """`locator.io` (deprecated name) is the same module as `locator.outputs`, so old
