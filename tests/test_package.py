@@ -173,3 +173,21 @@ class TestWheel:
         out = self._run(unpacked, "-m", "locator", "nearest", "杭州", "--json")
         assert out.returncode == 0, out.stderr
         assert "杭州" in out.stdout and "Traceback" not in out.stderr
+
+
+class TestQualityGates:
+    def test_pre_commit_runs_what_make_lint_runs(self) -> None:
+        """.pre-commit-config.yaml's hooks are exactly `make lint`'s commands (with the
+        venv's tools), so a commit passes the hooks exactly when CI's lint passes."""
+        import yaml
+
+        makefile = (ROOT / "Makefile").read_text("utf-8").split("\nlint:", 1)[1]
+        recipe = []
+        for line in makefile.splitlines()[1:]:
+            if not line.startswith("\t"):
+                break
+            recipe.append(line.strip().replace("$(BIN)/", ".venv/bin/"))
+        config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text("utf-8"))
+        hooks = [h for repo in config["repos"] for h in repo["hooks"]]
+        assert [h["entry"] for h in hooks] == recipe
+        assert all(h["language"] == "system" and h["pass_filenames"] is False for h in hooks)
