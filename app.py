@@ -29,8 +29,8 @@ from locator.audit import audit_outlets, findings_frame
 from locator.coverage import CoverageModel, service_areas, suggest_sites
 from locator.embed import embed_page, iframe_snippet
 from locator.index import DriveTimeModel, OutletIndex
-from locator.io import csv_bytes
 from locator.maps import build_map, directions_links
+from locator.outputs import csv_bytes
 from locator.webassets import export_assets, localize_map
 
 HERE = Path(__file__).resolve().parent

@@ -33,7 +33,7 @@ ROADS = ("人民路", "解放路", "建设路", "中山路", "和平路", "新�
 def make_addresses(n: int, seed: int = 20261125) -> list[str]:
     """``n`` varied addresses (deterministic for a seed)."""
     from locator.data import load_places
-    from locator.datasets import load_divisions, short_name
+    from locator.reference import load_divisions, short_name
 
     rng = random.Random(seed)
     div = load_divisions()

@@ -53,7 +53,7 @@ def _norm_address(addr: str) -> str:
 
 def _city_centres() -> dict[str, np.ndarray]:
     """Short and full city name -> array of (lat, lon) centres (city + its districts)."""
-    from .datasets import load_divisions, short_name
+    from .reference import load_divisions, short_name
 
     div = load_divisions()
     div = div[div["lat"].notna() & div["city"].notna()]

@@ -15,8 +15,12 @@ rectangles (:data:`_REGIONS` minus :data:`_EXCLUDES`: Taiwan, northern Vietnam,
 the Russian Far East, Mongolia and Korea fall outside). Near a border the test is
 coarse: the offset there is a few hundred metres either way.
 
-All functions take and return ``(lon, lat)`` array pairs *or* scalars, in degrees,
-in that order (x, y) like GeoJSON and pyproj with ``always_xy``.
+The conversions (``wgs84_to_gcj02`` ..., :func:`to_wgs84`, :func:`from_wgs84`,
+:func:`convert`, :func:`in_china`) take and return ``(lon, lat)`` array pairs *or*
+scalars, in degrees, in that order (x, y) like GeoJSON and pyproj with ``always_xy``.
+The two sphere helpers, :func:`unit_vectors` and :func:`great_circle_km`, take
+**latitude first** (``lat, lon``), like the data frames' ``lat``/``lon`` columns and
+scipy/scikit-learn's haversine convention.
 """
 
 from __future__ import annotations
@@ -188,7 +192,7 @@ def bd09_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple:
 
 
 def unit_vectors(lat: ArrayLike, lon: ArrayLike) -> NDArray[np.float64]:
-    """Points (degrees) as unit vectors on the sphere, shape (n, 3).
+    """Points (degrees, **latitude first**) as unit vectors on the sphere, shape (n, 3).
 
     Chord length between two of them orders points exactly like great-circle distance,
     which is what the KD-tree prefilters across the package rely on (final distances
@@ -205,7 +209,8 @@ MEAN_RADIUS_KM = 6371.0088
 
 
 def great_circle_km(lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: ArrayLike) -> Any:
-    """Haversine distance on the mean sphere (broadcasts; scalars in, float out).
+    """Haversine distance in km on the mean sphere between (``lat1``, ``lon1``) and
+    (``lat2``, ``lon2``), degrees, **latitude first** (broadcasts; scalars in, float out).
 
     Within ~0.5% of the WGS-84 geodesic: for thresholds and prefilters (data build,
     gazetteer heuristics), never for distances shown to users.

@@ -26,8 +26,7 @@ import pandas as pd
 
 from . import crs
 from .errors import DataError, LocatorError, Problem
-
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+from .reference import DATA_DIR  # the bundled files (package data: locator/_data)
 
 OUTLET_COLUMNS = (
     "outlet_id", "name", "kind", "province", "city", "district", "address",

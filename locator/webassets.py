@@ -19,7 +19,7 @@ from typing import Any
 import folium
 
 from .errors import ConfigurationError
-from .io import write_text
+from .outputs import write_text
 
 _EXT = {"js": ".js", "css": ".css"}
 

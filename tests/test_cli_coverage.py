@@ -16,7 +16,7 @@ from locator.cli import app
 from locator.coverage import CoverageModel
 from locator.data import load_cities, load_outlets, load_places
 from locator.index import DriveTimeModel
-from locator.io import csv_safe_cell
+from locator.outputs import csv_safe_cell
 
 runner = CliRunner()
 

@@ -140,3 +140,23 @@ class TestSphereHelpers:
         gc = crs.great_circle_km(lat1, lon1, lat2, lon2)
         assert np.max(np.abs(gc - d / 1000) / (d / 1000)) < 0.006
         assert isinstance(crs.great_circle_km(30, 120, 31, 121), float)
+
+    def test_unit_vectors_take_latitude_first(self) -> None:
+        """unit_vectors(lat, lon), as documented: (90, 0) is the north pole (z = 1) and
+        (0, 90) lies on the equator at 90° E (y = 1)."""
+        np.testing.assert_allclose(crs.unit_vectors([90.0], [0.0])[0], [0, 0, 1], atol=1e-12)
+        np.testing.assert_allclose(crs.unit_vectors([0.0], [90.0])[0], [0, 1, 0], atol=1e-12)
+
+    def test_great_circle_takes_latitude_first(self) -> None:
+        """great_circle_km(lat1, lon1, lat2, lon2), as documented: two points at 80° N,
+        180° of longitude apart, are 20° of arc apart over the pole (~2,224 km), not the
+        half-circumference that reading them as (lon, lat) would give."""
+        km = crs.great_circle_km(80.0, 0.0, 80.0, 180.0)
+        assert km == pytest.approx(20 * np.pi / 180 * crs.MEAN_RADIUS_KM, rel=1e-9)
+
+    def test_module_docs_state_the_argument_orders(self) -> None:
+        """The module docs no longer claim every function takes (lon, lat): they name the
+        two sphere helpers as latitude first."""
+        doc = crs.__doc__ or ""
+        assert "All functions take" not in doc
+        assert "**latitude first**" in doc and "unit_vectors" in doc and "great_circle_km" in doc

@@ -139,7 +139,7 @@ class TestChineseAddresses:
 
     def test_every_district_in_the_table(self, geo: OfflineGeocoder) -> None:
         """Every district resolves to its own adcode from '省市区+street' and '市区'."""
-        from locator.datasets import load_divisions, short_name
+        from locator.reference import load_divisions, short_name
 
         div = load_divisions()
         wrong = []

@@ -400,7 +400,7 @@ class TestSpreadsheetWriters:
     def test_app_download_bytes(self) -> None:
         """``io.csv_bytes`` (the app's CSV downloads): BOM, every row parses back, no
         cell or line inside a cell starts a formula."""
-        from locator.io import csv_bytes
+        from locator.outputs import csv_bytes
 
         frame = hostile_outlets()
         data = csv_bytes(frame)
@@ -415,7 +415,7 @@ class TestSpreadsheetWriters:
         import openpyxl
 
         from locator.errors import DataError
-        from locator.io import write_xlsx
+        from locator.outputs import write_xlsx
 
         safe = hostile_outlets(
             [p for p in ALL if not any(ord(c) < 32 and c not in "\t\n\r" for c in p)]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from locator.io import atomic_write, csv_safe, csv_safe_cell, write_csv, write_text, write_xlsx
+from locator.outputs import atomic_write, csv_safe, csv_safe_cell, write_csv, write_text, write_xlsx
 
 
 class TestAtomicWrite:
@@ -172,7 +172,7 @@ class TestWriteCsv:
 
     def test_stream_writes_header_and_bom_once(self, tmp_path: Path) -> None:
         """The chunked writer writes the header and BOM once, whatever the chunk count."""
-        from locator.io import csv_stream
+        from locator.outputs import csv_stream
 
         p = tmp_path / "x.csv"
         with csv_stream(p) as out:
@@ -184,7 +184,7 @@ class TestWriteCsv:
 
     def test_csv_bytes_matches_the_file(self, tmp_path: Path) -> None:
         """csv_bytes (app downloads) gives exactly the bytes write_csv writes."""
-        from locator.io import csv_bytes
+        from locator.outputs import csv_bytes
 
         df = pd.DataFrame({"name": ["=1", "a\rb"], "x": [1.5, None]})
         p = tmp_path / "x.csv"
@@ -222,7 +222,7 @@ class TestCheckOutput:
         """The output path may not be an input file: same path, a symlink to it, or a
         hard link to it."""
         from locator.errors import ConfigurationError
-        from locator.io import check_output
+        from locator.outputs import check_output
 
         src = tmp_path / "o.csv"
         src.write_text("a\n", encoding="utf-8")
@@ -238,7 +238,7 @@ class TestCheckOutput:
     def test_missing_directory_is_refused(self, tmp_path: Path) -> None:
         """A path in a directory that does not exist is refused, naming that directory."""
         from locator.errors import ConfigurationError
-        from locator.io import check_output
+        from locator.outputs import check_output
 
         missing = tmp_path / "nope" / "deeper"
         with pytest.raises(ConfigurationError, match=f"directory does not exist: {missing}$"):
@@ -248,7 +248,7 @@ class TestCheckOutput:
     def test_directory_is_refused(self, tmp_path: Path) -> None:
         """A directory given as the output file is refused by its path."""
         from locator.errors import ConfigurationError
-        from locator.io import check_output
+        from locator.outputs import check_output
 
         with pytest.raises(ConfigurationError, match=f"cannot write {tmp_path}: is a directory"):
             check_output(tmp_path)
@@ -256,7 +256,7 @@ class TestCheckOutput:
     def test_parent_that_is_a_file_is_refused(self, tmp_path: Path) -> None:
         """A path below a regular file is refused."""
         from locator.errors import ConfigurationError
-        from locator.io import check_output
+        from locator.outputs import check_output
 
         f = tmp_path / "f"
         f.write_text("", encoding="utf-8")
@@ -265,7 +265,7 @@ class TestCheckOutput:
 
     def test_devices_and_new_files_pass(self, tmp_path: Path) -> None:
         """A new file in an existing folder, /dev/null and /dev/stdout are fine."""
-        from locator.io import check_output
+        from locator.outputs import check_output
 
         check_output(tmp_path / "new.csv", inputs=[tmp_path / "other.csv"])
         check_output("/dev/null", inputs=["/dev/null"])  # not a regular file: no clash
@@ -367,7 +367,7 @@ class TestStaleTemps:
     ) -> None:
         """Where a pid cannot be probed safely (Windows: os.kill would terminate it),
         no process is signalled and a temp file goes only once it is an hour old."""
-        import locator.io as lio
+        import locator.outputs as lio
 
         monkeypatch.setattr(lio, "_pid_alive", lambda pid: None)
         monkeypatch.setattr(os, "kill", lambda *a: pytest.fail("os.kill must not be called"))

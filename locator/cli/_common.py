@@ -11,7 +11,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from ..io import jsonable
+from ..outputs import jsonable
 from ._terminal import echo
 
 
@@ -60,10 +60,10 @@ def check_output_or_fail(
     """Check an output path (and its encoding) before any work; a clean exit 2 if it
     is a directory, in a missing folder, or one of ``inputs`` or of the bundled data
     files (read by default when no file is given). See
-    :func:`locator.io.check_output`."""
+    :func:`locator.outputs.check_output`."""
     from ..data import DATA_DIR
     from ..errors import ConfigurationError
-    from ..io import check_output, csv_encoding
+    from ..outputs import check_output, csv_encoding
 
     if encoding is not None:
         try:

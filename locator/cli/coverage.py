@@ -159,7 +159,7 @@ def coverage_cmd(
     """Population within reach of an authorized outlet: national, per listed city, per province."""
     from ..coverage import service_areas
     from ..errors import LocatorError
-    from ..io import write_text
+    from ..outputs import write_text
 
     radius = _radius(radius_km, drive_minutes)
     if geojson is not None:
@@ -315,7 +315,7 @@ def gaps_cmd(
     (e.g. -12.5, +86 755 1234 5678), which cannot run anything and is kept as it is.
     """
     from ..errors import LocatorError
-    from ..io import write_csv
+    from ..outputs import write_csv
 
     if top < 0:
         fail(f"--top must be >= 0, got {top}")

@@ -135,7 +135,7 @@ def geocode_csv_cmd(
     formula-safe. One run at a time per output: a second one exits 2."""
     from ..errors import DataError, GeocoderServiceError, LocatorError
     from ..geocode import checkpoint_path, geocode_file
-    from ..io import is_stream
+    from ..outputs import is_stream
 
     if not src.exists():
         fail(f"no such file: {src}")

@@ -131,7 +131,7 @@ def map_command(
     """
     from .. import embed, maps
     from ..errors import ConfigurationError
-    from ..io import write_text
+    from ..outputs import write_text
 
     check_output_or_fail(output, outlets_path)
     wanted = _parse_layers(layers)

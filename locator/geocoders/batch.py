@@ -439,7 +439,7 @@ def write_output(
 ) -> None:
     """Write atomically and formula-safe: ``.xlsx`` as Excel, anything else as CSV
     (UTF-8 with BOM unless ``encoding`` is ``utf-8`` or ``gb18030``)."""
-    from ..io import write_csv, write_xlsx
+    from ..outputs import write_csv, write_xlsx
 
     dest = Path(out)
     if dest.suffix.lower() == ".xlsx":
@@ -513,10 +513,10 @@ def geocode_file(
 ) -> BatchReport:
     """Geocode ``column`` of ``src`` into ``out`` (atomic), resumable via a checkpoint.
 
-    ``out`` is checked first (:func:`locator.io.check_output`: not the input, not a
+    ``out`` is checked first (:func:`locator.outputs.check_output`: not the input, not a
     directory, in an existing folder; ConfigurationError otherwise). A second run on
     the same ``out`` while one is going raises :class:`CheckpointLocked`. A CSV is
-    written in ``encoding`` (default UTF-8 with BOM; see :func:`locator.io.write_csv`).
+    written in ``encoding`` (default UTF-8 with BOM; see :func:`locator.outputs.write_csv`).
 
     A column missing from the input raises DataError naming the available columns. An
     input column named like a result column (``city``, ``lat`` ...) is kept as
@@ -525,7 +525,7 @@ def geocode_file(
     resumes without repeating calls. The checkpoint is removed once ``out`` is written
     with no ``failed`` rows (failed rows stay pending for the next run).
     """
-    from ..io import check_output, csv_encoding, is_stream
+    from ..outputs import check_output, csv_encoding, is_stream
 
     src_p, out_p = Path(src), Path(out)
     check_output(out_p, inputs=[src_p])
@@ -558,7 +558,7 @@ def _geocode_file_locked(
             source=str(src_p),
         )
     if out_p.suffix.lower() == ".xlsx":
-        from ..io import check_xlsx
+        from ..outputs import check_xlsx
 
         check_xlsx(frame, source=str(src_p))  # before paying for any row
     report = BatchReport()
