@@ -15,6 +15,7 @@ the same sources to write the bundled files):
 from __future__ import annotations
 
 import functools
+import importlib.util
 import io
 import json
 from importlib import resources
@@ -48,6 +49,19 @@ def data_path(name: str) -> Path:
 
 
 # --------------------------------------------------------------------------- divisions
+def _cpca_table() -> Path:
+    """cpca's ``resources/adcodes.csv``, found without importing cpca.
+
+    Importing cpca (or ``importlib.resources.files("cpca.resources")``, which imports
+    the parent package) builds its own matcher through ``pkg_resources``, which
+    setuptools 81+ no longer ships: only the data file is needed here.
+    """
+    spec = importlib.util.find_spec("cpca")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("the cpca package (its division table) is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "resources" / "adcodes.csv"
+
+
 @functools.lru_cache(maxsize=1)
 def load_divisions() -> pd.DataFrame:
     """cpca's administrative divisions with WGS-84 centres.
@@ -58,7 +72,7 @@ def load_divisions() -> pd.DataFrame:
     ``lat``, ``lon`` (WGS-84; NaN where cpca has no centre), ``lat_gcj02``, ``lon_gcj02``.
     Municipalities (北京市 …) appear as a ``province`` row and again as a ``city`` row.
     """
-    raw = resources.files("cpca.resources").joinpath("adcodes.csv").read_text("utf-8")
+    raw = _cpca_table().read_text("utf-8")
     df = pd.read_csv(io.StringIO(raw), dtype={"adcode": str})
     df["adcode"] = df["adcode"].str[:6]
     names = dict(zip(df["adcode"], df["name"], strict=True))

@@ -175,6 +175,16 @@ class Resolution(NamedTuple):
 
 
 _STREET_CHARS = STREET_CHARS
+_DIRECTIONS = frozenset("东西南北中")
+
+
+def _street_after(text: str, end: int) -> bool:
+    """A street word follows position ``end``: 路/街/道/巷..., or a direction then one
+    (中山北路, 南京东路, 解放南路: roads named after places, in every city)."""
+    nxt = text[end + 1 : end + 2]  # "" at the end of the text: in neither set
+    if nxt in _STREET_CHARS:
+        return True
+    return nxt in _DIRECTIONS and text[end + 2 : end + 3] in _STREET_CHARS
 _MISSING = object()
 
 
@@ -196,14 +206,15 @@ def _cjk_tokens(text: str, automaton: Any) -> tuple[list[Any], int]:
 
     A token is ``(end position, meaning)``, ``meaning`` being the automaton's value
     (see :func:`._gazetteer.name_value`). A street-sensitive name right before a street
-    word is the street's name and is dropped (焦作市解放路 is a road in 焦作, not 解放区;
-    中山路 is not 中山市), unless another name starts right there (石家庄桥西区).
+    word, or before a direction and a street word, is the street's name and is dropped
+    (焦作市解放路 is a road in 焦作, not 解放区; 中山路 and 中山北路 are not 中山市;
+    南京东路 is not 南京), unless another name starts right there (石家庄桥西区).
     """
     found = list(automaton.iter_long(text))
     cut = -1
     street = False
     for i, (end, v) in enumerate(found):
-        if v[3] and text[end + 1 : end + 2] in _STREET_CHARS:
+        if v[3] and _street_after(text, end):
             street = True
         elif cut < 0 and v[4]:
             cut = i
@@ -211,7 +222,7 @@ def _cjk_tokens(text: str, automaton: Any) -> tuple[list[Any], int]:
         out: list[Any] = []
         cut = -1
         for i, (end, v) in enumerate(found):
-            if v[3] and text[end + 1 : end + 2] in _STREET_CHARS:
+            if v[3] and _street_after(text, end):
                 # ... unless a name starts right there (石家庄桥西区, 哈尔滨道里区)
                 nxt = found[i + 1] if i + 1 < len(found) else None
                 if nxt is None or nxt[0] - len(nxt[1][0]) != end:
