@@ -772,6 +772,7 @@ class TestSuggestSites:
         cand = pd.DataFrame({"candidate_id": ["k1", "k2"], "lat": [31.0, 34.5],
                              "lon": [110.5, 115.5]})  # fmt: skip
         res = suggest_sites(outlets, places, 2, 80.0, candidates=cand)
+        assert res.sites, "no site suggested: the loop below would check nothing"
         for s in res.sites:
             d = pair_km([s.lat], [s.lon], places["lat"], places["lon"])[:, 0]
             i = int(np.argmin(d))
