@@ -6,6 +6,7 @@ Browser tests (what a person sees, what executes) live in ``test_embed_browser.p
 from __future__ import annotations
 
 import html as html_lib
+import importlib.resources
 import json
 import re
 import subprocess
@@ -306,7 +307,9 @@ class TestOutletsLayer:
 
     def test_fast_path_is_automatic_for_many_outlets(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """Above FAST_THRESHOLD outlets the compact path is used by default."""
-        monkeypatch.setattr(maps, "FAST_THRESHOLD", 3)
+        from locator.maps import layers
+
+        monkeypatch.setattr(layers, "FAST_THRESHOLD", 3)  # read where outlets_layer is
         page = render(maps.build_map(make_outlets(n=4)))
         assert "FastMarkers" not in page  # folium names are not in the output ...
         assert "addLayers(made)" in page  # ... but the loop is
@@ -707,6 +710,34 @@ class TestLocateControl:
         page = embed.embed_page(make_outlets(n=2))
         assert "locatorShowNearest" in page
         assert "locatorShowNearest" not in embed.embed_page(make_outlets(n=2), locate=False)
+
+
+class TestJavaScriptFiles:
+    """The elements' JavaScript ships as package files, ``locator/maps/js/*.js``."""
+
+    @staticmethod
+    def files() -> dict[str, str]:
+        folder = importlib.resources.files("locator.maps").joinpath("js")
+        return {f.name: f.read_text(encoding="utf-8") for f in folder.iterdir()}
+
+    def test_the_files_are_there(self) -> None:
+        """Each element's script is found through importlib.resources (as in a wheel)."""
+        assert set(self.files()) == {
+            "fast_markers.js",
+            "gcj02.js",
+            "legend.js",
+            "locate.js",
+            "refit.js",
+        }
+
+    def test_each_file_parses(self, tmp_path: Path, node: str) -> None:
+        """Every file is valid JavaScript on its own (node --check)."""
+        node_check(list(self.files().values()), tmp_path, node)
+
+    def test_no_file_can_open_a_jinja_tag(self) -> None:
+        """No file holds {{, {% or {#, so a second template pass leaves it unchanged."""
+        for name, text in self.files().items():
+            assert not re.search(r"\{[{%#]", text), name
 
 
 # --------------------------------------------------------------------------- bundled data
