@@ -333,11 +333,11 @@ class TestOutletsLayer:
         html = maps.outlet_popup_html(make_outlets(n=1).iloc[0].to_dict())
         for text in (
             "ACME测试服务中心0",
-            "Service center 维修中心",
+            "Service center 服务中心",
             "测试路0号",
             "000-555-0000",
             "09:00-18:00",
-            "washer 洗衣机, TV 电视",
+            "Washer 洗衣机, TV 电视",
             "uri.amap.com/marker?position=",
             "api.map.baidu.com/marker?location=",
         ):
@@ -348,6 +348,13 @@ class TestOutletsLayer:
         """An unauthorized outlet's popup says so."""
         html = maps.outlet_popup_html(make_outlets(n=2).iloc[1].to_dict())
         assert "Not authorized 非授权" in html
+
+    def test_unauthorized_repair_point_claims_no_authorization(self) -> None:
+        """An unauthorized repair point reads "Repair point 维修点" then the warning: its
+        kind label does not say authorized (特约) while the warning says it is not."""
+        html = maps.outlet_popup_html(make_outlets(n=2).iloc[1].to_dict())
+        assert '<div class="kind">Repair point 维修点</div>' in html
+        assert "特约" not in html and "Authorized" not in html
 
     def test_popup_distance(self) -> None:
         """With distance_km the popup shows it."""
@@ -738,6 +745,32 @@ class TestJavaScriptFiles:
         """No file holds {{, {% or {#, so a second template pass leaves it unchanged."""
         for name, text in self.files().items():
             assert not re.search(r"\{[{%#]", text), name
+
+
+class TestLabels:
+    """The map shows the one set of bilingual labels (locator.labels; the app uses it too)."""
+
+    def test_the_labels(self) -> None:
+        """Kinds and categories read the same in English and Chinese, capitalised."""
+        from locator.labels import CATEGORY_LABELS, KIND_LABELS
+
+        assert KIND_LABELS == {
+            "service_center": "Service center 服务中心",
+            "repair_point": "Repair point 维修点",
+        }
+        assert CATEGORY_LABELS["refrigerator"] == "Refrigerator 冰箱"
+        assert CATEGORY_LABELS["tv"] == "TV 电视"
+
+    def test_legend_matches_the_popups(self) -> None:
+        """The legend names each kind (and the unauthorized style) as the popups do."""
+        page = render(maps.build_map(make_outlets(n=3)))
+        m = re.search(r"locatorAddLegend\(\w+, (\".*?\")\);", page)
+        assert m is not None
+        legend = json.loads(m.group(1))
+        for label in ("Service center 服务中心", "Repair point 维修点", "Not authorized 非授权"):
+            assert label in legend
+            assert label in page.replace(m.group(0), "")  # ... and in a popup
+        assert "维修中心" not in page and "特约" not in page
 
 
 # --------------------------------------------------------------------------- bundled data

@@ -18,6 +18,7 @@ from typing import Any
 
 import folium
 
+from ..labels import KIND_LABELS, NOT_AUTHORIZED
 from .escaping import _script_json
 
 __all__ = ["GCJ02_JS", "js_source"]
@@ -127,11 +128,11 @@ def _legend_html(outlets: bool, unauthorized: bool, gaps: bool, cities: bool, se
     rows = []
     if outlets or search:
         rows += [
-            '<i style="background:#1565c0"></i>Service center 维修中心',
-            '<i style="background:#2e7d32"></i>Repair point 特约维修点',
+            f'<i style="background:#1565c0"></i>{KIND_LABELS["service_center"]}',
+            f'<i style="background:#2e7d32"></i>{KIND_LABELS["repair_point"]}',
         ]
     if unauthorized:
-        rows.append('<i style="background:#bdbdbd;border:1px dashed #c62828"></i>Not authorized')
+        rows.append(f'<i style="background:#bdbdbd;border:1px dashed #c62828"></i>{NOT_AUTHORIZED}')
     if search:
         rows.append('<i style="background:#d81b60;border-radius:2px"></i>Search origin')
     if gaps:
