@@ -17,7 +17,7 @@ import folium
 import pandas as pd
 import pytest
 from hostile import TEMPLATE, XSS
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from locator import embed, maps
@@ -208,13 +208,14 @@ class TestEscapeText:
         assert maps.escape_text("a\nb\r\x00c\u2028d\u2029e") == "a b  c d e"
 
     @given(st.text())
+    @example("&amp; &#123; &lt;b&gt; &#x26; &")  # references in the input stay text
     def test_round_trip_and_no_specials(self, text: str) -> None:
         """For any text: no special character survives, and unescaping gives the text
         back (controls aside)."""
         out = maps.escape_text(text)
         assert not set(out) & set("<>\"'`$\\")
         expected = re.sub(r"[\x00-\x1f\x7f\u2028\u2029]", " ", text)
-        assert html_lib.unescape(out) == expected or "&" in text  # '&...;' in input
+        assert html_lib.unescape(out) == expected  # '&amp;' in the input comes back too
 
 
 # --------------------------------------------------------------------------- tiles / base
@@ -777,19 +778,31 @@ class TestLabels:
 
 
 class TestBundledData:
-    def test_every_outlet_is_drawn(self) -> None:
-        """The bundled sample network renders one marker per outlet."""
+    @pytest.mark.parametrize("fast", [True, False])
+    def test_every_outlet_is_drawn(self, fast: bool) -> None:
+        """The bundled sample network renders one marker per outlet, on the compact
+        path (one JSON row per outlet, one loop) and on the one-Marker-per-outlet path."""
         outlets = load_outlets()
-        page = render(maps.build_map(outlets))
-        if len(outlets) > maps.FAST_THRESHOLD:  # one JSON row per outlet, one loop
-            m = re.search(r"var rows = (\[.*?\]);\n", page, re.S)
-            assert m is not None
-            rows = json.loads(m.group(1))
+        m = maps.base_map()
+        maps.outlets_layer(outlets, fast=fast).add_to(m)
+        page = render(m)
+        if fast:
+            found = re.search(r"var rows = (\[.*?\]);\n", page, re.S)
+            assert found is not None
+            rows = json.loads(found.group(1))
             assert len(rows) == len(outlets)
             assert sorted(r[0] for r in rows) == sorted(outlets["lat"].round(6))
         else:
             assert page.count("locator-marker locator-outlet") == len(outlets)
             assert page.count("L.marker(") == len(outlets)
+
+    def test_build_map_takes_the_compact_path(self) -> None:
+        """The bundled network is above FAST_THRESHOLD, so build_map draws it compactly."""
+        outlets = load_outlets()
+        assert len(outlets) > maps.FAST_THRESHOLD
+        page = render(maps.build_map(outlets))
+        assert "addLayers(made)" in page and "L.marker([r[0], r[1]]" in page
+        assert page.count("L.marker(") == 1  # the loop's, no folium Marker per outlet
 
 
 # --------------------------------------------------------------------------- CLI
