@@ -576,7 +576,7 @@ def coverage_report(
     """Coverage of ``places`` by ``outlets`` at one radius (default 50 km).
 
     A one-shot convenience over :class:`CoverageModel`; build the model once instead
-    when several radii are needed. See the module docstring for the definitions.
+    when several radii are needed. See :mod:`locator.coverage` for the definitions.
     """
     radius = radius_for(radius_km, drive_minutes, drive_model)  # validate before the work
     model = CoverageModel(

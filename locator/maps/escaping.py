@@ -25,7 +25,7 @@ _ESCAPES = {
     "`": "&#96;",
     "$": "&#36;",
     "\\": "&#92;",
-    # Jinja: branca re-compiles rendered output as a template (see the module doc).
+    # Jinja: branca re-compiles rendered output as a template (see the locator.maps docstring).
     "{": "&#123;",
     "}": "&#125;",
 }

@@ -431,7 +431,7 @@ def search_layer(
     """A search: the origin, the nearest outlets, a line from the origin to each.
 
     ``origin`` is WGS-84 ``(lat, lon)``; ``results`` has outlet columns plus
-    ``distance_km`` (and optionally ``drive_min``). Result markers carry the class
+    ``distance_km`` (shown in the tooltip and popup). Result markers carry the class
     ``locator-result``, the origin ``locator-origin``; each line has a tooltip with
     the distance.
     """
