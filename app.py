@@ -29,20 +29,13 @@ from locator.audit import audit_outlets, findings_frame
 from locator.coverage import CoverageModel, service_areas, suggest_sites
 from locator.embed import embed_page, iframe_snippet
 from locator.index import DriveTimeModel, OutletIndex
+from locator.labels import CATEGORY_LABELS, KIND_LABELS
 from locator.maps import build_map, directions_links
 from locator.outputs import csv_bytes
 from locator.webassets import export_assets, localize_map
 
 HERE = Path(__file__).resolve().parent
 VENDOR_URL = "/app/static/vendor"
-KIND_LABELS = {"service_center": "Service center 服务中心", "repair_point": "Repair point 维修点"}
-CATEGORY_LABELS = {
-    "refrigerator": "Refrigerator 冰箱",
-    "washer": "Washer 洗衣机",
-    "air_conditioner": "Air conditioner 空调",
-    "water_heater": "Water heater 热水器",
-    "tv": "TV 电视",
-}
 TILE_OPTIONS = {
     "OpenStreetMap (WGS-84)": "osm",
     "AMap 高德 (GCJ-02)": "amap",

@@ -6,6 +6,7 @@ Browser tests (what a person sees, what executes) live in ``test_embed_browser.p
 from __future__ import annotations
 
 import html as html_lib
+import importlib.resources
 import json
 import re
 import subprocess
@@ -16,7 +17,7 @@ import folium
 import pandas as pd
 import pytest
 from hostile import TEMPLATE, XSS
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from locator import embed, maps
@@ -207,13 +208,14 @@ class TestEscapeText:
         assert maps.escape_text("a\nb\r\x00c\u2028d\u2029e") == "a b  c d e"
 
     @given(st.text())
+    @example("&amp; &#123; &lt;b&gt; &#x26; &")  # references in the input stay text
     def test_round_trip_and_no_specials(self, text: str) -> None:
         """For any text: no special character survives, and unescaping gives the text
         back (controls aside)."""
         out = maps.escape_text(text)
         assert not set(out) & set("<>\"'`$\\")
         expected = re.sub(r"[\x00-\x1f\x7f\u2028\u2029]", " ", text)
-        assert html_lib.unescape(out) == expected or "&" in text  # '&...;' in input
+        assert html_lib.unescape(out) == expected  # '&amp;' in the input comes back too
 
 
 # --------------------------------------------------------------------------- tiles / base
@@ -306,7 +308,9 @@ class TestOutletsLayer:
 
     def test_fast_path_is_automatic_for_many_outlets(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """Above FAST_THRESHOLD outlets the compact path is used by default."""
-        monkeypatch.setattr(maps, "FAST_THRESHOLD", 3)
+        from locator.maps import layers
+
+        monkeypatch.setattr(layers, "FAST_THRESHOLD", 3)  # read where outlets_layer is
         page = render(maps.build_map(make_outlets(n=4)))
         assert "FastMarkers" not in page  # folium names are not in the output ...
         assert "addLayers(made)" in page  # ... but the loop is
@@ -330,11 +334,11 @@ class TestOutletsLayer:
         html = maps.outlet_popup_html(make_outlets(n=1).iloc[0].to_dict())
         for text in (
             "ACME测试服务中心0",
-            "Service center 维修中心",
+            "Service center 服务中心",
             "测试路0号",
             "000-555-0000",
             "09:00-18:00",
-            "washer 洗衣机, TV 电视",
+            "Washer 洗衣机, TV 电视",
             "uri.amap.com/marker?position=",
             "api.map.baidu.com/marker?location=",
         ):
@@ -345,6 +349,13 @@ class TestOutletsLayer:
         """An unauthorized outlet's popup says so."""
         html = maps.outlet_popup_html(make_outlets(n=2).iloc[1].to_dict())
         assert "Not authorized 非授权" in html
+
+    def test_unauthorized_repair_point_claims_no_authorization(self) -> None:
+        """An unauthorized repair point reads "Repair point 维修点" then the warning: its
+        kind label does not say authorized (特约) while the warning says it is not."""
+        html = maps.outlet_popup_html(make_outlets(n=2).iloc[1].to_dict())
+        assert '<div class="kind">Repair point 维修点</div>' in html
+        assert "特约" not in html and "Authorized" not in html
 
     def test_popup_distance(self) -> None:
         """With distance_km the popup shows it."""
@@ -709,23 +720,89 @@ class TestLocateControl:
         assert "locatorShowNearest" not in embed.embed_page(make_outlets(n=2), locate=False)
 
 
+class TestJavaScriptFiles:
+    """The elements' JavaScript ships as package files, ``locator/maps/js/*.js``."""
+
+    @staticmethod
+    def files() -> dict[str, str]:
+        folder = importlib.resources.files("locator.maps").joinpath("js")
+        return {f.name: f.read_text(encoding="utf-8") for f in folder.iterdir()}
+
+    def test_the_files_are_there(self) -> None:
+        """Each element's script is found through importlib.resources (as in a wheel)."""
+        assert set(self.files()) == {
+            "fast_markers.js",
+            "gcj02.js",
+            "legend.js",
+            "locate.js",
+            "refit.js",
+        }
+
+    def test_each_file_parses(self, tmp_path: Path, node: str) -> None:
+        """Every file is valid JavaScript on its own (node --check)."""
+        node_check(list(self.files().values()), tmp_path, node)
+
+    def test_no_file_can_open_a_jinja_tag(self) -> None:
+        """No file holds {{, {% or {#, so a second template pass leaves it unchanged."""
+        for name, text in self.files().items():
+            assert not re.search(r"\{[{%#]", text), name
+
+
+class TestLabels:
+    """The map shows the one set of bilingual labels (locator.labels; the app uses it too)."""
+
+    def test_the_labels(self) -> None:
+        """Kinds and categories read the same in English and Chinese, capitalised."""
+        from locator.labels import CATEGORY_LABELS, KIND_LABELS
+
+        assert KIND_LABELS == {
+            "service_center": "Service center 服务中心",
+            "repair_point": "Repair point 维修点",
+        }
+        assert CATEGORY_LABELS["refrigerator"] == "Refrigerator 冰箱"
+        assert CATEGORY_LABELS["tv"] == "TV 电视"
+
+    def test_legend_matches_the_popups(self) -> None:
+        """The legend names each kind (and the unauthorized style) as the popups do."""
+        page = render(maps.build_map(make_outlets(n=3)))
+        m = re.search(r"locatorAddLegend\(\w+, (\".*?\")\);", page)
+        assert m is not None
+        legend = json.loads(m.group(1))
+        for label in ("Service center 服务中心", "Repair point 维修点", "Not authorized 非授权"):
+            assert label in legend
+            assert label in page.replace(m.group(0), "")  # ... and in a popup
+        assert "维修中心" not in page and "特约" not in page
+
+
 # --------------------------------------------------------------------------- bundled data
 
 
 class TestBundledData:
-    def test_every_outlet_is_drawn(self) -> None:
-        """The bundled sample network renders one marker per outlet."""
+    @pytest.mark.parametrize("fast", [True, False])
+    def test_every_outlet_is_drawn(self, fast: bool) -> None:
+        """The bundled sample network renders one marker per outlet, on the compact
+        path (one JSON row per outlet, one loop) and on the one-Marker-per-outlet path."""
         outlets = load_outlets()
-        page = render(maps.build_map(outlets))
-        if len(outlets) > maps.FAST_THRESHOLD:  # one JSON row per outlet, one loop
-            m = re.search(r"var rows = (\[.*?\]);\n", page, re.S)
-            assert m is not None
-            rows = json.loads(m.group(1))
+        m = maps.base_map()
+        maps.outlets_layer(outlets, fast=fast).add_to(m)
+        page = render(m)
+        if fast:
+            found = re.search(r"var rows = (\[.*?\]);\n", page, re.S)
+            assert found is not None
+            rows = json.loads(found.group(1))
             assert len(rows) == len(outlets)
             assert sorted(r[0] for r in rows) == sorted(outlets["lat"].round(6))
         else:
             assert page.count("locator-marker locator-outlet") == len(outlets)
             assert page.count("L.marker(") == len(outlets)
+
+    def test_build_map_takes_the_compact_path(self) -> None:
+        """The bundled network is above FAST_THRESHOLD, so build_map draws it compactly."""
+        outlets = load_outlets()
+        assert len(outlets) > maps.FAST_THRESHOLD
+        page = render(maps.build_map(outlets))
+        assert "addLayers(made)" in page and "L.marker([r[0], r[1]]" in page
+        assert page.count("L.marker(") == 1  # the loop's, no folium Marker per outlet
 
 
 # --------------------------------------------------------------------------- CLI

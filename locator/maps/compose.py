@@ -1,0 +1,91 @@
+"""Composition: :func:`build_map` puts a basemap, the layers, a legend and a fit together."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import folium
+import pandas as pd
+
+from ._cells import _bool
+from .base import base_map, normalize_tiles
+from .elements import _Legend, _legend_html, _RefitWhenShown
+from .layers import (
+    SupportsGeoJSON,
+    cities_layer,
+    gaps_layer,
+    locate_control,
+    outlets_layer,
+    search_layer,
+    service_areas_layer,
+)
+
+
+def build_map(
+    outlets: pd.DataFrame | None = None,
+    *,
+    tiles: str | None = "osm",
+    service_areas: Mapping[str, Any] | SupportsGeoJSON | None = None,
+    gaps: pd.DataFrame | None = None,
+    cities: pd.DataFrame | None = None,
+    origin: tuple[float, float] | None = None,
+    results: pd.DataFrame | None = None,
+    origin_label: str = "",
+    cluster: bool = True,
+    legend: bool = True,
+    fit: bool = True,
+    locate: bool = False,
+    width: str | int = "100%",
+    height: str | int = "100%",
+) -> folium.Map:
+    """A complete map: basemap, the given layers, a layer control, a legend, fitted.
+
+    Every argument is optional data; layers are drawn bottom to top as service areas,
+    cities, gaps, outlets, search (origin + ``results``). All coordinates WGS-84 in;
+    converted to GCJ-02 when ``tiles="amap"``. ``locate`` adds the "nearest to me"
+    button (:func:`locate_control`) when there are outlets.
+    """
+    key = normalize_tiles(tiles)
+    m = base_map(tiles=key, width=width, height=height)
+    layers: list[folium.FeatureGroup] = []
+    if service_areas is not None:
+        layers.append(service_areas_layer(service_areas, tiles=key))
+    if cities is not None and len(cities):
+        layers.append(cities_layer(cities, tiles=key))
+    if gaps is not None and len(gaps):
+        layers.append(gaps_layer(gaps, tiles=key))
+    if outlets is not None:
+        layers.append(outlets_layer(outlets, tiles=key, cluster=cluster))
+    if origin is not None:
+        res = results if results is not None else pd.DataFrame(columns=["lat", "lon"])
+        layers.append(search_layer(origin, res, origin_label=origin_label, tiles=key))
+    for layer in layers:
+        layer.add_to(m)
+    if len(layers) > 1:
+        folium.LayerControl(collapsed=False).add_to(m)
+    if legend and layers:
+        shown = [x for x in (outlets, results) if x is not None and "authorized" in x.columns]
+        html = _legend_html(
+            outlets is not None,
+            any((~x["authorized"].map(_bool)).any() for x in shown),
+            gaps is not None and len(gaps) > 0,
+            cities is not None and len(cities) > 0,
+            origin is not None,
+        )
+        if html:
+            m.add_child(_Legend(html))
+    if locate and outlets is not None and len(outlets):
+        m.add_child(locate_control(outlets, tiles=key))
+    if fit:
+        # Search results take priority: zoom to what the user asked about.
+        chosen = [layers[-1]] if origin is not None and layers else layers
+        boxes = [b for b in (getattr(x, "_locator_bounds", None) for x in chosen) if b]
+        if boxes:
+            south = min(b[0][0] for b in boxes)
+            west = min(b[0][1] for b in boxes)
+            north = max(b[1][0] for b in boxes)
+            east = max(b[1][1] for b in boxes)
+            m.fit_bounds([[south, west], [north, east]], padding=(20, 20), max_zoom=13)
+            m.add_child(_RefitWhenShown([[south, west], [north, east]], padding=20, max_zoom=13))
+    return m
