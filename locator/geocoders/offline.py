@@ -185,6 +185,8 @@ def _street_after(text: str, end: int) -> bool:
     if nxt in _STREET_CHARS:
         return True
     return nxt in _DIRECTIONS and text[end + 2 : end + 3] in _STREET_CHARS
+
+
 _MISSING = object()
 
 
