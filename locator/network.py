@@ -664,7 +664,8 @@ def _frame_columns(frame: Any, source: str) -> pd.DataFrame:
     missing = [c for c in COORDINATE_COLUMNS if c not in frame.columns]
     if missing:
         raise DataError(
-            [Problem(None, c, None, "required column is missing") for c in missing], source=source
+            [Problem(None, c, None, "missing column (required: lat, lon)") for c in missing],
+            source=source,
         )
     return frame.reset_index(drop=True)
 
