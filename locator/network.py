@@ -182,7 +182,7 @@ def parse_flag(value: Any, *, column: str = "authorized", row: int | None = None
     """
     got = _flag(value)
     if isinstance(got, str):
-        raise DataError([Problem(row, column, value, got)], source=column)
+        raise DataError([Problem(row, column, _shown(value), got)], source=column)
     return got
 
 
@@ -199,11 +199,16 @@ def _flag_values(
     got = [parsed[_key(v)] for v in values.tolist()]
     skipped = set(skip)
     problems = [
-        Problem(i + row_offset, column, values.iat[i], g)
+        Problem(i + row_offset, column, _shown(values.iat[i]), g)
         for i, g in enumerate(got)
         if isinstance(g, str) and i not in skipped
     ]
     return np.array([g is True for g in got], dtype=bool), problems
+
+
+def _shown(value: Any) -> Any:
+    """A cell as a Problem can show it (pandas' NA has no truth value: None)."""
+    return None if value is pd.NA else value
 
 
 def _key(value: Any) -> Any:
@@ -244,7 +249,8 @@ _LIMIT = {"lat": 90.0, "lon": 180.0}
 
 def _as_float(values: ArrayLike) -> NDArray[np.float64]:
     series = pd.Series(np.asarray(values, dtype=object).ravel())
-    return pd.to_numeric(series, errors="coerce").to_numpy(np.float64, na_value=np.nan)
+    num = pd.to_numeric(series, errors="coerce").to_numpy(np.float64, na_value=np.nan)
+    return np.array(num, dtype=np.float64)  # a writable copy
 
 
 def valid_coordinates(lats: ArrayLike, lons: ArrayLike) -> NDArray[np.bool_]:
