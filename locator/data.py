@@ -34,12 +34,12 @@ from .network import (  # noqa: F401
     REQUIRED_OUTLET_COLUMNS,
     DataWarning,
     Network,
-    _norm_col,
-    _separator_hint,
     normalize_category,
     normalize_kind,
     validate_outlets,
 )
+from .network.files import _separator_hint
+from .network.rules import _norm_col
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 

@@ -115,13 +115,13 @@ class TestCoercion:
     def counted(self, monkeypatch: pytest.MonkeyPatch) -> list[int]:
         """Counts the flag step (every validation runs it once, whatever the path)."""
         calls: list[int] = []
-        real = network._flag_values
+        real = network.rules._flag_values
 
         def spy(*args: object, **kwargs: object):  # type: ignore[no-untyped-def]
             calls.append(1)
             return real(*args, **kwargs)  # type: ignore[arg-type]
 
-        monkeypatch.setattr(network, "_flag_values", spy)
+        monkeypatch.setattr(network.rules, "_flag_values", spy)
         return calls
 
     def test_loader_output_is_not_validated_again(self, counted: list[int]) -> None:
