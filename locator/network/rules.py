@@ -281,11 +281,27 @@ def _split_categories(value: str) -> list[str]:
 Missing = Callable[[int, str], Problem]
 
 
+def _per_value(values: pd.Series, fn: Callable[[Any], Any]) -> NDArray[np.object_]:
+    """``fn`` of every cell, computed once per distinct value (``None`` for missing)."""
+    try:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    except TypeError:  # unhashable cells (lists): one call per cell
+        return np.array([fn(v) for v in values.tolist()] + [None], dtype=object)[:-1]
+    table = np.empty(len(uniques) + 1, dtype=object)
+    table[:-1] = [fn(u) for u in uniques]
+    table[-1] = fn(None)
+    return table[codes]
+
+
+def _clean_text(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return ""
+    return unicodedata.normalize("NFC", str(value)).strip()
+
+
 def _text(values: pd.Series) -> pd.Series:
     """A text column: ``str`` cells, NFC, stripped, "" for missing."""
-    return values.map(
-        lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v)) else v
-    ).map(lambda v: unicodedata.normalize("NFC", str(v)).strip())
+    return pd.Series(_per_value(values, _clean_text), index=values.index, dtype=object)
 
 
 def _id_problems(
@@ -311,36 +327,43 @@ def _id_problems(
     return out
 
 
+def _kind(value: str) -> str:
+    return normalize_kind(value) if value else "service_center"
+
+
 def _kinds(values: pd.Series, row_offset: int, skip: set[int]) -> tuple[list[str], list[Problem]]:
     """Canonical kinds (empty: ``service_center``); an unknown kind is a problem."""
-    out, problems = [], []
-    for i, v in enumerate(values.tolist()):
-        kind = normalize_kind(v) if v else "service_center"
-        if kind not in KINDS and i not in skip:
-            problems.append(
-                Problem(
-                    i + row_offset, "kind", v, f"unknown kind; expected one of {', '.join(KINDS)}"
-                )
-            )
-        out.append(kind)
-    return out, problems
+    out = _per_value(values, _kind)
+    expected = f"unknown kind; expected one of {', '.join(KINDS)}"
+    problems = [
+        Problem(i + row_offset, "kind", values.iat[i], expected)
+        for i in np.flatnonzero(~np.isin(out, KINDS)).tolist()
+        if i not in skip
+    ]
+    return out.tolist(), problems
+
+
+def _coord_sys(value: str) -> str | None:
+    try:
+        return crs.normalize_coord_sys(value) if value else "wgs84"
+    except LocatorError:
+        return None
 
 
 def _coord_systems(
     values: pd.Series, row_offset: int, skip: set[int]
 ) -> tuple[NDArray[np.object_], list[Problem]]:
     """Canonical coordinate systems (empty: WGS-84); an unknown one is a problem."""
-    out, problems = [], []
-    for i, v in enumerate(values.tolist()):
-        try:
-            out.append(crs.normalize_coord_sys(v) if v else "wgs84")
-        except LocatorError:
-            out.append("wgs84")
-            if i not in skip:
-                expected = ", ".join(crs.COORD_SYSTEMS)
-                reason = f"unknown coordinate system; expected {expected}"
-                problems.append(Problem(i + row_offset, "coord_sys", v, reason))
-    return np.array(out, dtype=object), problems
+    out = _per_value(values, _coord_sys)
+    unknown = np.array([v is None for v in out], dtype=bool)
+    reason = f"unknown coordinate system; expected {', '.join(crs.COORD_SYSTEMS)}"
+    problems = [
+        Problem(i + row_offset, "coord_sys", values.iat[i], reason)
+        for i in np.flatnonzero(unknown).tolist()
+        if i not in skip
+    ]
+    out[unknown] = "wgs84"
+    return out, problems
 
 
 def _to_wgs84(
@@ -353,27 +376,22 @@ def _to_wgs84(
             lon[m], lat[m] = crs.to_wgs84(lon[m], lat[m], name)
 
 
+def _category_cell(value: str | None) -> tuple[str, str]:
+    """A categories cell as (canonical ``;``-joined names, the non-standard ones)."""
+    parts = _split_categories(value or "")
+    return ";".join(parts), ";".join(p for p in parts if p not in CATEGORIES)
+
+
 def _categories(values: pd.Series, row_offset: int) -> tuple[list[str], list[Problem]]:
     """Canonical ``;``-joined categories; a name outside :data:`CATEGORIES` is kept, with
     a warning."""
-    out, notes = [], []
-    cache: dict[str, list[str]] = {}
-    for i, v in enumerate(values.tolist()):
-        parts = cache.get(v)
-        if parts is None:
-            parts = cache[v] = _split_categories(v)
-        unknown = [p for p in parts if p not in CATEGORIES]
-        if unknown:
-            notes.append(
-                Problem(
-                    i + row_offset,
-                    "categories",
-                    ";".join(unknown),
-                    "not a standard category (kept)",
-                )
-            )
-        out.append(";".join(parts))
-    return out, notes
+    cells = _per_value(values, _category_cell)
+    notes = [
+        Problem(i + row_offset, "categories", unknown, "not a standard category (kept)")
+        for i, (_, unknown) in enumerate(cells.tolist())
+        if unknown
+    ]
+    return [joined for joined, _ in cells.tolist()], notes
 
 
 def _flags(
