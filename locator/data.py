@@ -39,7 +39,7 @@ from .network import (  # noqa: F401
     validate_outlets,
 )
 from .network.files import _separator_hint
-from .network.rules import _norm_col
+from .network.rules import _MARK, _norm_col
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
@@ -564,7 +564,7 @@ def load_network(
     src = DATA_DIR / "outlets.csv" if path is None else path
     frame, problems, label, geojson = read_table(src, name=name, sheet=sheet)
     frame = validate_outlets(frame, source=label, problems=problems, row_offset=1 if geojson else 2)
-    return Network.coerce(frame, source=label)
+    return Network(frame, label, frame.attrs[_MARK])  # validated just now: no check again
 
 
 def _load_bundled(path: Path, int_cols: Iterable[str], float_cols: Iterable[str]) -> pd.DataFrame:
