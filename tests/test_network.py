@@ -187,6 +187,9 @@ class TestCoercion:
         path.write_text("outlet_id,name,lat,lon,authorized\n1,A,30,120,\n", encoding="utf-8")
         with pytest.raises(DataError, match=r"row 2, column 'authorized': empty"):
             load_outlets(path)
+        path.write_text("outlet_id,name,lat,lon,authorized\n1,A,30,120\n", encoding="utf-8")
+        with pytest.raises(DataError, match=r"empty.*the row has 4 fields, but the header has 5"):
+            load_outlets(path)
 
     def test_frame_kinds_and_coord_sys_follow_the_contract(self) -> None:
         """A frame's kinds are normalized (维修点 is repair_point), an unknown kind is

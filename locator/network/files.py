@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -159,19 +160,19 @@ def _file_columns(
     return raw, aliases
 
 
-def _missing_value(frame: pd.DataFrame, raw: pd.DataFrame, row_offset: int) -> Missing:
-    """The "missing required value" problem maker, saying when a CSV row is short."""
+def _short_row(frame: pd.DataFrame, raw: pd.DataFrame) -> Callable[[int, str], str]:
+    """``note(i, col)``: why the cell is empty when row ``i`` of a CSV is too short to
+    reach ``col`` ("" otherwise)."""
     short: dict[int, int] = frame.attrs.get("short_rows") or {}
     n_header = frame.attrs.get("header_fields")
     position = {c: j for j, c in enumerate(raw.columns)}
 
-    def missing(i: int, col: str) -> Problem:
-        reason = "missing required value"
+    def note(i: int, col: str) -> str:
         if i in short and position.get(col, -1) >= short[i]:
-            reason += f" (the row has {short[i]} fields, but the header has {n_header})"
-        return Problem(i + row_offset, col, "", reason)
+            return f" (the row has {short[i]} fields, but the header has {n_header})"
+        return ""
 
-    return missing
+    return note
 
 
 def validate_outlets(
@@ -193,7 +194,11 @@ def validate_outlets(
     errors: list[Problem] = list(problems)
     skip = {p.row - row_offset for p in errors if p.row is not None}
     raw, aliases = _file_columns(frame, errors, skip, source)
-    missing = _missing_value(frame, raw, row_offset)
+    short = _short_row(frame, raw)
+
+    def missing(i: int, col: str) -> Problem:
+        return Problem(i + row_offset, col, "", "missing required value" + short(i, col))
+
     raw = raw.fillna("").astype(str)
     has_flags = "authorized" in raw.columns
     for c in OUTLET_COLUMNS:
@@ -214,6 +219,11 @@ def validate_outlets(
     kinds, kind_problems = _kinds(out["kind"], row_offset, skip)
     flags, flag_problems, flag_notes = _flags(raw["authorized"] if has_flags else None,
                                               row_offset, skip)  # fmt: skip
+    flag_problems = [
+        replace(p, reason=p.reason + short(p.row - row_offset, "authorized"))
+        if p.row is not None and p.value == "" else p
+        for p in flag_problems
+    ]  # fmt: skip
     systems, sys_problems = _coord_systems(out["coord_sys"], row_offset, skip)
     errors += _by_row(
         _id_problems(out["outlet_id"], out["name"], missing, row_offset, skip)
