@@ -285,9 +285,28 @@ def _app(path: Path) -> set[str]:
     return shown
 
 
+def _coverage(frame: pd.DataFrame) -> set[str]:
+    """Coverage's service circles, one per authorized outlet."""
+    from locator.coverage import service_areas
+
+    areas = service_areas(frame, 10.0, by="outlet").to_geojson()
+    return {f["properties"]["key"] for f in areas["features"]}
+
+
+def _api(frame: pd.DataFrame) -> set[str]:
+    """The API's /v1/outlets (authorized outlets only, by default)."""
+    from fastapi.testclient import TestClient
+
+    from locator.api import create_app
+
+    res = TestClient(create_app(frame)).get("/v1/outlets")
+    assert res.status_code == 200, res.text
+    return {f["id"] for f in res.json()["features"]}
+
+
 #: Every consumer of an outlets file: each returns the outlet_ids it treats as
-#: authorized. Add coverage (CoverageModel) and the API (/v1/outlets) here once they
-#: take the contract.
+#: authorized. The coverage and API entries still parse flags their own way (the lead
+#: wires them to locator.network after the package splits): drop their xfail marks then.
 CONSUMERS: dict[str, Callable[[Path], set[str]]] = {
     "loader": _loader,
     "index (loaded)": _index_of_loaded,
@@ -295,7 +314,21 @@ CONSUMERS: dict[str, Callable[[Path], set[str]]] = {
     "audit (loaded)": _audit_of_loaded,
     "audit (own frame)": _audit_of_own_frame,
     "app": _app,
+    "coverage (loaded)": lambda path: _coverage(load_outlets(path)),
+    "coverage (own frame)": lambda path: _coverage(pd.read_csv(path, dtype=str)),
+    "api (loaded)": lambda path: _api(load_outlets(path)),
+    "api (own frame)": lambda path: _api(pd.read_csv(path, dtype=str, keep_default_na=False)),
 }
+NOT_YET_WIRED = {"coverage (own frame)", "api (own frame)"}
+
+
+def _consumer_params() -> list[object]:
+    return [
+        pytest.param(name, marks=pytest.mark.xfail(reason="own flag parser", strict=True))
+        if name in NOT_YET_WIRED
+        else name
+        for name in CONSUMERS
+    ]
 
 
 class TestConsistency:
@@ -309,7 +342,7 @@ class TestConsistency:
         return p
 
     @pytest.mark.filterwarnings("ignore::DeprecationWarning")
-    @pytest.mark.parametrize("consumer", list(CONSUMERS))
+    @pytest.mark.parametrize("consumer", _consumer_params())
     def test_same_authorized_set(self, path: Path, consumer: str) -> None:
         """是/yes/True/授权 are authorized and 否/N/0/未授权 are not, for every consumer."""
         assert CONSUMERS[consumer](path) == EXPECTED
