@@ -463,8 +463,9 @@ with data_tab:
         "Upload your network as **CSV** (UTF-8 or GB18030), **XLSX** or **GeoJSON**. "
         "Required columns: `outlet_id, name, lat, lon`; optional: `kind` "
         "(service_center | repair_point), `province, city, district, address, phone, "
-        "hours, categories` (`;`-separated), `authorized` (true/false), `coord_sys` "
-        "(wgs84 | gcj02 | bd09 — GCJ-02/BD-09 rows are converted to WGS-84)."
+        "hours, categories` (`;`-separated), `authorized` (yes/no on every row: true/false, "
+        "1/0, 是/否, 授权/未授权; without the column every outlet counts as authorized), "
+        "`coord_sys` (wgs84 | gcj02 | bd09 — GCJ-02/BD-09 rows are converted to WGS-84)."
     )
     file = st.file_uploader("Outlets file", type=["csv", "xlsx", "geojson", "json"])
     if file is not None:

@@ -23,7 +23,11 @@ _EXPORTS: dict[str, str] = {
     "load_cities": "data",
     "load_places": "data",
     "load_outlets": "data",
+    "load_network": "data",
     "validate_outlets": "data",
+    # the outlet contract
+    "Network": "network",
+    "outlets_frame": "network",
     "audit_outlets": "audit",
     "AuditFinding": "audit",
     # geocoding

@@ -12,7 +12,8 @@ flags, each with the outlets involved:
   in an outlying county of 重庆 is legitimately 100 km from the city centre);
 * ``duplicate_location`` / ``duplicate_address``: several outlets at the same point
   (within ``same_point_m``, default 20 m) or with the same normalized address;
-* ``not_authorized``: listings whose ``authorized`` flag is false.
+* ``not_authorized``: listings whose ``authorized`` flag is false (read by the one
+  yes/no parser of :mod:`locator.network`: the text ``"false"`` is false).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import pandas as pd
 from pyproj import Geod
 
 from .crs import unit_vectors
+from .network import Network, outlets_frame
 
 _GEOD = Geod(ellps="WGS84")
 
@@ -66,11 +68,13 @@ def _city_centres() -> dict[str, np.ndarray]:
 
 
 def audit_outlets(
-    outlets: pd.DataFrame, *, far_km: float = 50.0, same_point_m: float = 20.0
+    outlets: Network | pd.DataFrame, *, far_km: float = 50.0, same_point_m: float = 20.0
 ) -> list[AuditFinding]:
-    """Audit a validated outlets table (from :func:`locator.load_outlets`)."""
+    """Audit an outlets table: a :class:`~locator.network.Network`, the frame from
+    :func:`locator.load_outlets`, or any frame, which goes through the same contract
+    (:func:`locator.network.outlets_frame`) first."""
     findings: list[AuditFinding] = []
-    df = outlets.reset_index(drop=True)
+    df = outlets_frame(outlets)
     ids = df["outlet_id"].astype(str)
 
     # 1. One phone number across several cities.
@@ -149,7 +153,7 @@ def audit_outlets(
             )
 
     # 4. Not authorized.
-    na = df[~df["authorized"].astype(bool)]
+    na = df[~df["authorized"].to_numpy(dtype=bool)]
     if len(na):
         findings.append(
             AuditFinding(

@@ -12,10 +12,8 @@ import codecs
 import csv
 import io
 import json
-import math
 import os
 import re
-import unicodedata
 import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -24,102 +22,27 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
-from . import crs
 from .errors import DataError, LocatorError, Problem
+
+# The outlet contract lives in locator.network; these names stay importable from here.
+from .network import (  # noqa: F401
+    CATEGORIES,
+    CHINA_EXTENT,
+    COLUMN_ALIASES,
+    KINDS,
+    OUTLET_COLUMNS,
+    REQUIRED_OUTLET_COLUMNS,
+    DataWarning,
+    Network,
+    normalize_category,
+    normalize_kind,
+    validate_outlets,
+)
+from .network.files import _separator_hint
+from .network.rules import _MARK, _norm_col
 from .reference import DATA_DIR  # the bundled files (package data: locator/_data)
 
-OUTLET_COLUMNS = (
-    "outlet_id", "name", "kind", "province", "city", "district", "address",
-    "lat", "lon", "phone", "hours", "categories", "authorized", "coord_sys",
-)  # fmt: skip
-REQUIRED_OUTLET_COLUMNS = ("outlet_id", "name", "lat", "lon")
-KINDS = ("service_center", "repair_point")
-CATEGORIES = ("refrigerator", "washer", "air_conditioner", "water_heater", "tv")
-
-#: The outlet file's column names: each canonical column (the key) and the headers read
-#: as it. Matching ignores case, spaces, hyphens and underscores and full-width forms
-#: ("Outlet name", "outlet-name" and "OUTLET_NAME" are the same header), so only the
-#: distinct spellings are listed. docs/outlet-format.md documents the table; a test keeps
-#: the two in step.
-COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
-    "outlet_id": ("id", "outlet id", "网点编号", "网点id", "网点代码", "编号"),
-    "name": ("outlet name", "名称", "网点名称", "网点名"),
-    "kind": ("type", "outlet type", "类型", "网点类型"),
-    "province": ("省", "省份"),
-    "city": ("市", "城市"),
-    "district": ("county", "区", "区县", "县区", "县"),
-    "address": ("地址", "详细地址"),
-    "lat": ("latitude", "纬度"),
-    "lon": ("longitude", "lng", "long", "经度"),
-    "phone": ("tel", "telephone", "电话", "联系电话"),
-    "hours": ("opening hours", "营业时间"),
-    "categories": ("category", "品类", "服务品类"),
-    "authorized": ("authorised", "授权", "是否授权"),
-    "coord_sys": ("crs", "coordinate system", "坐标系"),
-}
-
-
-def _header_key(name: Any) -> str:
-    """The form headers are compared in: NFKC, no BOM, lower case, no spaces/-/_."""
-    s = unicodedata.normalize("NFKC", str(name)).strip().lstrip("\ufeff").strip().lower()
-    return re.sub(r"[\s_\-]+", "", s)
-
-
-_HEADER_LOOKUP: dict[str, str] = {
-    _header_key(alias): col
-    for col in OUTLET_COLUMNS
-    for alias in (col, *COLUMN_ALIASES.get(col, ()))
-}
-_KIND_ALIASES = {
-    "service_center": "service_center", "servicecenter": "service_center",
-    "center": "service_center", "服务中心": "service_center", "维修中心": "service_center",
-    "实体维修中心": "service_center", "repair_point": "repair_point",
-    "repairpoint": "repair_point", "repair": "repair_point", "维修点": "repair_point",
-    "特约维修点": "repair_point",
-}  # fmt: skip
-_CATEGORY_ALIASES = {
-    "fridge": "refrigerator", "冰箱": "refrigerator", "washing_machine": "washer",
-    "air_con": "air_conditioner", "aircon_": "air_conditioner", "电冰箱": "refrigerator",
-    "洗衣机": "washer", "ac": "air_conditioner", "aircon": "air_conditioner",
-    "空调": "air_conditioner", "热水器": "water_heater", "电视": "tv", "television": "tv",
-}  # fmt: skip
-_TRUE = {"true", "t", "yes", "y", "1", "是", "授权", "已授权"}
-_FALSE = {"false", "f", "no", "n", "0", "否", "未授权"}
-
-
-def normalize_kind(value: str) -> str:
-    """Canonical kind for a spelling users write (服务中心, "Service center", 维修点 ...);
-    unknown values come back stripped, for the caller to reject."""
-    raw = unicodedata.normalize("NFKC", str(value)).strip()
-    key = re.sub(r"[\s\-]+", "_", raw.lower())
-    return _KIND_ALIASES.get(key) or _KIND_ALIASES.get(key.replace("_", "")) or raw
-
-
-def normalize_category(value: str) -> str:
-    """Canonical product category for a spelling users write (冰箱, fridge, "air con" ...)."""
-    key = re.sub(r"[\s\-]+", "_", unicodedata.normalize("NFKC", str(value)).strip().lower())
-    return _CATEGORY_ALIASES.get(key, key)
-
-
-# China's rough extent (incl. Hong Kong, Macau, Hainan, the Paracels), lon/lat degrees.
-CHINA_EXTENT = (73.4, 15.5, 135.1, 53.6)
-
-
-class DataWarning(UserWarning):
-    """A suspicious but legitimate value (e.g. an outlet outside China)."""
-
-
 # --------------------------------------------------------------------------- reading
-def _norm_col(name: Any) -> str:
-    """The canonical column for a header (see :data:`COLUMN_ALIASES`); other headers come
-    back NFKC-normalized, lower case, with spaces and hyphens as underscores."""
-    canonical = _HEADER_LOOKUP.get(_header_key(name))
-    if canonical is not None:
-        return canonical
-    s = unicodedata.normalize("NFKC", str(name)).strip().lstrip("\ufeff").strip().lower()
-    return re.sub(r"[\s\-]+", "_", s)
-
-
 _SNIFF_CHUNK = 1 << 20
 #: How far :func:`detect_encoding` looks for the first non-ASCII byte in a file before
 #: settling on UTF-8 (which pure ASCII is): a bounded read, so multi-GB files stream.
@@ -599,278 +522,6 @@ def read_table(
     return frame, problems, label, False
 
 
-# --------------------------------------------------------------------------- validation
-def _parse_float(value: str) -> float | None:
-    s = unicodedata.normalize("NFKC", value).strip()
-    if not s:
-        return None
-    try:
-        return float(s)
-    except ValueError:
-        return None
-
-
-def _in_extent(lon: float, lat: float) -> bool:
-    x0, y0, x1, y1 = CHINA_EXTENT
-    return x0 <= lon <= x1 and y0 <= lat <= y1
-
-
-def _split_categories(value: str) -> list[str]:
-    parts = re.split(r"[;,；，、|/]+", unicodedata.normalize("NFKC", value))
-    out = []
-    for p in parts:
-        key = re.sub(r"[\s\-]+", "_", p.strip().lower())
-        if key:
-            out.append(_CATEGORY_ALIASES.get(key, key))
-    return out
-
-
-def _separator_hint(headers: list[str]) -> str:
-    """A hint when a CSV's one header holds another separator (a ';' export from a
-    European-locale Excel, a tab-separated 'Unicode text' export)."""
-    if len(headers) != 1:
-        return ""
-    for sep, label in ((";", "semicolons"), ("\t", "tabs"), ("|", "'|'")):
-        if sep in headers[0]:
-            return f"; the header is split by {label}: save the file as comma-separated CSV"
-    return ""
-
-
-_MANGLED = re.compile(r"(.+)\.[1-9][0-9]*")
-
-
-def _display_headers(columns: Iterable[Any]) -> list[str]:
-    """The headers as the user wrote them: no BOM or outer spaces, and pandas' renaming
-    of a repeated header ("name", "name.1") undone for outlet columns, so a repeat is
-    reported as such instead of loading as an extra column."""
-    heads = [unicodedata.normalize("NFC", str(c)).lstrip("\ufeff").strip() for c in columns]
-    present = set(heads)
-    out = []
-    for h in heads:
-        m = _MANGLED.fullmatch(h)
-        if m and m.group(1) in present and _norm_col(m.group(1)) in OUTLET_COLUMNS:
-            h = m.group(1)
-        out.append(h)
-    return out
-
-
-def validate_outlets(
-    frame: pd.DataFrame,
-    *,
-    source: str = "outlets",
-    problems: Iterable[Problem] = (),
-    row_offset: int = 2,
-) -> pd.DataFrame:
-    """Validate and normalize a raw text table of outlets; see :func:`load_outlets`.
-
-    ``row_offset`` maps the frame's positional index to the row numbers users see
-    (2 for a CSV/XLSX with a header row, 1 for GeoJSON feature numbers).
-    """
-    errors: list[Problem] = list(problems)
-    # Rows with a structural fault (a GeoJSON feature that is not an object, say) get
-    # no row-level checks: their missing values are a consequence, already reported.
-    flagged = {p.row - row_offset for p in errors if p.row is not None}
-    headers = _display_headers(frame.columns)
-    raw = frame.copy()
-    raw.columns = [_norm_col(h) for h in headers]
-    by_column: dict[str, list[str]] = {}
-    for h, c in zip(headers, raw.columns, strict=True):
-        by_column.setdefault(c, []).append(h)
-    for c, hs in by_column.items():
-        if len(hs) > 1:
-            names = ", ".join(map(repr, hs[:-1])) + f" and {hs[-1]!r}"
-            errors.append(Problem(None, c, None, f"headers {names} both mean {c!r}; keep one"))
-    dup_cols = [c for c, hs in by_column.items() if len(hs) > 1]
-    missing = [c for c in REQUIRED_OUTLET_COLUMNS if c not in raw.columns]
-    if len(flagged) < len(raw) or not flagged:
-        found = ", ".join(map(str, frame.columns)) or "none"
-        hint = _separator_hint(headers)
-        for c in missing:
-            errors.append(
-                Problem(None, c, None, f"required column is missing (found: {found}){hint}")
-            )
-    if missing or dup_cols:
-        raise DataError(errors, source=source)
-    aliases = {
-        h: c for h, c in zip(headers, raw.columns, strict=True) if c in OUTLET_COLUMNS and h != c
-    }
-    short: dict[int, int] = frame.attrs.get("short_rows") or {}
-    n_header = frame.attrs.get("header_fields")
-    position = {c: j for j, c in enumerate(raw.columns)}
-
-    def missing_value(i: int, col: str) -> Problem:
-        reason = "missing required value"
-        if i in short and position.get(col, -1) >= short[i]:
-            reason += f" (the row has {short[i]} fields, but the header has {n_header})"
-        return Problem(i + row_offset, col, "", reason)
-
-    raw = raw.fillna("").astype(str)
-    for c in OUTLET_COLUMNS:
-        if c not in raw.columns:
-            raw[c] = ""
-    n = len(raw)
-    out: dict[str, Any] = {}
-    text_cols = [c for c in raw.columns if c not in ("lat", "lon", "authorized")]
-    for c in text_cols:
-        out[c] = raw[c].map(lambda v: unicodedata.normalize("NFC", v).strip())
-    lat = np.full(n, np.nan)
-    lon = np.full(n, np.nan)
-    authorized = np.ones(n, dtype=bool)
-    kinds: list[str] = []
-    systems: list[str] = []
-    cats: list[str] = []
-    warn_rows: list[Problem] = []
-    seen_ids: dict[str, int] = {}
-    for i in range(n):
-        row = i + row_offset
-        if i in flagged:
-            kinds.append("service_center")
-            systems.append("wgs84")
-            cats.append("")
-            continue
-        oid = out["outlet_id"].iat[i]
-        if not oid:
-            errors.append(missing_value(i, "outlet_id"))
-        elif oid in seen_ids:
-            errors.append(
-                Problem(row, "outlet_id", oid, f"duplicate id (first used in row {seen_ids[oid]})")
-            )
-        else:
-            seen_ids[oid] = row
-        if not out["name"].iat[i]:
-            errors.append(missing_value(i, "name"))
-        ok = True
-        vals: dict[str, float] = {}
-        for col in ("lat", "lon"):
-            v = str(raw[col].iat[i])
-            f = _parse_float(v)
-            if not v.strip():
-                errors.append(missing_value(i, col))
-                ok = False
-            elif f is None:
-                errors.append(Problem(row, col, v, "not a number"))
-                ok = False
-            elif not math.isfinite(f):
-                errors.append(Problem(row, col, v, "not a finite number"))
-                ok = False
-            else:
-                vals[col] = f
-        la_v, lo_v = vals.get("lat"), vals.get("lon")
-        swapped = (
-            la_v is not None
-            and lo_v is not None
-            and abs(la_v) > 90
-            and abs(lo_v) <= 90
-            and abs(la_v) <= 180
-        )
-        if swapped:
-            errors.append(
-                Problem(
-                    row,
-                    "lat",
-                    raw["lat"].iat[i],
-                    f"latitude out of range; lat/lon look swapped (lon={lo_v})",
-                )
-            )
-            ok = False
-        else:
-            if la_v is not None and abs(la_v) > 90:
-                errors.append(Problem(row, "lat", raw["lat"].iat[i], "latitude outside -90..90"))
-                ok = False
-            if lo_v is not None and abs(lo_v) > 180:
-                errors.append(Problem(row, "lon", raw["lon"].iat[i], "longitude outside -180..180"))
-                ok = False
-        if ok and la_v is not None and lo_v is not None:
-            la, lo = la_v, lo_v
-            if not _in_extent(lo, la) and _in_extent(la, lo):
-                errors.append(
-                    Problem(
-                        row,
-                        "lat",
-                        raw["lat"].iat[i],
-                        f"lat/lon look swapped: ({la}, {lo}) is outside China, "
-                        f"({lo}, {la}) is inside",
-                    )
-                )
-            else:
-                lat[i], lon[i] = la, lo
-                if not _in_extent(lo, la):
-                    warn_rows.append(
-                        Problem(
-                            row,
-                            "lat",
-                            f"{la}, {lo}",
-                            "outside China's rough extent (kept: outlets abroad are legitimate)",
-                        )
-                    )
-        kv = out["kind"].iat[i]
-        key = re.sub(r"[\s\-]+", "_", kv.lower())
-        if not kv:
-            kinds.append("service_center")
-        elif key in _KIND_ALIASES or key.replace("_", "") in _KIND_ALIASES:
-            kinds.append(_KIND_ALIASES.get(key) or _KIND_ALIASES[key.replace("_", "")])
-        else:
-            kinds.append(kv)
-            errors.append(
-                Problem(row, "kind", kv, f"unknown kind; expected one of {', '.join(KINDS)}")
-            )
-        av = str(raw["authorized"].iat[i]).strip().lower()
-        if av in _TRUE or av == "":
-            authorized[i] = True
-        elif av in _FALSE:
-            authorized[i] = False
-        else:
-            errors.append(Problem(row, "authorized", raw["authorized"].iat[i],
-                                  "expected true/false (yes/no, 1/0, 是/否)"))  # fmt: skip
-        cv = out["coord_sys"].iat[i]
-        if not cv:
-            systems.append("wgs84")
-        else:
-            try:
-                systems.append(crs.normalize_coord_sys(cv))
-            except LocatorError:
-                systems.append("wgs84")
-                expected = ", ".join(crs.COORD_SYSTEMS)
-                errors.append(
-                    Problem(row, "coord_sys", cv, f"unknown coordinate system; expected {expected}")
-                )
-        parts = _split_categories(out["categories"].iat[i])
-        unknown = [p for p in parts if p not in CATEGORIES]
-        if unknown:
-            warn_rows.append(
-                Problem(row, "categories", ";".join(unknown), "not a standard category (kept)")
-            )
-        cats.append(";".join(dict.fromkeys(parts)))
-    if errors:
-        raise DataError(errors, source=source)
-    sys_arr = np.array(systems, dtype=object)
-    for name in ("gcj02", "bd09"):
-        m = sys_arr == name
-        if m.any():
-            lo2, la2 = crs.to_wgs84(lon[m], lat[m], name)
-            lon[m], lat[m] = lo2, la2
-    result = pd.DataFrame(out)
-    result["kind"] = kinds
-    result["categories"] = cats
-    result["authorized"] = authorized
-    result["coord_sys"] = "wgs84"
-    result["lat"] = lat
-    result["lon"] = lon
-    extras = [c for c in result.columns if c not in OUTLET_COLUMNS]
-    result = result[[*OUTLET_COLUMNS, *extras]].reset_index(drop=True)
-    notes = [*frame.attrs.get("warnings", []), *map(str, warn_rows)]
-    result.attrs["source"] = source
-    result.attrs["warnings"] = notes
-    result.attrs["column_aliases"] = aliases
-    if notes:
-        warnings.warn(
-            f"{len(notes)} warning(s) in {source}: " + "; ".join(notes[:5]),
-            DataWarning,
-            stacklevel=3,
-        )
-    return result
-
-
 def load_outlets(
     path: str | os.PathLike[str] | IO[bytes] | None = None,
     *,
@@ -882,17 +533,36 @@ def load_outlets(
     ``path`` may be a path, a binary file object (give ``name`` so the format can be
     told from its extension), or ``None`` for the bundled *synthetic* sample network.
     Required columns: ``outlet_id, name, lat, lon``; others default (kind
-    ``service_center``, authorized ``true``, coord_sys ``wgs84``). Headers in common use
+    ``service_center``, coord_sys ``wgs84``). A file with no ``authorized`` column counts
+    every outlet as authorized and says so in a warning; in a file that has one, every
+    cell must say yes or no (an empty cell is an error: a blank never grants
+    authorization; see :mod:`locator.network`). Headers in common use
     are read as these columns (网点名称, 纬度, Lng ...: see :data:`COLUMN_ALIASES` and
     docs/outlet-format.md); ``df.attrs["column_aliases"]`` says which header was read
     as which column. A workbook's first sheet is read unless ``sheet`` names another;
     when it has others, a warning names them. Rows in GCJ-02 or BD-09 are converted to
     WGS-84. Raises :class:`DataError` listing every bad row; points outside China only
     warn (:class:`DataWarning`, also in ``df.attrs["warnings"]``).
+
+    The frame is marked as validated (``attrs``), so handing it to a consumer
+    (:class:`~locator.index.OutletIndex`, the audit, coverage ...) checks nothing again;
+    :func:`load_network` returns the same as a :class:`~locator.network.Network`.
     """
+    return load_network(path, name=name, sheet=sheet).frame
+
+
+def load_network(
+    path: str | os.PathLike[str] | IO[bytes] | None = None,
+    *,
+    name: str | None = None,
+    sheet: str | int | None = None,
+) -> Network:
+    """:func:`load_outlets` as a :class:`~locator.network.Network` (the validated frame,
+    its source and a version checksum of its content)."""
     src = DATA_DIR / "outlets.csv" if path is None else path
     frame, problems, label, geojson = read_table(src, name=name, sheet=sheet)
-    return validate_outlets(frame, source=label, problems=problems, row_offset=1 if geojson else 2)
+    frame = validate_outlets(frame, source=label, problems=problems, row_offset=1 if geojson else 2)
+    return Network(frame, label, frame.attrs[_MARK])  # validated just now: no check again
 
 
 def _load_bundled(path: Path, int_cols: Iterable[str], float_cols: Iterable[str]) -> pd.DataFrame:

@@ -70,8 +70,16 @@ from pyproj import Geod
 from scipy.spatial import cKDTree
 
 from .crs import unit_vectors
-from .data import CATEGORIES, KINDS, normalize_category, normalize_kind
-from .errors import ConfigurationError, DataError, Problem
+from .errors import ConfigurationError
+from .network import (
+    CATEGORIES,
+    KINDS,
+    Network,
+    normalize_category,
+    normalize_kind,
+    outlets_frame,
+    valid_coordinates,
+)
 
 __all__ = [
     "CATEGORIES",
@@ -196,19 +204,6 @@ class DriveTimeModel:
 # --------------------------------------------------------------------------- validation
 
 
-def valid_coordinates(lats: ArrayLike, lons: ArrayLike) -> NDArray[np.bool_]:
-    """Boolean mask of rows whose latitude/longitude are finite and in range.
-
-    Non-numeric entries (text, None) count as invalid. Never raises for bad values.
-    """
-    lat = pd.to_numeric(pd.Series(np.asarray(lats, dtype=object).ravel()), errors="coerce")
-    lon = pd.to_numeric(pd.Series(np.asarray(lons, dtype=object).ravel()), errors="coerce")
-    la = lat.to_numpy(dtype=np.float64, na_value=np.nan)
-    lo = lon.to_numpy(dtype=np.float64, na_value=np.nan)
-    with np.errstate(invalid="ignore"):
-        return np.isfinite(la) & np.isfinite(lo) & (np.abs(la) <= 90) & (np.abs(lo) <= 180)
-
-
 def _is_number(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
 
@@ -284,22 +279,6 @@ def _chord_bound(km: NDArray[np.float64]) -> NDArray[np.float64]:
     return 2.0 * np.sin(theta / 2.0) * (1 + _REL_SLACK) + _ABS_SLACK
 
 
-def _bool_column(series: pd.Series) -> NDArray[np.bool_]:
-    if series.dtype == bool:
-        return series.to_numpy()
-    truthy = {"true", "1", "yes", "y", "t"}
-    falsy = {"false", "0", "no", "n", "f", "", "nan", "none"}
-    text = series.astype(str).str.strip().str.lower()
-    bad = ~text.isin(truthy | falsy)
-    if bad.any():
-        problems = [
-            Problem(int(i) + 2, "authorized", series.iloc[i], "not a yes/no value")
-            for i in np.flatnonzero(bad.to_numpy())
-        ]
-        raise DataError(problems, source="outlets")
-    return text.isin(truthy).to_numpy()
-
-
 # --------------------------------------------------------------------------- the index
 
 
@@ -312,10 +291,14 @@ class _Subset:
 class OutletIndex:
     """Exact geodesic nearest-outlet search (see the module docstring for why it is exact).
 
-    ``outlets`` is the frame from :func:`locator.data.load_outlets` (any frame with float
-    ``lat``/``lon`` WGS-84 columns works; ``kind``, ``categories`` and ``authorized`` are
-    needed only by the filters that use them). Results refer to rows by **position**
-    (``outlets.iloc``). Building costs a few tens of ms for 100k outlets.
+    ``outlets`` is a :class:`~locator.network.Network` or the frame from
+    :func:`locator.data.load_outlets` (used as it is), or any frame with WGS-84
+    ``lat``/``lon`` columns, which goes through the same contract
+    (:func:`locator.network.outlets_frame`): bad coordinates or yes/no flags are a
+    :class:`~locator.errors.DataError` here, and a frame with no ``authorized`` column
+    counts every outlet as authorized (with a warning). ``kind`` and ``categories``
+    are needed only by the filters that use them. Results refer to rows by
+    **position** (``outlets.iloc``). Building costs a few tens of ms for 100k outlets.
 
     ``drive_model`` estimates drive times (:class:`DriveTimeModel` by default);
     ``workers``: threads for the k-d tree queries and the geodesics of large batches
@@ -334,40 +317,16 @@ class OutletIndex:
 
     def __init__(
         self,
-        outlets: pd.DataFrame,
+        outlets: Network | pd.DataFrame,
         *,
         drive_model: DriveTimeModel | None = None,
         workers: int = -1,
     ) -> None:
-        if not isinstance(outlets, pd.DataFrame):
-            raise ConfigurationError(
-                f"outlets must be a pandas DataFrame, got {type(outlets).__name__}"
-            )
-        missing = [c for c in ("lat", "lon") if c not in outlets.columns]
-        if missing:
-            raise DataError(
-                [Problem(None, c, None, "missing column") for c in missing], source="outlets"
-            )
-        if not outlets.columns.is_unique:
-            dups = sorted({str(c) for c in outlets.columns[outlets.columns.duplicated()]})
-            raise DataError(
-                [Problem(None, c, None, "duplicate column") for c in dups], source="outlets"
-            )
-        self._df = outlets.reset_index(drop=True)
-        lat = pd.to_numeric(self._df["lat"], errors="coerce").to_numpy(np.float64, na_value=np.nan)
-        lon = pd.to_numeric(self._df["lon"], errors="coerce").to_numpy(np.float64, na_value=np.nan)
-        bad = ~valid_coordinates(lat, lon)
-        if bad.any():
-            problems = [
-                Problem(
-                    int(i) + 2,
-                    "lat/lon",
-                    f"{self._df['lat'].iloc[i]}, {self._df['lon'].iloc[i]}",
-                    "coordinates must be finite, |lat| <= 90 and |lon| <= 180",
-                )
-                for i in np.flatnonzero(bad)
-            ]
-            raise DataError(problems, source="outlets")
+        # The one contract: a loader's table as it is, any other frame validated
+        # (coordinates, yes/no flags, kinds) here, once, never at query time.
+        self._df = outlets_frame(outlets)
+        lat = self._df["lat"].to_numpy(np.float64)
+        lon = self._df["lon"].to_numpy(np.float64)
         # Result columns (outlet columns, then ours; ours win on a name clash).
         self._arrays = {c: self._df[c].array for c in self._df.columns if c not in RESULT_COLUMNS}
         self._lat = np.ascontiguousarray(lat)
@@ -414,8 +373,8 @@ class OutletIndex:
         elif column == "categories":
             parts = col.fillna("").astype(str).str.split(";")
             mask = parts.map(lambda xs: value in {x.strip() for x in xs}).to_numpy(dtype=bool)
-        else:  # authorized
-            mask = _bool_column(col)
+        else:  # authorized: bool, by the contract
+            mask = col.to_numpy(dtype=bool)
         self._masks[key] = mask
         return mask
 

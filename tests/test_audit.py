@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
-from locator import audit_outlets, load_outlets
+from locator import DataError, audit_outlets, load_outlets
 from locator.cli import app
 
 
@@ -75,6 +76,29 @@ class TestAudit:
         f = {x.kind: x for x in audit_outlets(load_outlets())}
         assert len(f["shared_phone"].outlet_ids) == 8
         assert "not_authorized" in f and "far_from_city" in f
+
+
+class TestAuditFlags:
+    """The not_authorized finding reads flags with the one yes/no parser."""
+
+    def test_text_false_is_not_authorized(self) -> None:
+        """Text flags ("false", "否", "N") are no: those listings are reported as not
+        authorized (a cast to bool made every non-empty text true)."""
+        df = frame([
+            {"outlet_id": "a", "city": "", "lat": 39.9, "lon": 116.4, "authorized": "false"},
+            {"outlet_id": "b", "city": "", "lat": 31.2, "lon": 121.5, "authorized": "否"},
+            {"outlet_id": "c", "city": "", "lat": 23.1, "lon": 113.3, "authorized": "yes"},
+            {"outlet_id": "d", "city": "", "lat": 30.1, "lon": 110.3, "authorized": "N"},
+        ])  # fmt: skip
+        f = [x for x in audit_outlets(df) if x.kind == "not_authorized"]
+        assert len(f) == 1 and sorted(f[0].outlet_ids) == ["a", "b", "d"]
+
+    def test_junk_flag_is_a_data_error(self) -> None:
+        """A flag that is neither yes nor no is refused, naming the row and the value."""
+        df = frame([{"outlet_id": "a", "city": "", "lat": 39.9, "lon": 116.4,
+                     "authorized": "maybe"}])  # fmt: skip
+        with pytest.raises(DataError, match=r"row 2, column 'authorized'.*'maybe'"):
+            audit_outlets(df)
 
 
 class TestAuditCli:

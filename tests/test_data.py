@@ -81,7 +81,7 @@ class TestLoadOutletsFormats:
 
     def test_utf8_bom(self, tmp_path: Path) -> None:
         """A UTF-8 file with a byte-order mark loads; the BOM does not end up in a column name."""
-        df = load_outlets(write(tmp_path, "\ufeff" + HEADER + "1,A,,,30,120,,,,\n"))
+        df = load_outlets(write(tmp_path, "\ufeff" + HEADER + "1,A,,,30,120,,yes,,\n"))
         assert list(df.columns[:2]) == ["outlet_id", "name"]
 
     def test_xlsx(self, tmp_path: Path) -> None:
@@ -111,7 +111,7 @@ class TestLoadOutletsFormats:
 
     def test_file_object_upload(self) -> None:
         """A binary file object (an app upload) loads when given a name."""
-        buf = io.BytesIO((HEADER + "1,A,,,30,120,,,,\n").encode())
+        buf = io.BytesIO((HEADER + "1,A,,,30,120,,yes,,\n").encode())
         assert len(load_outlets(buf, name="upload.csv")) == 1
 
     def test_defaults(self, tmp_path: Path) -> None:
@@ -128,7 +128,7 @@ class TestLoadOutletsFormats:
         """coord_sys=gcj02 rows come out in WGS-84 (the inverse of the forward offset)."""
         wlon, wlat = 116.40, 39.90
         glon, glat = crs.wgs84_to_gcj02(wlon, wlat)
-        text = HEADER + f"1,A,,,{glat},{glon},,,gcj02,\n2,B,,,{wlat},{wlon},,,,\n"
+        text = HEADER + f"1,A,,,{glat},{glon},,yes,gcj02,\n2,B,,,{wlat},{wlon},,yes,,\n"
         df = load_outlets(write(tmp_path, text))
         assert df["lon"].iat[0] == pytest.approx(wlon, abs=1e-7)
         assert df["lat"].iat[0] == pytest.approx(wlat, abs=1e-7)
@@ -198,7 +198,7 @@ class TestLoadOutletsErrors:
 
     def test_no_rows_are_dropped(self, tmp_path: Path) -> None:
         """Valid files come back with exactly as many rows as they have."""
-        rows = "".join(f"{i},N{i},,,{30 + i / 100},{120 + i / 100},,,,\n" for i in range(250))
+        rows = "".join(f"{i},N{i},,,{30 + i / 100},{120 + i / 100},,yes,,\n" for i in range(250))
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             assert len(load_outlets(write(tmp_path, HEADER + rows))) == 250

@@ -54,7 +54,10 @@ def workbook(path: Path, sheets: dict[str, list[list[object]]]) -> Path:
     return path
 
 
-ROWS = [["outlet_id", "name", "lat", "lon"], ["W1", "Workbook center", 31.23, 121.47]]
+ROWS = [
+    ["outlet_id", "name", "lat", "lon", "authorized"],
+    ["W1", "Workbook center", 31.23, 121.47, "yes"],
+]
 
 
 class TestValidate:

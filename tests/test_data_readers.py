@@ -232,14 +232,15 @@ class TestSheets:
 
     def test_single_sheet_has_no_warning(self, tmp_path: Path) -> None:
         """A one-sheet workbook loads without a sheet warning."""
-        p = workbook(tmp_path / "o.xlsx", {"S": OUTLETS})
+        rows = [[*OUTLETS[0], "authorized"], [*OUTLETS[1], "yes"]]  # no assumption to note
+        p = workbook(tmp_path / "o.xlsx", {"S": rows})
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             assert load_outlets(p).attrs["warnings"] == []
 
     def test_sheet_chooses_the_sheet(self, tmp_path: Path) -> None:
         """sheet= reads the named sheet, with no warning about the others."""
-        second = [OUTLETS[0], ["9", "Z", 30.0, 120.0, ""]]
+        second = [[*OUTLETS[0], "authorized"], ["9", "Z", 30.0, 120.0, "", "yes"]]
         p = workbook(tmp_path / "o.xlsx", {"Notes": [["x"]], "Outlets": second})
         with warnings.catch_warnings():
             warnings.simplefilter("error")

@@ -19,6 +19,7 @@ from locator.index import (
     OutletIndex,
     valid_coordinates,
 )
+from locator.network import DataWarning
 
 GEOD = Geod(ellps="WGS84")
 CATS = ["refrigerator", "washer", "air_conditioner", "water_heater", "tv"]
@@ -291,10 +292,32 @@ class TestFilters:
     def test_missing_filter_column(self):
         """Filtering on a column the outlets lack raises, naming the column."""
         frame = pd.DataFrame({"lat": [1.0], "lon": [2.0]})
-        idx = OutletIndex(frame)
-        with pytest.raises(ConfigurationError, match="'authorized'"):
-            idx.nearest(1.0, 2.0)
+        with pytest.warns(DataWarning, match="no 'authorized' column"):
+            idx = OutletIndex(frame)
+        with pytest.raises(ConfigurationError, match="cannot filter on 'kind'"):
+            idx.nearest(1.0, 2.0, kinds="repair_point")
         assert idx.nearest(1.0, 2.0, authorized_only=False)["distance_km"].iloc[0] == 0
+
+    def test_missing_authorized_column_is_decided_at_construction(self):
+        """No 'authorized' column: every outlet counts as authorized, said by a warning
+        when the index is built (as the loader and the API do), not an error at the
+        first query."""
+        frame = pd.DataFrame({"lat": [1.0, 3.0], "lon": [2.0, 2.0]})
+        with pytest.warns(DataWarning, match="every outlet counts as authorized"):
+            idx = OutletIndex(frame)
+        assert idx.count() == 2
+        assert idx.nearest(1.0, 2.0)["distance_km"].iloc[0] == 0
+
+    def test_chinese_flags_are_understood(self):
+        """授权/是 and 未授权/否 are yes and no, as in a loaded file (was a DataError)."""
+        frame = pd.DataFrame(
+            {
+                "lat": [1.0, 2.0, 3.0, 4.0],
+                "lon": [2.0] * 4,
+                "authorized": ["未授权", "否", "是", "授权"],
+            }
+        )
+        assert OutletIndex(frame).nearest(1.0, 2.0, k=4)["lat"].tolist() == [3.0, 4.0]
 
     def test_authorized_as_text(self):
         """An 'authorized' column of yes/no text is understood; junk is a DataError."""
@@ -560,7 +583,9 @@ class TestConstruction:
     def test_bad_outlet_coordinates_listed(self):
         """Bad outlet coordinates are listed by row (header = row 1)."""
         frame = pd.DataFrame({"lat": [1.0, np.nan, 95.0], "lon": [1.0, 2.0, 3.0]})
-        with pytest.raises(DataError, match=r"(?s)2 problem\(s\).*row 3.*'nan, 2.0'.*row 4"):
+        with pytest.raises(
+            DataError, match=r"(?s)2 problem\(s\).*row 3, column 'lat'.*nan.*row 4, column 'lat'"
+        ):
             OutletIndex(frame)
 
     def test_not_a_frame(self):
