@@ -348,10 +348,14 @@ class TestInputValidation:
             CoverageModel(outlets, places)
 
     def test_missing_authorized_column(self):
-        """Without an authorized column the model refuses to guess (authorized_only)."""
+        """Without an authorized column the outlet contract decides, as for every
+        consumer: every outlet counts, and a warning says that this was assumed."""
+        from locator.network import DataWarning
+
         outlets, places, _ = synthetic()
-        with pytest.raises(DataError, match="authorized"):
-            CoverageModel(outlets.drop(columns="authorized"), places)
+        with pytest.warns(DataWarning, match="authorized"):
+            model = CoverageModel(outlets.drop(columns="authorized"), places)
+        assert model.outlets_authorized == len(outlets)
 
     def test_k_below_two(self):
         """k < 2 cannot measure backup coverage and is refused."""

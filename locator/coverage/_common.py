@@ -19,6 +19,7 @@ from pyproj import Geod
 
 from ..errors import ConfigurationError, DataError, Problem
 from ..index import DriveTimeModel
+from ..network import checked_coordinates, outlets_frame
 
 _GEOD = Geod(ellps="WGS84")
 #: Largest radius accepted, km: half the shortest great-ellipse circumference (a circle
@@ -89,28 +90,9 @@ def _frame(obj: Any, name: str) -> pd.DataFrame:
 
 
 def _coords(df: pd.DataFrame, source: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Float lat/lon arrays; DataError listing every bad row."""
-    missing = [c for c in ("lat", "lon") if c not in df.columns]
-    if missing:
-        raise DataError([Problem(None, c, None, "missing column") for c in missing], source=source)
-    lat = pd.to_numeric(df["lat"], errors="coerce").to_numpy(np.float64, na_value=np.nan)
-    lon = pd.to_numeric(df["lon"], errors="coerce").to_numpy(np.float64, na_value=np.nan)
-    with np.errstate(invalid="ignore"):
-        bad = ~(np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90) & (np.abs(lon) <= 180))
-    if bad.any():
-        raise DataError(
-            [
-                Problem(
-                    int(i) + 2,
-                    "lat/lon",
-                    f"{df['lat'].iat[int(i)]!r}, {df['lon'].iat[int(i)]!r}",
-                    "coordinates must be finite, |lat| <= 90 and |lon| <= 180",
-                )
-                for i in np.flatnonzero(bad)
-            ],
-            source=source,
-        )
-    return lat, lon
+    """Float lat/lon arrays; DataError listing every bad row (the outlet contract's one
+    coordinate check, :func:`locator.network.checked_coordinates`)."""
+    return checked_coordinates(df, source=source)
 
 
 def _population(df: pd.DataFrame, source: str) -> NDArray[np.int64]:
@@ -136,37 +118,13 @@ def _population(df: pd.DataFrame, source: str) -> NDArray[np.int64]:
 
 
 def _authorized_mask(outlets: pd.DataFrame, authorized_only: bool) -> NDArray[np.bool_]:
+    """Which outlets count: the outlet contract decides (:func:`locator.network.outlets_frame`:
+    one flag parser; no ``authorized`` column means every outlet, with a warning)."""
     if not isinstance(authorized_only, bool | np.bool_):
         raise ConfigurationError(f"authorized_only must be True or False, got {authorized_only!r}")
     if not authorized_only:
         return np.ones(len(outlets), dtype=bool)
-    if "authorized" not in outlets.columns:
-        raise DataError(
-            [
-                Problem(
-                    None,
-                    "authorized",
-                    None,
-                    "missing column (pass authorized_only=False to count every outlet)",
-                )
-            ],
-            source="outlets",
-        )
-    col = outlets["authorized"]
-    if col.dtype == bool:
-        return col.to_numpy(dtype=bool)
-    text = col.astype(str).str.strip().str.lower()
-    truthy, falsy = {"true", "1", "yes", "y", "t"}, {"false", "0", "no", "n", "f", ""}
-    bad = ~text.isin(truthy | falsy)
-    if bad.any():
-        raise DataError(
-            [
-                Problem(int(i) + 2, "authorized", col.iat[int(i)], "not a yes/no value")
-                for i in np.flatnonzero(bad.to_numpy())
-            ],
-            source="outlets",
-        )
-    return text.isin(truthy).to_numpy()
+    return outlets_frame(outlets)["authorized"].to_numpy(dtype=bool)
 
 
 def _text(df: pd.DataFrame, column: str) -> NDArray[np.object_]:

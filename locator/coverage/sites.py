@@ -194,7 +194,7 @@ def suggest_sites(
     sites: list[SuggestedSite] = []
     if chosen:
         where = np.array(chosen)
-        near_pos, _ = OutletIndex(places, workers=1).nearest_many(
+        near_pos, _ = OutletIndex(places.assign(authorized=True), workers=1).nearest_many(
             clat[where], clon[where], 1, authorized_only=False
         )
         names, zh = _text(places, "name"), _text(places, "name_zh")

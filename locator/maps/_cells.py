@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, Problem
+from ..network import checked_coordinates, parse_flag
 
 
 def _text(value: Any) -> str:
@@ -44,11 +45,11 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _bool(value: Any, default: bool = True) -> bool:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    """A yes/no cell read by the outlet contract (:func:`locator.network.parse_flag`);
+    a missing value (no such column in a results or gaps frame) is ``default``."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return default
-    if isinstance(value, str):
-        return value.strip().lower() in {"1", "true", "yes", "y", "t"}
-    return bool(value)
+    return parse_flag(value)
 
 
 def _require(df: pd.DataFrame, columns: Iterable[str], source: str) -> None:
@@ -61,23 +62,9 @@ def _require(df: pd.DataFrame, columns: Iterable[str], source: str) -> None:
 
 
 def _coords(df: pd.DataFrame, source: str) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
-    """Validated float ``lat``/``lon`` arrays; every bad row is reported at once."""
-    _require(df, ("lat", "lon"), source)
-    lat = pd.to_numeric(df["lat"], errors="coerce").to_numpy(dtype=float)
-    lon = pd.to_numeric(df["lon"], errors="coerce").to_numpy(dtype=float)
-    bad = ~(np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90) & (np.abs(lon) <= 180))
-    if bad.any():
-        problems = [
-            Problem(
-                int(i) + 2,
-                "lat/lon",
-                f"{df['lat'].iloc[i]}, {df['lon'].iloc[i]}",
-                "not a valid WGS-84 coordinate",
-            )
-            for i in np.flatnonzero(bad)
-        ]
-        raise DataError(problems, source=source)
-    return lat, lon
+    """Validated float ``lat``/``lon`` arrays (the outlet contract's one check,
+    :func:`locator.network.checked_coordinates`); every bad row is reported at once."""
+    return checked_coordinates(df, source=source)
 
 
 def _bounds(lats: Iterable[float], lons: Iterable[float]) -> list[list[float]] | None:

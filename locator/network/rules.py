@@ -233,6 +233,31 @@ def coordinate_problems(
     return [p for _, _, p in sorted(bad, key=lambda t: (t[0], t[1]))]
 
 
+def checked_coordinates(
+    frame: pd.DataFrame, *, source: str, row_offset: int = 2
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Float ``lat``/``lon`` arrays of ``frame`` (outlets, places, results, gaps ...),
+    or a :class:`DataError` listing each missing column and every bad value by
+    :func:`coordinate_problems`: the one coordinate check of every consumer."""
+    missing = [c for c in COORDINATE_COLUMNS if c not in frame.columns]
+    if missing:
+        raise DataError(
+            [Problem(None, c, None, "required column is missing") for c in missing],
+            source=source,
+        )
+    lat = pd.to_numeric(frame["lat"], errors="coerce").to_numpy(np.float64, na_value=np.nan)
+    lon = pd.to_numeric(frame["lon"], errors="coerce").to_numpy(np.float64, na_value=np.nan)
+    problems = coordinate_problems(
+        lat,
+        lon,
+        row_offset=row_offset,
+        shown={"lat": frame["lat"].tolist(), "lon": frame["lon"].tolist()},
+    )
+    if problems:
+        raise DataError(problems, source=source)
+    return lat, lon
+
+
 def _in_extent(lon: float, lat: float) -> bool:
     x0, y0, x1, y1 = CHINA_EXTENT
     return x0 <= lon <= x1 and y0 <= lat <= y1
