@@ -200,6 +200,22 @@ class _NeedsTowns(NamedTuple):
 
 
 _NO_SHORTCUT = object()
+_CONTRADICTORY = object()  # hints that exclude each other
+
+
+def _full_address(tokens: list[Any], cut: int) -> Resolution | None:
+    """The common full address: every name before the first full district name is a
+    province/city containing it, and that district is unique (江苏省泰州市海陵区). That
+    reading is the answer; no search is needed. ``None`` when it does not apply."""
+    strong = tokens[cut][1][1][STRONG]
+    if len(strong) != 1:
+        return None
+    anc = strong[0].anc
+    for _, v in tokens[:cut]:
+        if anc.isdisjoint(v[6]):  # no strong meaning contains the district
+            return None
+    names = tuple([v[0] for _, v in tokens[: cut + 1]])
+    return _tuple_new(Resolution, (strong, names))
 
 
 def _cjk_tokens(text: str, automaton: Any) -> tuple[list[Any], int]:
@@ -352,20 +368,9 @@ class OfflineGeocoder(Geocoder):
         Raises GeocodeError for invalid input (see :func:`validate_query`).
         """
         text = fold_text(validate_query(query), self.gazetteer)
-        state: list[Entry] | None = None
-        hints = () if province is None and city is None else (
-            (province, "province"), (city, "city"))  # fmt: skip
-        for hint, what in hints:
-            if hint is None:
-                continue
-            htext = fold_text(validate_query(hint, f"{what} hint"), self.gazetteer)
-            res = self._resolve_tokens(self._tokens(htext), None)
-            if res is None:
-                raise GeocodeError(f"{what} hint {hint!r} names no known place")
-            narrowed = _narrow(state, res[0])
-            if not narrowed:
-                return None  # contradictory hints
-            state = narrowed
+        state = self._hint_state(city, province)
+        if state is _CONTRADICTORY:
+            return None
         g = self._g if self._g is not None else self.gazetteer
         # The answer depends only on which names matched, in order (and the hints):
         # addresses differing only in street and number share one resolution.
@@ -379,47 +384,78 @@ class OfflineGeocoder(Geocoder):
             latin = self._latin_tokens(text, g) if _HAS_LATIN.search(text) else []
         if not tokens and not latin and state is None:
             # no division, no Latin name: only a town can answer (章凤), or nothing
-            towns = None if ascii_only else _cjk_tokens(text, g.town_automaton)[0]
-            if not towns:
-                return None
-            sig = "\x1c" + "\x1f".join([t[1][5] for t in towns])
-            hit = g.resolutions.get(sig, _MISSING)
-            if hit is _MISSING:
-                hit = g.resolutions[sig] = self._finish(self._resolve_tokens(towns, None))
-            return hit  # type: ignore[return-value]
+            return None if ascii_only else self._towns_only(text, g)
         if cut >= 0 and state is None and not latin:
-            # The common full address: every name before the first full district name
-            # is a province/city containing it, and that district is unique
-            # (江苏省泰州市海陵区). That reading is the answer; no search needed.
-            strong = tokens[cut][1][1][STRONG]
-            if len(strong) == 1:
-                anc = strong[0].anc
-                for _, v in tokens[:cut]:
-                    if anc.isdisjoint(v[6]):  # no strong meaning contains the district
-                        break
-                else:
-                    names = tuple([v[0] for _, v in tokens[: cut + 1]])
-                    return _tuple_new(Resolution, (strong, names))
+            found = _full_address(tokens, cut)
+            if found is not None:
+                return found
         hint_sig = "" if state is None else "\x1d" + ",".join([str(e.id) for e in state])
         memo = g.resolutions
         if len(memo) >= _MEMO_MAX:
             memo.clear()
         if not latin and 0 <= cut < len(tokens) - 1:
-            # Addresses run from large to small: once a full district name pins down one
-            # district, what follows is street detail (北京市海淀区中关村大街 ...).
-            psig = "\x1f".join([t[1][5] for t in tokens[: cut + 1]]) + "\x1b" + hint_sig
-            hit = memo.get(psig, _MISSING)
-            if hit is _MISSING:
-                hit = self._finish(self._resolve_tokens(tokens[: cut + 1], state))
-                if hit is None or len(hit.candidates) != 1 or hit.candidates[0].rank < 2:
-                    hit = _NO_SHORTCUT
-                memo[psig] = hit
+            hit = self._district_prefix(tokens[: cut + 1], state, hint_sig, memo)
             if hit is not _NO_SHORTCUT:
-                return hit  # type: ignore[return-value]
+                return hit
         if latin:
             tokens.extend(latin)
-        sig = "\x1f".join([t[1][5] for t in tokens])
-        sig += hint_sig
+        return self._resolve_all(text, g, tokens, state, hint_sig, ascii_only)
+
+    def _hint_state(self, city: str | None, province: str | None) -> Any:
+        """The entries the hints allow (``None``: no hint), or ``_CONTRADICTORY``."""
+        state: list[Entry] | None = None
+        for hint, what in ((province, "province"), (city, "city")):
+            if hint is None:
+                continue
+            htext = fold_text(validate_query(hint, f"{what} hint"), self.gazetteer)
+            res = self._resolve_tokens(self._tokens(htext), None)
+            if res is None:
+                raise GeocodeError(f"{what} hint {hint!r} names no known place")
+            narrowed = _narrow(state, res[0])
+            if not narrowed:
+                return _CONTRADICTORY
+            state = narrowed
+        return state
+
+    def _towns_only(self, text: str, g: Gazetteer) -> Resolution | None:
+        """Text with no division name: a town (章凤) answers, or nothing."""
+        towns = _cjk_tokens(text, g.town_automaton)[0]
+        if not towns:
+            return None
+        sig = "\x1c" + "\x1f".join([t[1][5] for t in towns])
+        hit = g.resolutions.get(sig, _MISSING)
+        if hit is _MISSING:
+            hit = g.resolutions[sig] = self._finish(self._resolve_tokens(towns, None))
+        return hit  # type: ignore[return-value]
+
+    def _district_prefix(
+        self, prefix: list[Any], state: list[Entry] | None, hint_sig: str, memo: dict
+    ) -> Any:
+        """Addresses run from large to small: once a full district name pins down one
+        district, what follows is street detail (北京市海淀区中关村大街 ...). The answer
+        from the names up to that district, or ``_NO_SHORTCUT``."""
+        psig = "\x1f".join([t[1][5] for t in prefix]) + "\x1b" + hint_sig
+        hit = memo.get(psig, _MISSING)
+        if hit is _MISSING:
+            hit = self._finish(self._resolve_tokens(prefix, state))
+            if hit is None or len(hit.candidates) != 1 or hit.candidates[0].rank < 2:
+                hit = _NO_SHORTCUT
+            memo[psig] = hit
+        return hit
+
+    def _resolve_all(
+        self,
+        text: str,
+        g: Gazetteer,
+        tokens: list[Any],
+        state: list[Entry] | None,
+        hint_sig: str,
+        ascii_only: bool,
+    ) -> Resolution | None:
+        """Every name together (memoised by signature); towns only when the answer
+        is not down to district level (章凤, 云南章凤)."""
+        memo = g.resolutions
+        sig = "\x1f".join([t[1][5] for t in tokens]) + hint_sig
         # towns have Chinese names only: text without Chinese never needs them
         no_towns = ascii_only or _HAS_CJK.search(text) is None
         if no_towns:
@@ -433,7 +469,6 @@ class OfflineGeocoder(Geocoder):
             memo[sig] = hit = _NeedsTowns(out)
         if type(hit) is not _NeedsTowns:
             return hit  # type: ignore[return-value]
-        # Not down to district level: towns may say more (章凤, 云南章凤).
         towns = _cjk_tokens(text, g.town_automaton)[0]
         if not towns:
             return hit.without
