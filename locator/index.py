@@ -388,6 +388,18 @@ class OutletIndex:
                 known |= {v.strip() for v in col.unique() if v.strip()}
         return known
 
+    def _check_known(
+        self, column: str, what: str, names: tuple[str, ...], defaults: tuple[str, ...]
+    ) -> tuple[str, ...]:
+        """``names``, each a known value of ``column`` (else a ConfigurationError)."""
+        known = self._known(column, defaults)
+        for name in names:
+            if name not in known:
+                raise ConfigurationError(
+                    f"unknown {what} {name!r}; expected one of {sorted(known)}"
+                )
+        return names
+
     def _subset(
         self,
         kinds: str | Iterable[str] | None,
@@ -412,25 +424,13 @@ class OutletIndex:
                 self._cache.move_to_end(key)
                 return hit
             mask = np.ones(len(self._df), dtype=bool)
-            if kinds_t is not None:
-                known = self._known("kind", KINDS)
-                for kind in kinds_t:
-                    if kind not in known:
-                        raise ConfigurationError(
-                            f"unknown kind {kind!r}; expected one of {sorted(known)}"
-                        )
+            if kinds_t is not None:  # any of the kinds
                 any_kind = np.zeros(len(self._df), dtype=bool)
-                for kind in kinds_t:
+                for kind in self._check_known("kind", "kind", kinds_t, KINDS):
                     any_kind |= self._mask("kind", kind)
                 mask &= any_kind
-            if cats_t is not None:
-                known = self._known("categories", CATEGORIES)
-                for cat in cats_t:
-                    if cat not in known:
-                        raise ConfigurationError(
-                            f"unknown category {cat!r}; expected one of {sorted(known)}"
-                        )
-                for cat in cats_t:
+            if cats_t is not None:  # all of the categories
+                for cat in self._check_known("categories", "category", cats_t, CATEGORIES):
                     mask &= self._mask("categories", cat)
             if authorized_only:
                 mask &= self._mask("authorized", "")
