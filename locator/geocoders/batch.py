@@ -254,23 +254,11 @@ def geocode_batch(
     results: list[RowResult | None] = [None] * total
     memo: dict[str, RowResult] = {}
     if cp is not None:
-        report.checkpoint = str(cp.path)
-        report.checkpoint_reset = cp.reset
-        for i, r in cp.done.items():
-            if 0 <= i < total:
-                results[i] = r
-                key = _query_key(queries[i])
-                if key is not None:
-                    memo.setdefault(key, r)
-        report.resumed = sum(r is not None for r in results)
-        cp.open()
-    done = report.resumed
+        _resume(cp, queries, results, memo, report)
     if progress is not None:
-        progress(done, total)
+        progress(report.resumed, total)
     calls = 0
-    shown = clock()
     offline = type(geocoder) is OfflineGeocoder  # same answers as geocode(), no Locations
-    rows_of: dict[int, tuple[Any, RowResult]] = {}  # id(Resolution) -> (it, its row)
     # The offline loop allocates many small tuples and creates no reference cycles;
     # pausing the cyclic GC for its duration saves ~20% (it is restored in `finally`).
     paused_gc = offline and gc.isenabled()
@@ -280,31 +268,9 @@ def geocode_batch(
         if offline and cp is None and progress is None:
             calls = _offline_loop(queries, geocoder, results, memo)
         else:
-            for i, q in enumerate(queries):
-                if results[i] is not None:
-                    continue
-                text = q.strip() if isinstance(q, str) else _query_key(q)
-                if not text:
-                    r = _EMPTY
-                elif text in memo:
-                    r = memo[text]
-                else:
-                    calls += 1
-                    if offline:
-                        r = _geocode_offline(geocoder, text, rows_of)
-                    else:
-                        r = _geocode_one(geocoder, text)
-                    if r.status != "failed":
-                        memo[text] = r
-                results[i] = r
-                if cp is not None and r.status != "failed":
-                    cp.add(i, r)
-                done += 1
-                if progress is not None:
-                    now = clock()
-                    if now - shown >= _PROGRESS_EVERY_S or done == total:
-                        progress(done, total)
-                        shown = now
+            calls = _general_loop(
+                queries, geocoder, results, memo, cp, progress, clock, report.resumed
+            )
     finally:
         if paused_gc:
             gc.enable()
@@ -318,6 +284,70 @@ def geocode_batch(
         counts[r.status] = counts.get(r.status, 0) + 1
     report.counts = counts
     return out
+
+
+def _resume(
+    cp: _Checkpoint,
+    queries: Sequence[Any],
+    results: list[RowResult | None],
+    memo: dict[str, RowResult],
+    report: BatchReport,
+) -> None:
+    """Take the rows a checkpoint holds (and remember their answers), then open it."""
+    report.checkpoint = str(cp.path)
+    report.checkpoint_reset = cp.reset
+    for i, r in cp.done.items():
+        if 0 <= i < len(queries):
+            results[i] = r
+            key = _query_key(queries[i])
+            if key is not None:
+                memo.setdefault(key, r)
+    report.resumed = sum(r is not None for r in results)
+    cp.open()
+
+
+def _general_loop(
+    queries: Sequence[Any],
+    geocoder: Any,
+    results: list[RowResult | None],
+    memo: dict[str, RowResult],
+    cp: _Checkpoint | None,
+    progress: Callable[[int, int], None] | None,
+    clock: Callable[[], float],
+    done: int,
+) -> int:
+    """Every row not done yet, with checkpointing and progress. Returns the calls made."""
+    offline = type(geocoder) is OfflineGeocoder  # same answers as geocode(), no Locations
+    rows_of: dict[int, tuple[Any, RowResult]] = {}  # id(Resolution) -> (it, its row)
+    total = len(queries)
+    calls = 0
+    shown = clock()
+    for i, q in enumerate(queries):
+        if results[i] is not None:
+            continue
+        text = q.strip() if isinstance(q, str) else _query_key(q)
+        if not text:
+            r = _EMPTY
+        elif text in memo:
+            r = memo[text]
+        else:
+            calls += 1
+            if offline:
+                r = _geocode_offline(geocoder, text, rows_of)
+            else:
+                r = _geocode_one(geocoder, text)
+            if r.status != "failed":
+                memo[text] = r
+        results[i] = r
+        if cp is not None and r.status != "failed":
+            cp.add(i, r)
+        done += 1
+        if progress is not None:
+            now = clock()
+            if now - shown >= _PROGRESS_EVERY_S or done == total:
+                progress(done, total)
+                shown = now
+    return calls
 
 
 def _offline_loop(
