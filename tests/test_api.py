@@ -638,6 +638,22 @@ class TestEmbedMap:
             in r.headers["content-security-policy"]
         )
 
+    @pytest.mark.parametrize("tiles", ["none", "osm", "amap"])
+    def test_header_policy_is_the_pages_own_policy(self, client: TestClient, tiles: str) -> None:
+        """The CSP header of /embed/map is the policy of the page's own <meta> (one
+        builder, same tile hosts) plus frame-ancestors, which only a header can carry."""
+        from locator import embed
+
+        r = client.get("/embed/map", params={"city": "苏州", "tiles": tiles})
+        assert r.status_code == 200
+        meta = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">', r.text)
+        assert meta is not None
+        assert r.headers["content-security-policy"] == f"{meta[1]}; frame-ancestors 'self'"
+        key = None if tiles == "none" else tiles
+        assert r.headers["content-security-policy"] == embed.content_security_policy(
+            embed.tile_sources(key), ["'self'"]
+        )
+
     def test_city_zoom_shows_only_that_city(self, embed_page: Any, outlets: pd.DataFrame) -> None:
         """With city, only that city's outlets are drawn."""
         html = embed_page.text

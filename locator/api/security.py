@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -129,25 +128,9 @@ def _check_frame_ancestors(values: Iterable[str]) -> list[str]:
     return out
 
 
-def _tile_hosts(tiles: str | None) -> list[str]:
-    """The ``https://host`` origins a tile layer loads images from (for img-src)."""
-    from .. import maps
-
-    key = maps.normalize_tiles(tiles)
-    if key is None:
-        return []
-    spec = maps.TILES[key]
-    parts = urlsplit(spec.url)
-    host = parts.hostname or ""
-    subs = list(spec.subdomains or "") if "{s}" in host else [""]
-    return sorted({f"{parts.scheme}://{host.replace('{s}', s)}" for s in subs})
-
-
 def _csp(tiles: str | None, frame_ancestors: Sequence[str]) -> str:
-    """The Content-Security-Policy header of ``/embed/map``."""
-    img = " ".join(["data:", *_tile_hosts(tiles)])
-    return (
-        "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-        f"img-src {img}; font-src data:; connect-src 'none'; base-uri 'none'; "
-        f"form-action 'none'; frame-ancestors {' '.join(frame_ancestors)}"
-    )
+    """The Content-Security-Policy header of ``/embed/map``: the page's own policy
+    (:func:`locator.embed.content_security_policy`) plus ``frame-ancestors``."""
+    from .. import embed
+
+    return embed.content_security_policy(embed.tile_sources(tiles), frame_ancestors)
