@@ -73,17 +73,16 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
+from ..pages import LAYERS, SAMPLE_NOTE
+from ..pages import MAX_GAPS as EMBED_MAX_GAPS
 from .factory import create_app, create_app_from_env
 from .routes import StrictJSONResponse, router
 from .security import DEFAULT_MAX_BODY_BYTES, BodySizeLimitMiddleware
 from .service import (
-    EMBED_MAX_GAPS,
-    LAYERS,
     MAX_API_RADIUS_KM,
     MAX_HEAVY,
     MAX_K,
     MAX_Q_LENGTH,
-    SAMPLE_NOTE,
     ApiError,
     Geocoder,
     LocatorService,

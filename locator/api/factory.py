@@ -22,6 +22,7 @@ from .. import __version__
 from ..errors import ConfigurationError, LocatorError
 from ..geocoders.redact import install_log_redaction, redact
 from ..index import DriveTimeModel
+from ..pages import SAMPLE_NOTE
 from .params import _PATTERN_REASONS
 from .routes import StrictJSONResponse, _json, router
 from .security import (
@@ -30,7 +31,7 @@ from .security import (
     _check_frame_ancestors,
     _check_origins,
 )
-from .service import SAMPLE_NOTE, ApiError, Geocoder, LocatorService, log
+from .service import ApiError, Geocoder, LocatorService, log
 
 
 async def _on_api_error(request: Request, exc: Exception) -> Response:

@@ -8,7 +8,8 @@ from typing import Annotated, Any, Literal
 from fastapi import Query
 from pydantic import StringConstraints
 
-from .service import LAYERS, MAX_API_RADIUS_KM, MAX_K, MAX_Q_LENGTH
+from ..pages import LAYERS
+from .service import MAX_API_RADIUS_KM, MAX_K, MAX_Q_LENGTH
 
 _FINITE = "Finite number (NaN and infinity are refused)."
 #: ``q``: at least one non-blank character, no NUL (what :func:`_clean_q` enforces;

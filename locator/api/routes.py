@@ -13,7 +13,8 @@ import pandas as pd
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
-from .. import __version__
+from .. import __version__, pages
+from ..errors import ConfigurationError
 from .params import (
     _404_CITY,
     _404_Q,
@@ -43,14 +44,10 @@ from .params import (
 )
 from .security import _csp
 from .service import (
-    EMBED_MAX_GAPS,
-    LAYERS,
-    SAMPLE_NOTE,
     ApiError,
     LocatorService,
     _clean_q,
     _invalid,
-    _norm_city,
     _parse_bbox,
     _wgs84_point,
     dumps,
@@ -406,11 +403,12 @@ def coverage(
 
 def _parse_layers(text: str) -> list[str]:
     """Validated, de-duplicated layer names from ``a,b,c`` (422 naming ``layers``)."""
-    names = [x.strip().lower() for x in text.split(",") if x.strip()]
-    bad = [x for x in names if x not in LAYERS]
-    if bad or not names:
-        raise _invalid("layers", f"choose one or more of {', '.join(LAYERS)}, comma-separated")
-    return list(dict.fromkeys(names))
+    try:
+        return pages.parse_layers(text)
+    except ConfigurationError:
+        raise _invalid(
+            "layers", f"choose one or more of {', '.join(pages.LAYERS)}, comma-separated"
+        ) from None
 
 
 @router.get(
@@ -473,35 +471,9 @@ def _render_embed(
     k: int,
     radius_km: float,
 ) -> str:
-    """Render the map page for one (cache) key."""
-    from .. import embed
-
-    mask = svc.authorized.copy()
-    if city_keys:
-        mask &= svc.city_mask(city_keys)
-    shown = svc.outlets[mask]
-    areas = gaps = cities = None
-    if "coverage" in wanted:
-        from ..coverage import service_areas
-
-        areas = service_areas(shown, radius_km, by="city").to_geojson() if len(shown) else None
-    if "gaps" in wanted or "cities" in wanted:
-        # Nationally, the largest gaps only (thousands of circles make a slow page).
-        limit = None if city_keys else EMBED_MAX_GAPS
-        report = svc.coverage_model().report(radius_km, gap_limit=limit)
-        if "gaps" in wanted:
-            gaps = report.gaps_frame()
-            if city_keys:
-                gaps = gaps[gaps["city"].map(_norm_city).isin(city_keys)]
-        if "cities" in wanted:
-            frame = report.cities_frame()
-            coords = svc.cities[["adcode", "lat", "lon"]].astype({"adcode": str})
-            cities = frame.astype({"adcode": str}).merge(coords, on="adcode", how="inner")
-            cities = cities.rename(columns={"name": "city"})
-            if city_keys:
-                cities = cities[cities["city"].map(_norm_city).isin(city_keys)]
+    """Render the map page for one (cache) key (:func:`locator.pages.network_page`)."""
     origin = results = None
-    notes = [SAMPLE_NOTE] if svc.sample else []
+    notes: list[str] = []
     label = ""
     if place is not None:
         origin = (place["lat"], place["lon"])
@@ -512,16 +484,19 @@ def _render_embed(
         label = place.get("query") or ""
         if place.get("ambiguous"):
             notes.append("This place name is ambiguous; the best match is shown.")
-    return embed.embed_page(
-        shown if "outlets" in wanted else None,
+    return pages.network_page(
+        svc.outlets[svc.authorized],
+        layers=wanted,
+        city=city_keys,
+        radius_km=radius_km,
+        coverage_model=svc.coverage_model,
+        listed_cities=svc.cities,
         tiles=tiles,
-        service_areas=areas,
-        gaps=gaps,
-        cities=cities,
         origin=origin,
         results=results,
         origin_label=label,
-        note=" ".join(notes) or None,
+        sample=svc.sample,
+        notes=notes,
     )
 
 

@@ -12,7 +12,6 @@ import difflib
 import json
 import logging
 import math
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
@@ -28,6 +27,8 @@ from ..errors import ConfigurationError, GeocodeError, GeocoderServiceError, Loc
 from ..geocoders.redact import install_log_redaction, redact
 from ..index import CATEGORIES, KINDS, DriveTimeModel, OutletIndex
 from ..io import jsonable
+from ..pages import SAMPLE_NOTE
+from ..pages import norm_city as _norm_city
 
 # One logger for the whole package, as before the split into modules.
 log = logging.getLogger("locator.api")
@@ -43,12 +44,8 @@ MAX_Q_LENGTH = 500
 MAX_API_RADIUS_KM = 1000.0
 #: Uncached map pages / coverage answers computed at the same time (more get 503).
 MAX_HEAVY = 2
-#: Gaps drawn on a national /embed/map (the most populous first).
-EMBED_MAX_GAPS = 500
 #: Rendered coverage answers / embed pages kept (LRU).
 _CACHE_SIZE = 32
-LAYERS: tuple[str, ...] = ("outlets", "coverage", "gaps", "cities")
-SAMPLE_NOTE = "Synthetic sample data: a fictional brand, fictional outlets and phone numbers."
 _OUTLET_FIELDS = (
     "outlet_id",
     "name",
@@ -110,15 +107,6 @@ class Geocoder(Protocol):
     """What the API needs from a geocoder (geopy's interface)."""
 
     def geocode(self, query: str) -> Any: ...
-
-
-def _norm_city(name: Any) -> str:
-    """A city name for matching: case-folded, no blanks, no trailing 市 / city / shi."""
-    text = str(name or "").strip().casefold()
-    for suffix in ("市", " city", " shi"):
-        if text.endswith(suffix) and len(text) > len(suffix):
-            text = text[: -len(suffix)]
-    return re.sub(r"[\s\-_']", "", text)
 
 
 def _text_or_none(value: Any) -> str | None:
