@@ -28,6 +28,7 @@ from locator import DataError, LocatorError, crs, load_cities, load_outlets, loa
 from locator.audit import audit_outlets, findings_frame
 from locator.coverage import CoverageModel, service_areas, suggest_sites
 from locator.embed import iframe_snippet
+from locator.geocode import origin_from_location
 from locator.index import DriveTimeModel, OutletIndex
 from locator.io import csv_bytes
 from locator.maps import build_map, directions_links
@@ -200,10 +201,14 @@ def _origin_from_query(query: str) -> dict[str, Any] | None:
             "(中文, pinyin or English), or click on the map."
         )
         return None
-    raw = dict(loc.raw or {})
-    origin = {"lat": loc.latitude, "lon": loc.longitude, "label": loc.address, "raw": raw}
-    cands = raw.get("candidates") or []
-    if raw.get("ambiguous") and len(cands) > 1:
+    try:
+        found = origin_from_location(loc, query)
+    except LocatorError as err:
+        st.error(_md(err))
+        return None
+    origin = {"lat": found["lat"], "lon": found["lon"], "label": found["address"] or query}
+    cands = found["candidates"]
+    if found["ambiguous"] and len(cands) > 1:
 
         def label(c: dict[str, Any]) -> str:
             parts = [c.get("province"), c.get("city"), c.get("district")]

@@ -442,31 +442,15 @@ class LocatorService:
                 reason="no place matches this query; try a city, district or address "
                 "in Chinese, pinyin or English, or give lat and lon",
             )
+        from ..geocode import origin_from_location
+
         try:
-            lat, lon = float(loc.latitude), float(loc.longitude)
-        except (AttributeError, TypeError, ValueError) as err:
-            raise ApiError(503, "geocoding failed", reason="malformed geocoder result") from err
-        if not (math.isfinite(lat) and math.isfinite(lon) and abs(lat) <= 90 and abs(lon) <= 180):
-            raise ApiError(503, "geocoding failed", reason="geocoder returned invalid coordinates")
+            out = origin_from_location(loc, q)
+        except GeocoderServiceError as err:
+            raise ApiError(503, "geocoding failed", reason=str(err)) from err
+        out["candidates"] = jsonable(out["candidates"][:20])
         raw = getattr(loc, "raw", None)
         raw = raw if isinstance(raw, Mapping) else {}
-        candidates = raw.get("candidates") or []
-        if not isinstance(candidates, list | tuple):
-            candidates = [candidates]
-        out: dict[str, Any] = {
-            "query": q,
-            "lat": lat,
-            "lon": lon,
-            "address": _text_or_none(getattr(loc, "address", None)),
-            "province": raw.get("province"),
-            "city": raw.get("city"),
-            "district": raw.get("district"),
-            "adcode": raw.get("adcode"),
-            "level": raw.get("level"),
-            "ambiguous": bool(raw.get("ambiguous", False)),
-            "candidates": jsonable(list(candidates)[:20]),
-            "source": raw.get("source"),
-        }
         for key, value in raw.items():  # the geocoder's other fields, as they are
             if str(key) not in out:
                 out[str(key)] = jsonable(value)
