@@ -257,6 +257,21 @@ class TestNearest:
             assert [g["within_max"] for g in got] == want["within_max"].tolist()
             assert [g["meets_promise"] for g in got] == want["meets_promise"].tolist()
 
+    def test_results_are_the_index_rows_rounded(self, app: FastAPI, outlets: pd.DataFrame) -> None:
+        """Each result is the outlet's record plus the index's distance, bearing and drive
+        time, rounded (km to metres, degrees and minutes to 0.1), in a fixed field order."""
+        svc = app.state.locator
+        want = OutletIndex(outlets).nearest(31.2, 121.4, 5, max_km=30.0)
+        got = svc.nearest(31.2, 121.4, 5, max_km=30.0)
+        fields = ["outlet_id", "name", "kind", "province", "city", "district", "address",
+                  "phone", "hours", "categories", "authorized", "lat", "lon", "distance_km",
+                  "bearing_deg", "drive_minutes", "meets_promise", "within_max"]  # fmt: skip
+        assert [list(g) for g in got] == [fields] * len(want) and len(want) > 1
+        assert [g["distance_km"] for g in got] == [round(x, 3) for x in want["distance_km"]]
+        assert [g["bearing_deg"] for g in got] == [round(x, 1) for x in want["bearing_deg"]]
+        assert [g["drive_minutes"] for g in got] == [round(x, 1) for x in want["drive_minutes"]]
+        assert all(type(g["meets_promise"]) is bool and g["within_max"] is True for g in got)
+
     def test_kind_and_category_filters(self, client: TestClient) -> None:
         """kind and category restrict the results to matching outlets."""
         r = client.get(

@@ -19,7 +19,6 @@ from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
-from pyproj import Geod
 
 from ..crs import to_wgs84
 from ..data import normalize_category, normalize_kind
@@ -225,7 +224,6 @@ class LocatorService:
         self.index = OutletIndex(self.outlets, drive_model=self.drive_model, workers=1)
         self._places = places
         self.cities = load_cities() if cities is None else cities.reset_index(drop=True)
-        self._geod = Geod(ellps="WGS84")
         self.lat = pd.to_numeric(self.outlets["lat"]).to_numpy(np.float64)
         self.lon = pd.to_numeric(self.outlets["lon"]).to_numpy(np.float64)
         n = len(self.outlets)
@@ -469,43 +467,38 @@ class LocatorService:
         category: str | Sequence[str] | None = None,
         authorized_only: bool = True,
     ) -> list[dict[str, Any]]:
-        """Result records, nearest first; the same rows and order as
-        :meth:`OutletIndex.nearest` (checked by the tests) without building a DataFrame.
-        ``kind``: any of these kinds; ``category``: repairing all of these categories
-        (the index's semantics; it does the filtering).
+        """Result records, nearest first: :meth:`OutletIndex.nearest_arrays` (the rows,
+        order and values of :meth:`OutletIndex.nearest`) as JSON-ready records, rounded
+        to metres, 0.1 degree and 0.1 minute. ``kind``: any of these kinds;
+        ``category``: repairing all of these categories (the index does the filtering).
 
         With ``max_km`` and nothing inside it, the single nearest is returned with
         ``within_max: false``.
         """
-        pos, _ = self.index.nearest_many(
-            [lat], [lon], k, kinds=kind, categories=category, authorized_only=authorized_only
+        found = self.index.nearest_arrays(
+            lat,
+            lon,
+            k,
+            max_km=max_km,
+            kinds=kind,
+            categories=category,
+            authorized_only=authorized_only,
         )
-        pos = pos[0][pos[0] >= 0]
-        n = pos.size
-        if n == 0:
-            return []
-        az, _, metres = self._geod.inv(
-            np.full(n, lon), np.full(n, lat), self.lon[pos], self.lat[pos]
-        )
-        km = np.asarray(metres, dtype=np.float64) / 1000.0
-        within = True
-        if max_km is not None:
-            inside = km <= max_km
-            if inside.any():
-                pos, km, az = pos[inside], km[inside], np.asarray(az)[inside]
-            else:
-                pos, km, az = pos[:1], km[:1], np.asarray(az)[:1]
-                within = False
-        bearing = np.mod(np.asarray(az, dtype=np.float64), 360.0)
-        minutes = self.drive_model.minutes(km)
-        promise = self.drive_model.promise_minutes
         out = []
-        for i, p in enumerate(pos.tolist()):
-            rec = dict(self.records[p])
-            rec["distance_km"] = round(float(km[i]), 3)
-            rec["bearing_deg"] = round(float(bearing[i]), 1)
-            rec["drive_minutes"] = round(float(minutes[i]), 1)
-            rec["meets_promise"] = bool(minutes[i] <= promise)
+        for row, km, bearing, minutes, meets, within in zip(
+            found.positions.tolist(),
+            found.distance_km.tolist(),
+            found.bearing_deg.tolist(),
+            found.drive_minutes.tolist(),
+            found.meets_promise.tolist(),
+            found.within_max.tolist(),
+            strict=True,
+        ):
+            rec = dict(self.records[row])  # the index's rows are self.outlets' rows
+            rec["distance_km"] = round(km, 3)
+            rec["bearing_deg"] = round(bearing, 1)
+            rec["drive_minutes"] = round(minutes, 1)
+            rec["meets_promise"] = meets
             rec["within_max"] = within
             out.append(rec)
         return out
