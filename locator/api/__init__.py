@@ -66,6 +66,22 @@ https://www.example.com`` behind the site's reverse proxy (TLS, rate limits), th
 
 The map page works without the Python app too: :func:`locator.embed.embed_page` writes
 the same self-contained HTML to a file any web server can host.
+
+Layout
+======
+* :mod:`.service` - :class:`LocatorService`, what the endpoints share (index, records,
+  city names, geocoder, coverage model, caches); no FastAPI import.
+* :mod:`.params` - query parameter types (validation, OpenAPI descriptions and
+  examples) and response examples.
+* :mod:`.routes` - the router and its endpoints.
+* :mod:`.security` - body-size limit, CORS origins, ``frame-ancestors`` and the
+  Content-Security-Policy header (built by :func:`locator.embed.content_security_policy`).
+* :mod:`.factory` - :func:`create_app`, :func:`create_app_from_env`, error handlers,
+  lifespan. (Not ``app.py``: a submodule of that name would hide the lazy
+  ``locator.api.app`` below.)
+
+The map page itself is assembled by :mod:`locator.pages`, as for ``locator map`` and
+the app.
 """
 
 from __future__ import annotations
