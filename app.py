@@ -27,11 +27,13 @@ from streamlit_folium import st_folium
 from locator import DataError, LocatorError, crs, load_cities, load_outlets, load_places
 from locator.audit import audit_outlets, findings_frame
 from locator.coverage import CoverageModel, service_areas, suggest_sites
-from locator.embed import embed_page, iframe_snippet
+from locator.embed import iframe_snippet
+from locator.geocode import origin_from_location
 from locator.index import DriveTimeModel, OutletIndex
 from locator.labels import CATEGORY_LABELS, KIND_LABELS
 from locator.maps import build_map, directions_links
 from locator.outputs import csv_bytes
+from locator.pages import city_keys, network_page
 from locator.webassets import export_assets, localize_map
 
 HERE = Path(__file__).resolve().parent
@@ -98,20 +100,17 @@ def _audit(key: str, _outlets: pd.DataFrame) -> pd.DataFrame:
 def _embed_page(
     key: str, _outlets: pd.DataFrame, city: str, layers: tuple[str, ...], tiles: str | None
 ) -> str:
-    shown = _outlets[_outlets["authorized"]]
-    if city:
-        shown = shown[shown["city"] == city]
-    kwargs: dict[str, Any] = {}
-    if "coverage" in layers:
-        kwargs["service_areas"] = _areas_geojson(key, _outlets, 50.0)
-    if "gaps" in layers:
-        kwargs["gaps"] = _coverage_model(key, _outlets).report(50.0, gap_limit=300).gaps_frame()
-    return embed_page(
-        shown if "outlets" in layers else None,
+    listed, _ = _reference()
+    return network_page(
+        _outlets[_outlets["authorized"]],
+        layers=layers,
+        city=city_keys(city, listed) if city else None,
+        radius_km=50.0,
+        coverage_model=lambda: _coverage_model(key, _outlets),
+        listed_cities=listed,
         tiles=tiles,
         title=f"ACME outlets — {city or 'all listed cities'}",
-        note="Sample data: fictional brand" if key == SAMPLE_KEY else None,
-        **kwargs,
+        sample=key == SAMPLE_KEY,
     )
 
 
@@ -195,10 +194,14 @@ def _origin_from_query(query: str) -> dict[str, Any] | None:
             "(中文, pinyin or English), or click on the map."
         )
         return None
-    raw = dict(loc.raw or {})
-    origin = {"lat": loc.latitude, "lon": loc.longitude, "label": loc.address, "raw": raw}
-    cands = raw.get("candidates") or []
-    if raw.get("ambiguous") and len(cands) > 1:
+    try:
+        found = origin_from_location(loc, query)
+    except LocatorError as err:
+        st.error(_md(err))
+        return None
+    origin = {"lat": found["lat"], "lon": found["lon"], "label": found["address"] or query}
+    cands = found["candidates"]
+    if found["ambiguous"] and len(cands) > 1:
 
         def label(c: dict[str, Any]) -> str:
             parts = [c.get("province"), c.get("city"), c.get("district")]

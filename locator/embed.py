@@ -28,7 +28,7 @@ import base64
 import functools
 import html as html_lib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -43,10 +43,13 @@ from .errors import ConfigurationError
 __all__ = [
     "EXTERNAL_ASSET_RE",
     "asset_text",
+    "content_security_policy",
     "embed_page",
     "iframe_snippet",
     "inline_assets",
     "render_html",
+    "tile_source",
+    "tile_sources",
 ]
 
 
@@ -224,32 +227,62 @@ def inline_assets(html: str) -> str:
 # --------------------------------------------------------------------------- pages
 
 
+def tile_source(url: str) -> str | None:
+    """The CSP source that allows the images of one tile URL template: its
+    ``scheme://host``, a templated label (``webrd0{s}``) and the labels before it
+    becoming ``*`` (``https://*.is.autonavi.com``); ``None`` for a non-http(s) URL."""
+    parts = urlsplit(str(url))
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    labels = parts.hostname.split(".")
+    templated = [i for i, x in enumerate(labels) if "{" in x]
+    if templated:  # webrd0{s}.is.autonavi.com -> *.is.autonavi.com
+        labels = ["*", *labels[templated[-1] + 1 :]]
+    return f"{parts.scheme}://{'.'.join(labels)}"
+
+
+def tile_sources(tiles: str | None) -> list[str]:
+    """The CSP image sources of a basemap named as :func:`locator.maps.build_map`
+    takes it (``"osm"``, ``"amap"``, ``None``): what a page with that basemap loads."""
+    key = maps.normalize_tiles(tiles)
+    if key is None:
+        return []
+    src = tile_source(maps.TILES[key].url)
+    return [src] if src else []
+
+
 def _tile_sources(m: folium.Map) -> list[str]:
-    """CSP sources for every tile layer in ``m`` (``{s}`` subdomains become ``*.``)."""
+    """CSP sources for every tile layer in ``m`` (see :func:`tile_source`)."""
     out: list[str] = []
     stack: list[Any] = [m]
     while stack:
         el = stack.pop()
         stack.extend(el._children.values())
         if isinstance(el, folium.TileLayer):
-            parts = urlsplit(str(el.tiles))
-            if parts.scheme in ("http", "https") and parts.hostname:
-                labels = parts.hostname.split(".")
-                templated = [i for i, x in enumerate(labels) if "{" in x]
-                if templated:  # webrd0{s}.is.autonavi.com -> *.is.autonavi.com
-                    labels = ["*", *labels[templated[-1] + 1 :]]
-                src = f"{parts.scheme}://{'.'.join(labels)}"
-                if src not in out:
-                    out.append(src)
+            src = tile_source(str(el.tiles))
+            if src is not None and src not in out:
+                out.append(src)
     return out
 
 
-def _csp(tile_sources: list[str]) -> str:
-    img = " ".join(["data:", *tile_sources])
-    return (
+def content_security_policy(
+    img_sources: Sequence[str] = (), frame_ancestors: Sequence[str] | None = None
+) -> str:
+    """The Content-Security-Policy of a map page: inline code and styles only, images
+    from ``data:`` and ``img_sources`` (the tile hosts, see :func:`tile_sources`), no
+    connections, forms or base URL. The one policy of both the ``<meta>`` that
+    :func:`render_html` writes and the header ``/embed/map`` sends, which adds
+    ``frame_ancestors`` (already checked sources: a ``<meta>`` policy cannot say who
+    may frame the page, only a header can)."""
+    img = " ".join(["data:", *img_sources])
+    policy = (
         "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-        f"img-src {img}; font-src data:; base-uri 'none'; form-action 'none'"
+        f"img-src {img}; font-src data:; connect-src 'none'; base-uri 'none'; "
+        "form-action 'none'"
     )
+    if frame_ancestors is not None:
+        policy += f"; frame-ancestors {' '.join(frame_ancestors)}"
+    return policy
 
 
 def _insert_head(html: str, fragment: str) -> str:
@@ -290,7 +323,7 @@ def render_html(
     if self_contained:
         html = inline_assets(html)
         if csp:
-            policy = _csp(_tile_sources(m))
+            policy = content_security_policy(_tile_sources(m))
             head.append(f'<meta http-equiv="Content-Security-Policy" content="{policy}">')
     if title:
         head.append(f"<title>{maps.escape_text(title)}</title>")

@@ -12,6 +12,11 @@ The implementation lives in :mod:`locator.geocoders`; this module is the public 
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from .errors import GeocoderServiceError
 from .geocoders.batch import (
     RESULT_COLUMNS,
     BatchReport,
@@ -52,6 +57,47 @@ __all__ = [
     "geocode_file",
     "get_geocoder",
     "normalize_key",
+    "origin_from_location",
     "read_input",
     "validate_query",
 ]
+
+
+def origin_from_location(location: Any, query: str | None = None) -> dict[str, Any]:
+    """The search origin a geopy-style ``Location`` stands for, as the HTTP API,
+    ``locator nearest`` and the app report it.
+
+    Keys: ``query``, ``lat``/``lon`` (WGS-84, finite, in range), ``address`` (``None``
+    when blank), ``province``, ``city``, ``district``, ``adcode``, ``level`` and
+    ``source`` from ``location.raw`` (``None`` when absent), ``ambiguous`` (bool) and
+    ``candidates`` (a list). Raises :class:`~locator.errors.GeocoderServiceError` when
+    the location has no valid coordinates (a geocoder bug, not a bad query).
+    """
+    try:
+        lat, lon = float(location.latitude), float(location.longitude)
+    except (AttributeError, TypeError, ValueError) as err:
+        raise GeocoderServiceError("malformed geocoder result") from err
+    if not (math.isfinite(lat) and math.isfinite(lon) and abs(lat) <= 90 and abs(lon) <= 180):
+        raise GeocoderServiceError("geocoder returned invalid coordinates")
+    raw = getattr(location, "raw", None)
+    raw = raw if isinstance(raw, Mapping) else {}
+    candidates = raw.get("candidates") or []
+    if not isinstance(candidates, list | tuple):
+        candidates = [candidates]
+    address = getattr(location, "address", None)
+    if isinstance(address, float) and math.isnan(address):
+        address = None
+    return {
+        "query": query,
+        "lat": lat,
+        "lon": lon,
+        "address": str(address) if address is not None and str(address).strip() else None,
+        "province": raw.get("province"),
+        "city": raw.get("city"),
+        "district": raw.get("district"),
+        "adcode": raw.get("adcode"),
+        "level": raw.get("level"),
+        "ambiguous": bool(raw.get("ambiguous", False)),
+        "candidates": list(candidates),
+        "source": raw.get("source"),
+    }

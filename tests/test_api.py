@@ -34,12 +34,17 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 # --------------------------------------------------------------------------- helpers
 
 
-def strict_json(response: Any) -> Any:
-    """Parse a response body as strict JSON (NaN, Infinity are an error)."""
+def strict_json(response: Any, status: int | tuple[int, ...] | None = 200) -> Any:
+    """Parse a response body as strict JSON (NaN, Infinity are an error), after checking
+    its status: 200 unless told (an error body never passes for an answer); a tuple
+    allows any of its statuses; ``None`` leaves the status to the caller."""
 
     def refuse(constant: str) -> Any:
         raise ValueError(f"non-strict JSON constant {constant}")
 
+    if status is not None:
+        allowed = status if isinstance(status, tuple) else (status,)
+        assert response.status_code in allowed, (response.status_code, response.text[:300])
     return json.loads(response.content.decode("utf-8"), parse_constant=refuse)
 
 
@@ -257,6 +262,21 @@ class TestNearest:
             assert [g["within_max"] for g in got] == want["within_max"].tolist()
             assert [g["meets_promise"] for g in got] == want["meets_promise"].tolist()
 
+    def test_results_are_the_index_rows_rounded(self, app: FastAPI, outlets: pd.DataFrame) -> None:
+        """Each result is the outlet's record plus the index's distance, bearing and drive
+        time, rounded (km to metres, degrees and minutes to 0.1), in a fixed field order."""
+        svc = app.state.locator
+        want = OutletIndex(outlets).nearest(31.2, 121.4, 5, max_km=30.0)
+        got = svc.nearest(31.2, 121.4, 5, max_km=30.0)
+        fields = ["outlet_id", "name", "kind", "province", "city", "district", "address",
+                  "phone", "hours", "categories", "authorized", "lat", "lon", "distance_km",
+                  "bearing_deg", "drive_minutes", "meets_promise", "within_max"]  # fmt: skip
+        assert [list(g) for g in got] == [fields] * len(want) and len(want) > 1
+        assert [g["distance_km"] for g in got] == [round(x, 3) for x in want["distance_km"]]
+        assert [g["bearing_deg"] for g in got] == [round(x, 1) for x in want["bearing_deg"]]
+        assert [g["drive_minutes"] for g in got] == [round(x, 1) for x in want["drive_minutes"]]
+        assert all(type(g["meets_promise"]) is bool and g["within_max"] is True for g in got)
+
     def test_kind_and_category_filters(self, client: TestClient) -> None:
         """kind and category restrict the results to matching outlets."""
         r = client.get(
@@ -314,7 +334,7 @@ class TestNearest:
         """A q that does not geocode gets 404 with a clear JSON message naming q."""
         r = client.get("/v1/nearest", params={"q": "no such place"})
         assert r.status_code == 404
-        body = strict_json(r)
+        body = strict_json(r, 404)
         assert body["error"] == "no match"
         assert body["parameter"] == "q"
         assert "lat and lon" in body["reason"]
@@ -352,25 +372,25 @@ class TestGeocode:
         """No match: 404 naming q."""
         r = client.get("/v1/geocode", params={"q": "nowhere at all"})
         assert r.status_code == 404
-        assert strict_json(r)["parameter"] == "q"
+        assert strict_json(r, 404)["parameter"] == "q"
 
     def test_geocode_error_is_422(self, client: TestClient) -> None:
         """A query the geocoder refuses (GeocodeError) is a 422 naming q."""
         r = client.get("/v1/geocode", params={"q": "bad query"})
         assert r.status_code == 422
-        assert strict_json(r)["parameter"] == "q"
+        assert strict_json(r, 422)["parameter"] == "q"
 
     def test_geocoder_failure_is_503_not_500(self, lenient: TestClient) -> None:
         """A crashing geocoder gives 503 JSON, never a 500 or a traceback."""
         r = lenient.get("/v1/geocode", params={"q": "explode"})
         assert r.status_code == 503
-        assert strict_json(r) == {"error": "geocoding failed", "reason": "RuntimeError"}
+        assert strict_json(r, 503) == {"error": "geocoding failed", "reason": "RuntimeError"}
 
     def test_non_finite_geocoder_result_is_503(self, lenient: TestClient) -> None:
         """A geocoder answer with NaN coordinates is refused (503), never served as NaN."""
         r = lenient.get("/v1/nearest", params={"q": "nan place"})
         assert r.status_code == 503
-        strict_json(r)
+        strict_json(r, 503)
 
     def test_geocoder_built_once_lazily(self, outlets: pd.DataFrame) -> None:
         """A geocoder factory is called once, on first use, even under concurrency."""
@@ -417,7 +437,7 @@ class TestGeocode:
         c = TestClient(create_app(outlets, geocoder=factory))
         r = c.get("/v1/nearest", params={"q": "上海"})
         assert r.status_code == 503
-        assert strict_json(r)["error"] == "geocoding is unavailable"
+        assert strict_json(r, 503)["error"] == "geocoding is unavailable"
         assert c.get("/v1/nearest", params={"lat": 30, "lon": 120}).status_code == 200
 
 
@@ -457,17 +477,17 @@ class TestOutlets:
         """An unknown city is 404 naming the parameter, with suggestions when close."""
         r = client.get("/v1/outlets", params={"city": "Atlantis"})
         assert r.status_code == 404
-        body = strict_json(r)
+        body = strict_json(r, 404)
         assert (body["error"], body["parameter"]) == ("unknown city", "city")
         r = client.get("/v1/outlets", params={"city": "Suzhuo"})
-        assert "suzhou" in strict_json(r)["did_you_mean"]
+        assert "suzhou" in strict_json(r, 404)["did_you_mean"]
 
     def test_ambiguous_english_city_is_422_with_candidates(self, client: TestClient) -> None:
         """Taizhou names two listed cities (台州, 泰州): 422 listing both, never a silent pick;
         each Chinese name works."""
         r = client.get("/v1/outlets", params={"city": "Taizhou"})
         assert r.status_code == 422
-        body = strict_json(r)
+        body = strict_json(r, 422)
         assert (body["error"], body["parameter"]) == ("ambiguous city", "city")
         assert body["candidates"] == ["台州 (浙江省)", "泰州 (江苏省)"]
         for name in ("台州", "泰州"):
@@ -588,7 +608,7 @@ class TestCoverage:
                 svc._heavy.release()
         assert r.status_code == 503
         assert r.headers["retry-after"] == "2"
-        assert strict_json(r)["error"] == "busy"
+        assert strict_json(r, 503)["error"] == "busy"
 
 
 # --------------------------------------------------------------------------- embed page
@@ -596,7 +616,9 @@ class TestCoverage:
 
 @pytest.fixture(scope="module")
 def embed_page(client: TestClient) -> Any:
-    return client.get("/embed/map", params={"tiles": "none", "city": "苏州"})
+    r = client.get("/embed/map", params={"tiles": "none", "city": "苏州"})
+    assert r.status_code == 200, r.text
+    return r
 
 
 class TestEmbedMap:
@@ -638,6 +660,22 @@ class TestEmbedMap:
             in r.headers["content-security-policy"]
         )
 
+    @pytest.mark.parametrize("tiles", ["none", "osm", "amap"])
+    def test_header_policy_is_the_pages_own_policy(self, client: TestClient, tiles: str) -> None:
+        """The CSP header of /embed/map is the policy of the page's own <meta> (one
+        builder, same tile hosts) plus frame-ancestors, which only a header can carry."""
+        from locator import embed
+
+        r = client.get("/embed/map", params={"city": "苏州", "tiles": tiles})
+        assert r.status_code == 200
+        meta = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">', r.text)
+        assert meta is not None
+        assert r.headers["content-security-policy"] == f"{meta[1]}; frame-ancestors 'self'"
+        key = None if tiles == "none" else tiles
+        assert r.headers["content-security-policy"] == embed.content_security_policy(
+            embed.tile_sources(key), ["'self'"]
+        )
+
     def test_city_zoom_shows_only_that_city(self, embed_page: Any, outlets: pd.DataFrame) -> None:
         """With city, only that city's outlets are drawn."""
         html = embed_page.text
@@ -650,7 +688,7 @@ class TestEmbedMap:
         """An unknown city is a 404 JSON message, not an empty map."""
         r = client.get("/embed/map", params={"city": "Atlantis"})
         assert r.status_code == 404
-        assert strict_json(r)["parameter"] == "city"
+        assert strict_json(r, 404)["parameter"] == "city"
 
     def test_q_draws_search(self, client: TestClient) -> None:
         """q draws the search origin and the nearest outlets; ambiguity is noted."""
@@ -663,7 +701,7 @@ class TestEmbedMap:
         """A q that does not geocode is a 404 naming q."""
         r = client.get("/embed/map", params={"q": "no such place"})
         assert r.status_code == 404
-        assert strict_json(r)["parameter"] == "q"
+        assert strict_json(r, 404)["parameter"] == "q"
 
     def test_layers(self, client: TestClient) -> None:
         """layers=outlets,coverage,gaps,cities draws the extra layers."""
@@ -691,17 +729,22 @@ class TestEmbedMap:
         frame["authorized"] = True
         c = TestClient(create_app(frame, geocoder=fake_geocoder()))
         for params in ({"tiles": "none"}, {"tiles": "none", "q": "Suzhou", "k": 10}):
-            html = c.get("/embed/map", params=params).text
+            r = c.get("/embed/map", params=params)
+            assert r.status_code == 200, r.text  # an error page has no payload either
+            assert "locator-outlet" in r.text
             for payload in XSS:
-                assert payload not in html
+                assert payload not in r.text
 
     def test_pages_are_cached(self, app: FastAPI, client: TestClient) -> None:
         """The same page is rendered once and served from the cache after."""
         params = {"city": "苏州", "tiles": "amap"}
         first = client.get("/embed/map", params=params)
+        assert first.status_code == 200, first.text  # two equal errors are not a cache hit
         svc = app.state.locator
         keys = [k for k in svc._cache if k[0] == "embed"]
+        assert keys
         second = client.get("/embed/map", params=params)
+        assert second.status_code == 200
         assert first.content == second.content
         assert [k for k in svc._cache if k[0] == "embed"] == keys
 
@@ -795,7 +838,7 @@ class TestBadInput:
         """Each bad input is a 422 whose strict-JSON body names the parameter."""
         r = lenient.get(path, params=params)
         assert r.status_code == 422, r.text
-        body = strict_json(r)
+        body = strict_json(r, 422)
         assert body["error"] == "invalid parameter"
         assert body["parameter"] == parameter
         assert isinstance(body["reason"], str) and body["reason"]
@@ -817,12 +860,12 @@ class TestBadInput:
         assert r.status_code == 422
         for value in params.values():
             assert value not in r.text
-        assert "input" not in strict_json(r)
+        assert "input" not in strict_json(r, 422)
 
     def test_several_bad_parameters_are_all_listed(self, client: TestClient) -> None:
         """With several bad parameters, the first is named and all are listed."""
         r = client.get("/v1/nearest", params={"lat": "nan", "lon": "999", "k": "0"})
-        body = strict_json(r)
+        body = strict_json(r, 422)
         assert body["parameter"] == "lat"
         assert {e["parameter"] for e in body["errors"]} == {"lat", "lon", "k"}
 
@@ -830,13 +873,13 @@ class TestBadInput:
         """POST to a GET endpoint: 405 as JSON."""
         r = client.post("/v1/nearest")
         assert r.status_code == 405
-        assert strict_json(r) == {"error": "Method Not Allowed"}
+        assert strict_json(r, 405) == {"error": "Method Not Allowed"}
 
     def test_unknown_path_is_json_404(self, client: TestClient) -> None:
         """An unknown path: 404 as JSON."""
         r = client.get("/v2/everything")
         assert r.status_code == 404
-        assert strict_json(r) == {"error": "Not Found"}
+        assert strict_json(r, 404) == {"error": "Not Found"}
 
     def test_unexpected_error_is_json(self, outlets: pd.DataFrame, monkeypatch: Any) -> None:
         """A bug in an endpoint gives a JSON 500 without details, never a traceback."""
@@ -850,7 +893,7 @@ class TestBadInput:
             "/v1/nearest", params={"lat": 30, "lon": 120}
         )
         assert r.status_code == 500
-        assert strict_json(r) == {"error": "internal error"}
+        assert strict_json(r, 500) == {"error": "internal error"}
 
 
 JUNK = [
@@ -901,7 +944,7 @@ class TestFuzz:
             params = {p: rng.choice(JUNK) for p in rng.sample(PARAMS, rng.randint(1, 4))}
             r = lenient.get(path, params=params)
             assert r.status_code < 500 or r.status_code == 503, (path, params, r.text)
-            strict_json(r)
+            strict_json(r, status=None)
 
     def test_embed_junk_never_500(self, lenient: TestClient) -> None:
         """Junk parameters on /embed/map never give a 500 (a few, pages are slow)."""
@@ -957,7 +1000,7 @@ class TestBodyLimit:
         """A declared body over the limit is refused with 413 and a JSON message."""
         r = client.request("GET", "/v1/nearest", content=b"x" * (16 * 1024 + 1))
         assert r.status_code == 413
-        assert strict_json(r) == {"error": "request body too large", "limit_bytes": 16 * 1024}
+        assert strict_json(r, 413) == {"error": "request body too large", "limit_bytes": 16 * 1024}
 
     def test_chunked_body_is_counted(self, client: TestClient) -> None:
         """A chunked body (no Content-Length) is counted as it arrives and refused."""
@@ -1025,7 +1068,7 @@ class TestCreateApp:
             }
         )
         c = TestClient(create_app(frame, geocoder=fake_geocoder()))
-        assert strict_json(c.get("/healthz"))["outlets_authorized"] == 1
+        assert strict_json(c.get("/healthz"), (200, 503))["outlets_authorized"] == 1
         near = strict_json(c.get("/v1/nearest", params={"lat": 31.0001, "lon": 121.0}))
         assert [r["outlet_id"] for r in near["results"]] == ["a"]
         fc = strict_json(c.get("/v1/outlets"))
@@ -1054,7 +1097,7 @@ class TestCreateApp:
         path = tmp_path / "outlets.csv"
         outlets.head(20).to_csv(path, index=False)
         c = TestClient(create_app(str(path), geocoder=fake_geocoder()))
-        body = strict_json(c.get("/healthz"))
+        body = strict_json(c.get("/healthz"), (200, 503))
         assert (body["outlets"], body["sample_data"]) == (20, False)
 
     def test_module_app_is_built_lazily(self) -> None:
@@ -1252,14 +1295,14 @@ class TestRealGeocoder:
         """A query matching nothing is a 404 naming q."""
         r = real_client.get("/v1/nearest", params={"q": "xyzzy plugh"})
         assert r.status_code == 404
-        assert strict_json(r)["parameter"] == "q"
+        assert strict_json(r, 404)["parameter"] == "q"
 
     @pytest.mark.parametrize("payload", XSS[:2])
     def test_payload_query_is_safe(self, real_client: TestClient, payload: str) -> None:
         """An XSS payload as q is a clean 404 (or 422), never a 500, and strict JSON."""
         r = real_client.get("/v1/geocode", params={"q": payload})
         assert r.status_code in (404, 422)
-        strict_json(r)
+        strict_json(r, (404, 422))
 
 
 @pytest.mark.slow

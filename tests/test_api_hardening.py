@@ -178,8 +178,8 @@ class TestColdStart:
         with TestClient(create_app(outlets, geocoder=factory)) as c:
             r = c.get("/healthz")
             assert r.status_code == 503
-            assert strict_json(r)["ready"] is False
-            assert strict_json(r)["status"] == "warming"
+            assert strict_json(r, 503)["ready"] is False
+            assert strict_json(r, 503)["status"] == "warming"
             release.set()
             deadline = time.monotonic() + 120
             while (r := c.get("/healthz")).status_code == 503:
@@ -305,7 +305,7 @@ class TestCoordSys:
         """coord_sys=utm is a 422 naming coord_sys."""
         r = client.get("/v1/nearest", params={"lat": 30, "lon": 120, "coord_sys": "utm"})
         assert r.status_code == 422
-        assert strict_json(r)["parameter"] == "coord_sys"
+        assert strict_json(r, 422)["parameter"] == "coord_sys"
 
     def test_cli_coord_sys(self, outlets: pd.DataFrame) -> None:
         """`locator nearest --lat --lon --coord-sys gcj02` answers like the WGS-84 point."""
@@ -350,7 +350,7 @@ class TestUnknownParameters:
         """An unknown query parameter is a 422 naming it, not silently ignored."""
         r = client.get(path, params={**params, "foo": "bar"})
         assert r.status_code == 422
-        body = strict_json(r)
+        body = strict_json(r, 422)
         assert body["parameter"] == "foo"
         assert body["reason"] == "unknown parameter 'foo'"
 
@@ -358,7 +358,7 @@ class TestUnknownParameters:
         """coordsys=gcj02 is refused (it would be read as WGS-84) with a suggestion."""
         r = client.get("/v1/nearest", params={"lat": 30, "lon": 120, "coordsys": "gcj02"})
         assert r.status_code == 422
-        assert strict_json(r)["did_you_mean"] == ["coord_sys"]
+        assert strict_json(r, 422)["did_you_mean"] == ["coord_sys"]
 
 
 # --------------------------------------------------------------------------- repeated filters
@@ -407,7 +407,7 @@ class TestRepeatedFilters:
     def test_unknown_item_is_422(self, client: TestClient) -> None:
         """One unknown category among several is a 422 naming category."""
         r = client.get("/v1/nearest", params=[("lat", 30), ("lon", 120), ("category", "tv,xx")])
-        assert r.status_code == 422 and strict_json(r)["parameter"] == "category"
+        assert r.status_code == 422 and strict_json(r, 422)["parameter"] == "category"
 
     def test_cli_repeated_category_requires_all(self, outlets: pd.DataFrame) -> None:
         """`locator nearest --category a --category b` has the API's semantics."""

@@ -319,7 +319,7 @@ CONSUMERS: dict[str, Callable[[Path], set[str]]] = {
     "api (loaded)": lambda path: _api(load_outlets(path)),
     "api (own frame)": lambda path: _api(pd.read_csv(path, dtype=str, keep_default_na=False)),
 }
-NOT_YET_WIRED = {"api (own frame)"}
+NOT_YET_WIRED: set[str] = set()
 
 
 def _consumer_params() -> list[object]:

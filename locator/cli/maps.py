@@ -5,62 +5,26 @@ from __future__ import annotations
 import difflib
 import importlib.util
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
+import pandas as pd
 import typer
 
+from .. import pages
+from ..errors import ConfigurationError
 from . import app
 from ._common import SheetOpt, check_output_or_fail, echo_json, fail, load_network
 
-LAYERS = ("outlets", "coverage", "gaps", "cities")
-SAMPLE_NOTE = "Synthetic sample data, fictional brand 示例数据（虚构品牌）"
 
+def _listed_cities() -> pd.DataFrame:
+    """The listed cities (for English city names); none if the table cannot be read:
+    the lookup is a convenience and must not break the outlets map."""
+    from ..data import load_cities
 
-def _parse_layers(text: str) -> list[str]:
-    names = [x.strip().lower() for x in text.split(",") if x.strip()]
-    bad = [x for x in names if x not in LAYERS]
-    if bad:
-        fail(f"unknown layer(s) {', '.join(bad)}; choose from {', '.join(LAYERS)}")
-    if not names:
-        fail("--layers is empty; choose from " + ", ".join(LAYERS))
-    return list(dict.fromkeys(names))
-
-
-def _norm_city(name: Any) -> str:
-    text = str(name or "").strip().casefold()
-    for suffix in ("市", " city", " shi"):
-        if text.endswith(suffix) and len(text) > len(suffix):
-            text = text[: -len(suffix)]
-    return text.replace(" ", "")
-
-
-def _city_names(city: str) -> set[str]:
-    """Normalized names that mean ``city``: itself plus the listed city it may name in English."""
-    wanted = {_norm_city(city)}
     try:
-        from ..data import load_cities
-
-        cities = load_cities()
-    except Exception:  # the lookup is a convenience; a missing table must not break the map
-        return wanted
-    for row in cities.to_dict("records"):
-        names = {_norm_city(row.get("city")), _norm_city(row.get("name_en"))}
-        if wanted & names:
-            wanted |= names
-    return wanted
-
-
-def _filter_city(df: Any, city: str, column: str = "city") -> Any:
-    names = _city_names(city)
-    mask = df[column].map(_norm_city).isin(names)
-    return df[mask]
-
-
-def _with_city_coords(coverage: Any, listed: Any) -> Any:
-    """Per-city coverage rows (``name``, ``adcode``, ...) + the listed cities' lat/lon."""
-    coords = listed[["adcode", "lat", "lon"]].astype({"adcode": str})
-    out = coverage.astype({"adcode": str}).merge(coords, on="adcode", how="inner")
-    return out.rename(columns={"name": "city"})
+        return load_cities()
+    except Exception:
+        return pd.DataFrame(columns=["city", "name_en"])
 
 
 def _coverage_unavailable(reason: str) -> None:
@@ -129,13 +93,14 @@ def map_command(
     and can be embedded with
     ``<iframe src="map.html" sandbox="allow-scripts" allow="geolocation">``.
     """
-    from .. import embed, maps
-    from ..errors import ConfigurationError
+    from .. import maps
     from ..outputs import write_text
 
     check_output_or_fail(output, outlets_path)
-    wanted = _parse_layers(layers)
+    if not layers.strip(" ,"):
+        fail("--layers is empty; choose from " + ", ".join(pages.LAYERS))
     try:
+        wanted = pages.parse_layers(layers)
         tile_key = maps.normalize_tiles(tiles)
     except ConfigurationError as err:
         fail(str(err))
@@ -143,61 +108,37 @@ def map_command(
     network = load_network(outlets_path, sheet)
     if not include_unauthorized and "authorized" in network.columns:
         network = network[network["authorized"].astype(bool)]
-    shown = network
+    keys = None
     if city:
-        shown = _filter_city(network, city)
-        if shown.empty:
+        keys = pages.city_keys(city, _listed_cities())
+        if pages.filter_city(network, keys).empty:
             known = sorted({str(c) for c in network["city"].dropna()})
             close = difflib.get_close_matches(city, known, n=5, cutoff=0.3)
             hint = f"; did you mean: {', '.join(close)}" if close else ""
             fail(f"no outlets in city {city!r}{hint}")
 
-    service_areas = gaps = cities = None
-    gaps_total = 0
-    if {"coverage", "gaps", "cities"} & set(wanted):
-        if importlib.util.find_spec("locator.coverage") is None:
-            _coverage_unavailable("locator.coverage is not available in this installation")
-        try:
-            from ..coverage import CoverageModel
-            from ..coverage import service_areas as make_service_areas
-            from ..data import load_cities, load_places
-        except ImportError as err:
-            _coverage_unavailable(f"cannot import the coverage API ({err})")
-        try:
-            if "coverage" in wanted:
-                service_areas = make_service_areas(shown, radius_km, by="city").to_geojson()
-            if {"gaps", "cities"} & set(wanted):
-                listed = load_cities()
-                model = CoverageModel(network, load_places(), listed)
-                report = model.report(radius_km)
-                if "gaps" in wanted:
-                    gaps = report.gaps_frame()
-                    if city:
-                        gaps = _filter_city(gaps, city)
-                    gaps_total = len(gaps)
-                    if max_gaps and gaps_total > max_gaps:
-                        gaps = gaps.nlargest(max_gaps, "population")
-                if "cities" in wanted:
-                    cities = _with_city_coords(report.cities_frame(), listed)
-                    if city:
-                        cities = _filter_city(cities, city)
-        except (AttributeError, TypeError, KeyError) as err:
-            _coverage_unavailable(f"the coverage API does not match ({err!r})")
-
-    m = maps.build_map(
-        shown if "outlets" in wanted else None,
-        tiles=tile_key,
-        service_areas=service_areas,
-        gaps=gaps,
-        cities=cities,
-        locate=locate,
-    )
+    needs_coverage = bool({"coverage", "gaps", "cities"} & set(wanted))
+    if needs_coverage and importlib.util.find_spec("locator.coverage") is None:
+        _coverage_unavailable("locator.coverage is not available in this installation")
     try:
-        html = embed.render_html(
-            m,
-            self_contained=self_contained,
+        drawn = pages.page_layers(
+            network, layers=wanted, city=keys, radius_km=radius_km, max_gaps=max_gaps
+        )
+    except ImportError as err:
+        if not needs_coverage:
+            raise
+        _coverage_unavailable(f"cannot import the coverage API ({err})")
+    except (AttributeError, TypeError, KeyError) as err:
+        if not needs_coverage:
+            raise
+        _coverage_unavailable(f"the coverage API does not match ({err!r})")
+    try:
+        html = drawn.page(
+            tiles=tile_key,
+            sample=outlets_path is None,
             title=title,
-            note=SAMPLE_NOTE if outlets_path is None else None,
+            locate=locate,
+            self_contained=self_contained,
         )
     except ConfigurationError as err:
         fail(str(err))
@@ -209,13 +150,13 @@ def map_command(
         {
             "output": str(output),
             "bytes": len(html.encode("utf-8")),
-            "outlets": len(shown) if "outlets" in wanted else 0,
+            "outlets": len(drawn.outlets) if drawn.outlets is not None else 0,
             "layers": wanted,
             "tiles": tile_key or "none",
             "self_contained": self_contained,
-            "service_areas": len(service_areas["features"]) if service_areas else 0,
-            "gaps": len(gaps) if gaps is not None else 0,
-            "gaps_total": gaps_total,
-            "cities": len(cities) if cities is not None else 0,
+            "service_areas": len(drawn.service_areas["features"]) if drawn.service_areas else 0,
+            "gaps": len(drawn.gaps) if drawn.gaps is not None else 0,
+            "gaps_total": drawn.gaps_total,
+            "cities": len(drawn.cities) if drawn.cities is not None else 0,
         }
     )

@@ -83,6 +83,7 @@ def _to_wgs84(lat: float, lon: float, coord_sys: str) -> tuple[float, float]:
 
 def _origin_from_query(query: str) -> dict[str, Any]:
     from ..errors import LocatorError
+    from ..geocode import origin_from_location
 
     geocoder = _geocoder_or_fail()
     try:
@@ -91,21 +92,12 @@ def _origin_from_query(query: str) -> dict[str, Any]:
         fail(str(err))
     if loc is None:
         fail(f"no place found for {query!r}; try a city or district name, or --lat/--lon")
-    raw = dict(getattr(loc, "raw", None) or {})
-    return {
-        "query": query,
-        "lat": float(loc.latitude),
-        "lon": float(loc.longitude),
-        "address": getattr(loc, "address", None),
-        "province": raw.get("province"),
-        "city": raw.get("city"),
-        "district": raw.get("district"),
-        "adcode": raw.get("adcode"),
-        "level": raw.get("level"),
-        "source": raw.get("source", "geocoder"),
-        "ambiguous": bool(raw.get("ambiguous", False)),
-        "candidates": list(raw.get("candidates") or []),
-    }
+    try:
+        origin = origin_from_location(loc, query)
+    except LocatorError as err:
+        fail(str(err))
+    origin["source"] = origin["source"] or "geocoder"
+    return origin
 
 
 def _place_label(d: dict[str, Any]) -> str:

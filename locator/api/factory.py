@@ -1,0 +1,202 @@
+"""The HTTP API app factory: :func:`create_app` (and :func:`create_app_from_env` for
+``uvicorn --factory``), its exception handlers and lifespan (background warm-up)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import threading
+from collections.abc import AsyncIterator, Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.cors import CORSMiddleware
+
+from .. import __version__
+from ..errors import ConfigurationError, LocatorError
+from ..geocoders.redact import install_log_redaction, redact
+from ..index import DriveTimeModel
+from ..pages import SAMPLE_NOTE
+from .params import _PATTERN_REASONS
+from .routes import StrictJSONResponse, _json, router
+from .security import (
+    DEFAULT_MAX_BODY_BYTES,
+    BodySizeLimitMiddleware,
+    _check_frame_ancestors,
+    _check_origins,
+)
+from .service import ApiError, Geocoder, LocatorService, log
+
+
+async def _on_api_error(request: Request, exc: Exception) -> Response:
+    """An :class:`ApiError` as its JSON body and status."""
+    assert isinstance(exc, ApiError)
+    return _json(exc.body, status_code=exc.status, headers=exc.headers)
+
+
+async def _on_validation_error(request: Request, exc: Exception) -> Response:
+    """422 naming the parameter; never echoes the input (it may hold NaN or a payload)."""
+    assert isinstance(exc, RequestValidationError)
+    problems = []
+    for err in exc.errors():
+        loc = err.get("loc") or ()
+        # ("query", "kind", 1) for the second kind: name the parameter, not the index
+        names = [str(x) for x in loc[1:] if isinstance(x, str)]
+        param = names[0] if names else (str(loc[-1]) if loc else None)
+        reason = str(err.get("msg", "invalid value"))
+        if err.get("type") == "string_pattern_mismatch":
+            pattern = (err.get("ctx") or {}).get("pattern")
+            reason = _PATTERN_REASONS.get(str(pattern), "has the wrong format")
+        problems.append({"parameter": param, "reason": reason})
+    first = problems[0] if problems else {"parameter": None, "reason": "invalid request"}
+    body: dict[str, Any] = {"error": "invalid parameter", **first}
+    if len(problems) > 1:
+        body["errors"] = problems
+    return _json(body, status_code=422)
+
+
+async def _on_http_error(request: Request, exc: Exception) -> Response:
+    """404/405 and other HTTP errors as ``{"error": ...}`` JSON."""
+    assert isinstance(exc, StarletteHTTPException)
+    headers = dict(exc.headers or {})
+    return _json({"error": str(exc.detail)}, status_code=exc.status_code, headers=headers)
+
+
+async def _on_locator_error(request: Request, exc: Exception) -> Response:
+    """A library error that escaped the endpoint's own checks: a bad request, not a crash."""
+    log.warning("locator error in %s: %s", request.url.path, exc)
+    return _json({"error": "invalid request", "reason": redact(exc)[:300]}, status_code=422)
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> Response:
+    """A bug: logged with its traceback; the client gets a JSON 500 without details."""
+    log.exception("unexpected error in %s", request.url.path)
+    return _json({"error": "internal error"}, status_code=500)
+
+
+def _load(outlets: pd.DataFrame | str | os.PathLike[str] | None) -> tuple[pd.DataFrame, bool]:
+    """The outlets frame and whether it is the bundled sample."""
+    from ..data import load_outlets
+
+    if outlets is None:
+        return load_outlets(), True
+    if isinstance(outlets, pd.DataFrame):
+        return outlets, False
+    if isinstance(outlets, str | Path | os.PathLike):
+        return load_outlets(outlets), False
+    raise ConfigurationError(
+        f"outlets must be a DataFrame, a path or None, got {type(outlets).__name__}"
+    )
+
+
+def create_app(
+    outlets: pd.DataFrame | str | os.PathLike[str] | None = None,
+    *,
+    cors_origins: Iterable[str] = (),
+    frame_ancestors: Iterable[str] = ("'self'",),
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    geocoder: Geocoder | Callable[[], Geocoder] | None = None,
+    places: pd.DataFrame | None = None,
+    cities: pd.DataFrame | None = None,
+    drive_model: DriveTimeModel | None = None,
+) -> FastAPI:
+    """The locator HTTP API as a FastAPI app.
+
+    ``outlets``: a frame from :func:`locator.data.load_outlets`, a path to load, or
+    ``None`` for the bundled synthetic sample. ``cors_origins``: origins allowed to call
+    the API from a browser (``https://www.example.com``; default none, i.e. no CORS
+    headers). ``frame_ancestors``: who may embed ``/embed/map`` in a frame (CSP
+    ``frame-ancestors``; default ``'self'``). ``max_body_bytes``: request bodies above
+    this get 413. ``geocoder``: a geopy-style geocoder or a factory (default: the
+    offline geocoder, built on first use). Raises
+    :class:`~locator.errors.ConfigurationError` for a bad setting and
+    :class:`~locator.errors.DataError` for bad data.
+    """
+    origins = _check_origins(cors_origins)
+    ancestors = _check_frame_ancestors(frame_ancestors)
+    if (
+        isinstance(max_body_bytes, bool)
+        or not isinstance(max_body_bytes, int)
+        or max_body_bytes < 0
+    ):
+        raise ConfigurationError(
+            f"max_body_bytes must be a non-negative integer, got {max_body_bytes!r}"
+        )
+    frame, sample = _load(outlets)
+    service = LocatorService(
+        frame,
+        places=places,
+        cities=cities,
+        geocoder=geocoder,
+        drive_model=drive_model,
+        sample=sample,
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Warm in the background: the port opens at once and /healthz says 503
+        # "warming" until the geocoder (with its index) and coverage model are built;
+        # requests meanwhile wait for the one build under the service's locks.
+        threading.Thread(target=service.warm, name="locator-warm", daemon=True).start()
+        yield
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="locator API",
+        version=__version__,
+        description=(
+            "Nearest authorized after-sales outlets, offline geocoding, outlets as GeoJSON, "
+            "coverage figures and an embeddable map page. Distances are WGS-84 geodesics; "
+            "drive times are estimates. " + (SAMPLE_NOTE if sample else "")
+        ),
+        default_response_class=StrictJSONResponse,
+    )
+    app.state.locator = service
+    app.state.frame_ancestors = ancestors
+    app.state.cors_origins = origins
+    app.include_router(router)
+    app.add_exception_handler(ApiError, _on_api_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(LocatorError, _on_locator_error)
+    app.add_exception_handler(Exception, _on_unexpected)
+    if origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET"],
+            allow_headers=[],
+            allow_credentials=False,
+            max_age=600,
+        )
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes)
+    return app
+
+
+def _env_list(name: str) -> list[str]:
+    """A space/comma separated environment variable as a list."""
+    return [x for x in re.split(r"[\s,]+", os.environ.get(name, "")) if x]
+
+
+def create_app_from_env() -> FastAPI:
+    """:func:`create_app` configured from the environment (for ``uvicorn --factory``
+    and ``locator serve --workers N``): ``LOCATOR_OUTLETS`` (path),
+    ``LOCATOR_CORS_ORIGINS`` and ``LOCATOR_FRAME_ANCESTORS`` (space/comma separated),
+    ``LOCATOR_MAX_BODY_BYTES``. Also installs the secret-redacting log filter on
+    uvicorn's loggers (this runs in every worker process)."""
+    install_log_redaction(("geopy", "locator", "uvicorn", "uvicorn.error", "uvicorn.access"))
+    kwargs: dict[str, Any] = {"cors_origins": _env_list("LOCATOR_CORS_ORIGINS")}
+    if os.environ.get("LOCATOR_FRAME_ANCESTORS"):
+        kwargs["frame_ancestors"] = _env_list("LOCATOR_FRAME_ANCESTORS")
+    if os.environ.get("LOCATOR_MAX_BODY_BYTES"):
+        try:
+            kwargs["max_body_bytes"] = int(os.environ["LOCATOR_MAX_BODY_BYTES"])
+        except ValueError as err:
+            raise ConfigurationError("LOCATOR_MAX_BODY_BYTES must be an integer") from err
+    return create_app(os.environ.get("LOCATOR_OUTLETS") or None, **kwargs)
