@@ -271,17 +271,7 @@ def atomic_write(
         raise
     try:
         with fh:
-            try:
-                yield fh
-            except OSError as err:
-                if err.filename is None and err.errno in _WRITE_ERRNOS:
-                    raise _named(err, dest) from err
-                raise
-            try:
-                fh.flush()
-                os.fsync(fh.fileno())
-            except OSError as err:
-                raise _named(err, dest) from err
+            yield from _yield_and_flush(fh, dest, fsync=True)
         try:
             os.replace(tmp, target)
         except OSError as err:
@@ -290,6 +280,23 @@ def atomic_write(
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _yield_and_flush(fh: IO[Any], dest: Path, *, fsync: bool) -> Iterator[IO[Any]]:
+    """Hand ``fh`` to the writer, then flush (and fsync); a write error that names no
+    file (ENOSPC, EIO ...) is re-raised naming the user's path ``dest``."""
+    try:
+        yield fh
+    except OSError as err:
+        if err.filename is None and err.errno in _WRITE_ERRNOS:
+            raise _named(err, dest) from err
+        raise
+    try:
+        fh.flush()
+        if fsync:
+            os.fsync(fh.fileno())
+    except OSError as err:
+        raise _named(err, dest) from err
 
 
 def _write_direct(
@@ -301,16 +308,7 @@ def _write_direct(
     except OSError as err:
         raise _named(err, dest) from err
     try:
-        try:
-            yield fh
-        except OSError as err:
-            if err.filename is None and err.errno in _WRITE_ERRNOS:
-                raise _named(err, dest) from err
-            raise
-        try:
-            fh.flush()
-        except OSError as err:
-            raise _named(err, dest) from err
+        yield from _yield_and_flush(fh, dest, fsync=False)
     finally:
         with contextlib.suppress(OSError):
             fh.close()
