@@ -887,22 +887,3 @@ class TestMapCommand:
         assert page.count('"className": "locator-gap"') == 7
         assert page.count('"className": "locator-city"') == summary["cities"]
         assert "L.geoJson(" in page
-
-    def test_coverage_unavailable_is_said(
-        self, tmp_path: Path, outlets_csv: Path, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        """Without locator.coverage the coverage layers fail with a clear message."""
-        import locator.cli.maps as cli_maps
-
-        monkeypatch.setattr(cli_maps.importlib.util, "find_spec", lambda name: None)
-        r = self.run(
-            "-o",
-            str(tmp_path / "m.html"),
-            "--outlets",
-            str(outlets_csv),
-            "--layers",
-            "outlets,coverage",
-        )
-        assert r.exit_code == 2
-        assert "coverage/gaps/cities layers are unavailable" in r.output
-        assert not (tmp_path / "m.html").exists()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import importlib.util
 from pathlib import Path
 from typing import Annotated
 
@@ -17,21 +16,10 @@ from ._common import SheetOpt, check_output_or_fail, echo_json, fail, load_netwo
 
 
 def _listed_cities() -> pd.DataFrame:
-    """The listed cities (for English city names); none if the table cannot be read:
-    the lookup is a convenience and must not break the outlets map."""
+    """The listed cities (bundled package data), for English city names."""
     from ..data import load_cities
 
-    try:
-        return load_cities()
-    except Exception:
-        return pd.DataFrame(columns=["city", "name_en"])
-
-
-def _coverage_unavailable(reason: str) -> None:
-    fail(
-        "the coverage/gaps/cities layers are unavailable: "
-        f"{reason}. Draw the outlets layer alone with --layers outlets."
-    )
+    return load_cities()
 
 
 @app.command("map")
@@ -117,21 +105,9 @@ def map_command(
             hint = f"; did you mean: {', '.join(close)}" if close else ""
             fail(f"no outlets in city {city!r}{hint}")
 
-    needs_coverage = bool({"coverage", "gaps", "cities"} & set(wanted))
-    if needs_coverage and importlib.util.find_spec("locator.coverage") is None:
-        _coverage_unavailable("locator.coverage is not available in this installation")
-    try:
-        drawn = pages.page_layers(
-            network, layers=wanted, city=keys, radius_km=radius_km, max_gaps=max_gaps
-        )
-    except ImportError as err:
-        if not needs_coverage:
-            raise
-        _coverage_unavailable(f"cannot import the coverage API ({err})")
-    except (AttributeError, TypeError, KeyError) as err:
-        if not needs_coverage:
-            raise
-        _coverage_unavailable(f"the coverage API does not match ({err!r})")
+    drawn = pages.page_layers(
+        network, layers=wanted, city=keys, radius_km=radius_km, max_gaps=max_gaps
+    )
     try:
         html = drawn.page(
             tiles=tile_key,
