@@ -2,7 +2,7 @@
 places -> each row's nearest outlets, streamed in chunks).
 
 Both use :class:`locator.index.OutletIndex` (exact WGS-84 geodesic distances) and label
-drive times as estimates (:class:`locator.index.DriveTimeModel`). Text queries go
+drive times as estimates (:class:`locator.drive.DriveTimeModel`). Text queries go
 through :func:`make_geocoder`, a seam tests replace with a fake.
 """
 
