@@ -8,6 +8,7 @@ through :func:`make_geocoder`, a seam tests replace with a fake.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 from typing import Annotated, Any
@@ -389,8 +390,7 @@ def assign_cmd(
     or Ctrl-C (exit 130) no partial file is left and an existing OUT is unchanged.
     """
 
-    from ..errors import LocatorError
-    from ..outputs import csv_stream, is_stream
+    from ..outputs import is_stream
 
     if not input_csv.is_file():
         fail(f"no such file: {input_csv}")
@@ -399,28 +399,108 @@ def assign_cmd(
     encoding = _input_encoding(input_csv, encoding)
     index = _index(outlets, sheet)
     filters = _filters(kind, category, include_all)
+    coord_sys = _check_assign_query(index, filters, coord_sys)
+    job = _AssignJob(
+        input_csv=input_csv,
+        output=output,
+        existed=existed,
+        streamed=streamed,
+        index=index,
+        filters=filters,
+        k=k,
+        lat_col=lat_col,
+        lon_col=lon_col,
+        address_col=address_col,
+        coord_sys=coord_sys,
+        strict=strict,
+        chunksize=chunksize,
+        encoding=encoding,
+        out_encoding=out_encoding,
+        geocache=_Geocache() if address_col else None,
+        added=_added_columns(k, address_col),
+    )
+    console = terminal_console(stderr=True)
+    tally = _Tally()
+    bar = _progress_bar(console, progress)
+    try:
+        _stream_assign(job, tally, bar)
+    except KeyboardInterrupt:
+        echo(f"interrupted: stopped after {tally.rows:,} rows; {_kept(job)}", err=True)
+        raise typer.Exit(130) from None
+    _print_assign_summary(console, job, tally)
+
+
+# --------------------------------------------------------------------------- assign steps
+
+
+@dataclasses.dataclass(frozen=True)
+class _AssignJob:
+    """The checked options of one ``locator assign`` run."""
+
+    input_csv: Path
+    output: Path
+    existed: bool  # OUT existed before the run
+    streamed: bool  # OUT is a stream (stdout, a pipe), written as rows come
+    index: Any  # OutletIndex
+    filters: dict
+    k: int
+    lat_col: str
+    lon_col: str
+    address_col: str | None
+    coord_sys: str
+    strict: bool
+    chunksize: int
+    encoding: str
+    out_encoding: str
+    geocache: _Geocache | None
+    added: tuple[str, ...]  # the columns assign adds, in output order
+
+
+@dataclasses.dataclass
+class _Tally:
+    """Running counts of one ``locator assign`` run (rows written, unassigned rows)."""
+
+    rows: int = 0
+    bad: int = 0
+    bad_rows: list[int] = dataclasses.field(default_factory=list)  # the first 1000, for messages
+    ambiguous: int = 0
+
+    def count(self, bad: np.ndarray, ambiguous: int) -> None:
+        """Count one chunk's unassigned (``bad`` mask) and ambiguous rows; row numbers
+        count the header as row 1 and follow the rows already written."""
+        row_numbers = np.flatnonzero(bad) + self.rows + 2
+        self.bad += row_numbers.size
+        if len(self.bad_rows) < 1000:
+            self.bad_rows.extend(int(r) for r in row_numbers[: 1000 - len(self.bad_rows)])
+        self.ambiguous += ambiguous
+
+
+def _check_assign_query(index: Any, filters: dict, coord_sys: str) -> str:
+    """The normalised ``coord_sys``, after checking that some outlet matches ``filters``."""
+    from ..crs import normalize_coord_sys
+    from ..errors import LocatorError
+
     try:
         matching = index.count(**filters)
-        from ..crs import normalize_coord_sys
-
         coord_sys = normalize_coord_sys(coord_sys)
     except LocatorError as err:
         fail(str(err))
     if matching == 0:
         fail("no outlet matches the filters")
-    geocache = _Geocache() if address_col else None
+    return coord_sys
+
+
+def _added_columns(k: int, address_col: str | None) -> tuple[str, ...]:
+    """The columns assign adds to each row, in output order."""
     fields = (*_OUT_FIELDS, "distance_km", "drive_minutes", "meets_promise")
     out_names = [f"nearest{r}_{f}" for r in range(1, k + 1) for f in fields]
     added = ["assign_status", *out_names]
     if address_col:
         added[1:1] = ["geocoded_lat", "geocoded_lon"]
-    console = terminal_console(stderr=True)
-    size = max(1, input_csv.stat().st_size)
-    bad_rows: list[int] = []
-    n_bad = 0
-    n_rows = 0
-    n_ambiguous = 0
+    return tuple(added)
 
+
+def _progress_bar(console: Any, progress: bool) -> Any:  # -> rich.progress.Progress
     from rich.progress import (
         BarColumn,
         Progress,
@@ -429,7 +509,7 @@ def assign_cmd(
         TimeElapsedColumn,
     )
 
-    bar = Progress(
+    return Progress(
         TextColumn("assigning"),
         BarColumn(),
         TaskProgressColumn(),
@@ -439,93 +519,122 @@ def assign_cmd(
         disable=not progress,
         transient=False,
     )
+
+
+def _stream_assign(job: _AssignJob, tally: _Tally, bar: Any) -> None:
+    """Read ``job.input_csv`` in chunks, assign each and write it to ``job.output``
+    (atomically, by :func:`~locator.outputs.csv_stream`); errors become one ``error:``
+    line. Ctrl-C is left to the caller, which reports ``tally.rows``."""
+    from ..errors import LocatorError
+    from ..outputs import csv_stream
+
+    name = job.input_csv.name
+    size = max(1, job.input_csv.stat().st_size)
     try:
         with (
-            open(input_csv, "rb") as raw,
-            csv_stream(output, encoding=out_encoding) as out_csv,
+            open(job.input_csv, "rb") as raw,
+            csv_stream(job.output, encoding=job.out_encoding) as out_csv,
             bar,
         ):
             task = bar.add_task("assign", total=size, rows=0)
             reader = pd.read_csv(
                 raw,
-                chunksize=chunksize,
+                chunksize=job.chunksize,
                 dtype=str,
                 keep_default_na=False,
-                encoding=encoding,
+                encoding=job.encoding,
                 index_col=False,  # never the first column as an index (a shifted row)
             )
             for chunk in reader:
-                needed = [address_col] if address_col else [lat_col, lon_col]
-                missing = [c for c in needed if c not in chunk.columns]
-                if missing:
-                    fail(
-                        f"column(s) {', '.join(map(repr, missing))} not in {input_csv.name}; "
-                        f"columns are: {', '.join(map(str, chunk.columns))}"
-                    )
-                clash = [c for c in added if c in chunk.columns]
-                if clash:
-                    fail(f"{input_csv.name} already has output column(s): {', '.join(clash)}")
-                block, bad, ambiguous = _assign_chunk(
-                    chunk, index, k, filters, lat_col, lon_col, address_col, coord_sys, geocache
-                )
-                row_numbers = np.flatnonzero(bad) + n_rows + 2
-                n_bad += row_numbers.size
-                if len(bad_rows) < 1000:
-                    bad_rows.extend(int(r) for r in row_numbers[: 1000 - len(bad_rows)])
-                n_ambiguous += ambiguous
-                if strict and n_bad:
-                    fail(
-                        f"{n_bad} row(s) cannot be assigned (bad coordinates or address not "
-                        f"found): {_bad_rows_message(bad_rows, n_bad)}; nothing written"
-                    )
-                out_csv.write(block[[*chunk.columns, *added]])
-                n_rows += len(chunk)
-                bar.update(task, completed=raw.tell(), rows=n_rows)
+                out_csv.write(_assign_one_chunk(job, tally, chunk))
+                tally.rows += len(chunk)
+                bar.update(task, completed=raw.tell(), rows=tally.rows)
             bar.update(task, completed=size)
     except UnicodeDecodeError as err:
-        other = "utf-8" if encoding.lower().startswith("gb") else "gb18030"
-        fail(f"{input_csv.name} is not {encoding} text ({err.reason}); try --encoding {other}")
+        other = "utf-8" if job.encoding.lower().startswith("gb") else "gb18030"
+        fail(f"{name} is not {job.encoding} text ({err.reason}); try --encoding {other}")
     except pd.errors.EmptyDataError:
-        fail(f"{input_csv.name} is empty (no header row)")
+        fail(f"{name} is empty (no header row)")
     except pd.errors.ParserError as err:
         from ..data import parser_error_problem
 
         problem = parser_error_problem(err)
         if problem is not None:
-            fail(f"{input_csv.name}: {problem}; nothing written")
-        fail(f"cannot parse {input_csv.name}: {err}")
+            fail(f"{name}: {problem}; nothing written")
+        fail(f"cannot parse {name}: {err}")
     except LocatorError as err:
         fail(str(err))
     except OSError as err:
-        if err.filename is None or os.fspath(err.filename) != os.fspath(output):
-            raise
-        done = "" if streamed else "; nothing written"
-        fail(f"cannot write {output}: {err.strerror or err}{done}")
-    except KeyboardInterrupt:
-        if streamed:
-            kept = f"{output} got the rows written before the interruption"
-        elif existed:
-            kept = f"{output} was not changed"
-        else:
-            kept = f"nothing was written to {output}"
-        echo(f"interrupted: stopped after {n_rows:,} rows; {kept}", err=True)
-        raise typer.Exit(130) from None
+        _fail_if_output_error(err, job)
+        raise
 
-    msg = f"assigned {n_rows - n_bad:,} of {n_rows:,} rows -> {os.fspath(output)}"
+
+def _assign_one_chunk(job: _AssignJob, tally: _Tally, chunk: pd.DataFrame) -> pd.DataFrame:
+    """One chunk with its result columns, in output order, after checking its columns;
+    counts its unassigned rows (and, with ``--strict``, fails on the first)."""
+    needed = [job.address_col] if job.address_col else [job.lat_col, job.lon_col]
+    missing = [c for c in needed if c not in chunk.columns]
+    if missing:
+        fail(
+            f"column(s) {', '.join(map(repr, missing))} not in {job.input_csv.name}; "
+            f"columns are: {', '.join(map(str, chunk.columns))}"
+        )
+    clash = [c for c in job.added if c in chunk.columns]
+    if clash:
+        fail(f"{job.input_csv.name} already has output column(s): {', '.join(clash)}")
+    block, bad, ambiguous = _assign_chunk(
+        chunk,
+        job.index,
+        job.k,
+        job.filters,
+        job.lat_col,
+        job.lon_col,
+        job.address_col,
+        job.coord_sys,
+        job.geocache,
+    )
+    tally.count(bad, ambiguous)
+    if job.strict and tally.bad:
+        fail(
+            f"{tally.bad} row(s) cannot be assigned (bad coordinates or address not "
+            f"found): {_bad_rows_message(tally.bad_rows, tally.bad)}; nothing written"
+        )
+    return block[[*chunk.columns, *job.added]]
+
+
+def _fail_if_output_error(err: OSError, job: _AssignJob) -> None:
+    """An OSError on OUT is one ``error:`` line; any other returns (to be re-raised)."""
+    if err.filename is None or os.fspath(err.filename) != os.fspath(job.output):
+        return
+    done = "" if job.streamed else "; nothing written"
+    fail(f"cannot write {job.output}: {err.strerror or err}{done}")
+
+
+def _kept(job: _AssignJob) -> str:
+    """What Ctrl-C left of OUT (for the ``interrupted:`` line)."""
+    if job.streamed:
+        return f"{job.output} got the rows written before the interruption"
+    if job.existed:
+        return f"{job.output} was not changed"
+    return f"nothing was written to {job.output}"
+
+
+def _print_assign_summary(console: Any, job: _AssignJob, tally: _Tally) -> None:
+    msg = f"assigned {tally.rows - tally.bad:,} of {tally.rows:,} rows -> {os.fspath(job.output)}"
     console.print(msg, highlight=False)
-    if n_ambiguous:
+    if tally.ambiguous:
         console.print(
-            f"{n_ambiguous:,} row(s) had an ambiguous address (status {_STATUS_AMBIGUOUS}); "
+            f"{tally.ambiguous:,} row(s) had an ambiguous address (status {_STATUS_AMBIGUOUS}); "
             "the most populous candidate was used",
             highlight=False,
         )
-    if n_bad:
+    if tally.bad:
         console.print(
-            f"{n_bad:,} row(s) kept unassigned (see assign_status): "
-            f"{_bad_rows_message(bad_rows, n_bad)}",
+            f"{tally.bad:,} row(s) kept unassigned (see assign_status): "
+            f"{_bad_rows_message(tally.bad_rows, tally.bad)}",
             highlight=False,
         )
-    console.print(index.drive_model.describe(), highlight=False)
+    console.print(job.index.drive_model.describe(), highlight=False)
 
 
 def _input_encoding(path: Path, encoding: str) -> str:
