@@ -56,7 +56,6 @@ Drive times in the results are estimated by :class:`locator.drive.DriveTimeModel
 
 from __future__ import annotations
 
-import math
 import numbers
 import os
 import threading
@@ -72,6 +71,7 @@ from numpy.typing import ArrayLike, NDArray
 from pyproj import Geod
 from scipy.spatial import cKDTree
 
+from ._query_args import as_names, check_array, check_k, check_km, check_scalar
 from .crs import unit_vectors
 from .drive import DriveTimeModel
 from .errors import ConfigurationError
@@ -131,78 +131,6 @@ _CACHE_SIZE = 64  # filtered trees kept
 _PARALLEL_MIN = 2048  # fewer queries than this: one thread (spawning costs more than it saves)
 _PARALLEL_GEODESIC_MIN = 100_000  # geodesics per call before splitting across threads
 _BLOCK_CELLS = 4_000_000  # queries x candidates per block in nearest_many (bounds memory)
-
-
-# --------------------------------------------------------------------------- validation
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
-
-
-def _check_scalar(value: Any, name: str, limit: float) -> float:
-    if not _is_number(value):
-        raise ConfigurationError(f"{name} must be a number, got {value!r}")
-    out = float(value)
-    if not math.isfinite(out) or abs(out) > limit:
-        raise ConfigurationError(
-            f"invalid {name} {value!r}: must be finite and within [-{limit:g}, {limit:g}]"
-        )
-    return out
-
-
-def _check_array(values: ArrayLike, name: str, limit: float) -> NDArray[np.float64]:
-    arr = np.atleast_1d(np.asarray(values))
-    if arr.ndim != 1:
-        raise ConfigurationError(f"{name} must be one-dimensional, got shape {arr.shape}")
-    if arr.dtype.kind in "iuf":
-        out = arr.astype(np.float64, copy=False)
-    else:
-        flat = np.atleast_1d(np.asarray(values, dtype=object)).ravel().tolist()
-        for i, v in enumerate(flat):
-            if not _is_number(v):
-                raise ConfigurationError(f"{name}[{i}] must be a number, got {v!r}")
-        out = np.asarray(flat, dtype=np.float64)
-    with np.errstate(invalid="ignore"):
-        bad = ~(np.isfinite(out) & (np.abs(out) <= limit))
-    if bad.any():
-        idx = np.flatnonzero(bad)
-        shown = ", ".join(f"[{i}]={float(out[i])!r}" for i in idx[:5])
-        more = f" and {idx.size - 5} more" if idx.size > 5 else ""
-        raise ConfigurationError(
-            f"{idx.size} invalid {name} value(s) (must be finite and within "
-            f"[-{limit:g}, {limit:g}]): {name}{shown}{more}"
-        )
-    return out
-
-
-def _check_k(k: Any) -> int:
-    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
-        raise ConfigurationError(f"k must be a positive integer, got {k!r}")
-    return int(k)
-
-
-def _check_km(value: Any, name: str, *, allow_zero: bool) -> float:
-    ok = _is_number(value) and math.isfinite(float(value))
-    ok = ok and (float(value) >= 0 if allow_zero else float(value) > 0)
-    if not ok:
-        rule = ">= 0" if allow_zero else "> 0"
-        raise ConfigurationError(f"{name} must be a finite number {rule} (km), got {value!r}")
-    return float(value)
-
-
-def _as_names(value: str | Iterable[str] | None, name: str) -> tuple[str, ...] | None:
-    if value is None:
-        return None
-    items = [value] if isinstance(value, str) else list(value)
-    if not items:  # an empty selection means "no filter", as on the command line
-        return None
-    out = []
-    for item in items:
-        if not isinstance(item, str) or not item.strip():
-            raise ConfigurationError(f"{name} must be non-empty strings, got {item!r}")
-        out.append(item.strip())
-    return tuple(sorted(set(out)))
 
 
 def _chord_bound(km: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -338,8 +266,8 @@ class OutletIndex:
         categories: str | Iterable[str] | None,
         authorized_only: bool,
     ) -> _Subset:
-        kinds_t = _as_names(kinds, "kinds")
-        cats_t = _as_names(categories, "categories")
+        kinds_t = as_names(kinds, "kinds")
+        cats_t = as_names(categories, "categories")
         # Accept what users type (服务中心, 冰箱, "Service center") as data files may.
         if kinds_t is not None:
             kinds_t = tuple(dict.fromkeys(normalize_kind(k) for k in kinds_t))
@@ -489,9 +417,9 @@ class OutletIndex:
         ``authorized_only`` (default ``True``: only authorized outlets). ``None`` or an
         empty list means no filter.
         """
-        k = _check_k(k)
-        lat = _check_array(lats, "lat", 90.0)
-        lon = _check_array(lons, "lon", 180.0)
+        k = check_k(k)
+        lat = check_array(lats, "lat", 90.0)
+        lon = check_array(lons, "lon", 180.0)
         if lat.shape != lon.shape:
             raise ConfigurationError(
                 f"lat and lon must have the same length, got {lat.size} and {lon.size}"
@@ -555,10 +483,10 @@ class OutletIndex:
     ) -> NearestArrays:
         """:meth:`nearest` as arrays, without building a DataFrame (for a request
         path that makes its own records): the same rows, order and values."""
-        la = _check_scalar(lat, "lat", 90.0)
-        lo = _check_scalar(lon, "lon", 180.0)
-        k = _check_k(k)
-        limit = None if max_km is None else _check_km(max_km, "max_km", allow_zero=True)
+        la = check_scalar(lat, "lat", 90.0)
+        lo = check_scalar(lon, "lon", 180.0)
+        k = check_k(k)
+        limit = None if max_km is None else check_km(max_km, "max_km", allow_zero=True)
         sub = self._subset(kinds, categories, authorized_only)
         pos, _ = self._knn(sub, np.array([la]), np.array([lo]), k)
         pos, km, bearing = self._measure(la, lo, pos[0][pos[0] >= 0])
@@ -595,9 +523,9 @@ class OutletIndex:
         Exact by bound (1) of the module docstring: an outlet within ``radius_km`` has a
         unit-sphere chord of at most ``2 sin(radius_km / (2 R_LO))``.
         """
-        la = _check_scalar(lat, "lat", 90.0)
-        lo = _check_scalar(lon, "lon", 180.0)
-        radius = _check_km(radius_km, "radius_km", allow_zero=True)
+        la = check_scalar(lat, "lat", 90.0)
+        lo = check_scalar(lon, "lon", 180.0)
+        radius = check_km(radius_km, "radius_km", allow_zero=True)
         sub = self._subset(kinds, categories, authorized_only)
         if sub.tree is None:
             return self._result(la, lo, np.empty(0, dtype=np.intp))
