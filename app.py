@@ -27,9 +27,10 @@ from streamlit_folium import st_folium
 from locator import DataError, LocatorError, crs, load_cities, load_outlets, load_places
 from locator.audit import audit_outlets, findings_frame
 from locator.coverage import CoverageModel, service_areas, suggest_sites
+from locator.drive import DriveTimeModel
 from locator.embed import iframe_snippet
 from locator.geocode import origin_from_location
-from locator.index import DriveTimeModel, OutletIndex
+from locator.index import OutletIndex
 from locator.labels import CATEGORY_LABELS, KIND_LABELS
 from locator.maps import build_map, directions_links
 from locator.outputs import csv_bytes

@@ -35,7 +35,7 @@ _EXPORTS: dict[str, str] = {
     "get_geocoder": "geocode",
     # nearest
     "OutletIndex": "index",
-    "DriveTimeModel": "index",
+    "DriveTimeModel": "drive",
     # coverage
     "CoverageModel": "coverage",
     "coverage_report": "coverage",

@@ -1,4 +1,4 @@
-"""Exact geodesic k-nearest search over the outlet network, and a drive-time estimate.
+"""Exact geodesic k-nearest search over the outlet network.
 
 :class:`OutletIndex` answers "which authorized outlets are nearest to this point" with
 distances measured on the **WGS-84 ellipsoid** (Karney's geodesic algorithm via
@@ -49,11 +49,13 @@ vectors have no seam) and at the poles (no singularity).
 Filters (``kinds``, ``categories``, ``authorized_only``) are exact too: each distinct
 filter gets its own tree over the matching rows, built on first use (a few ms for
 100k outlets) and cached.
+
+Drive times in the results are estimated by :class:`locator.drive.DriveTimeModel`
+(re-exported here as ``locator.index.DriveTimeModel``).
 """
 
 from __future__ import annotations
 
-import math
 import numbers
 import os
 import threading
@@ -69,7 +71,9 @@ from numpy.typing import ArrayLike, NDArray
 from pyproj import Geod
 from scipy.spatial import cKDTree
 
+from ._query_args import as_names, check_array, check_k, check_km, check_scalar
 from .crs import unit_vectors
+from .drive import DriveTimeModel
 from .errors import ConfigurationError
 from .network import (
     CATEGORIES,
@@ -127,165 +131,6 @@ _CACHE_SIZE = 64  # filtered trees kept
 _PARALLEL_MIN = 2048  # fewer queries than this: one thread (spawning costs more than it saves)
 _PARALLEL_GEODESIC_MIN = 100_000  # geodesics per call before splitting across threads
 _BLOCK_CELLS = 4_000_000  # queries x candidates per block in nearest_many (bounds memory)
-
-
-# --------------------------------------------------------------------------- drive time
-
-
-@dataclass(frozen=True)
-class DriveTimeModel:
-    """An **estimate** of driving time from geodesic distance.
-
-    Straight-line distance understates road distance, so road km are estimated as
-    ``geodesic_km * circuity``. Road circuity factors reported for national road
-    networks mostly lie between 1.2 and 1.4 (e.g. Ballou, Rahardja & Sakai, 2002,
-    *Transportation Research A* 36: 843-848); the default 1.35 sits at the cautious end
-    because mountain and rural China is more circuitous than the plains.
-
-    Speed is piecewise: the first ``urban_km`` road km (leaving a city centre, where
-    outlets are) at ``urban_kmh``, the rest at ``highway_kmh``; ``overhead_minutes``
-    is added for dispatch and parking. The on-site promise for business customers is
-    2 hours (``promise_minutes=120``, see DOMAIN.md). With the defaults, 2 hours reaches
-    about 89 geodesic km.
-
-    These are *estimates* for planning and for ranking answers, not a routing result:
-    traffic, ferries, mountain roads and rivers are not modelled.
-    """
-
-    circuity: float = 1.35
-    urban_km: float = 15.0
-    urban_kmh: float = 30.0
-    highway_kmh: float = 70.0
-    overhead_minutes: float = 0.0
-    promise_minutes: float = 120.0
-
-    def __post_init__(self) -> None:
-        checks = {
-            "circuity": (self.circuity, 1.0),
-            "urban_km": (self.urban_km, 0.0),
-            "urban_kmh": (self.urban_kmh, None),
-            "highway_kmh": (self.highway_kmh, None),
-            "overhead_minutes": (self.overhead_minutes, 0.0),
-            "promise_minutes": (self.promise_minutes, 0.0),
-        }
-        for name, (value, minimum) in checks.items():
-            ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-            ok = ok and math.isfinite(value)
-            ok = ok and (value > 0 if minimum is None else value >= minimum)
-            if not ok:
-                bound = "> 0" if minimum is None else f">= {minimum:g}"
-                raise ConfigurationError(
-                    f"DriveTimeModel.{name} must be a finite number {bound}, got {value!r}"
-                )
-
-    def minutes(self, geodesic_km: ArrayLike) -> NDArray[np.float64]:
-        """Estimated drive minutes for geodesic distances in km (inf stays inf, NaN stays NaN)."""
-        km = np.asarray(geodesic_km, dtype=np.float64)
-        road = km * self.circuity
-        urban = np.minimum(road, self.urban_km)
-        rest = np.maximum(road - self.urban_km, 0.0)
-        return self.overhead_minutes + 60.0 * (urban / self.urban_kmh + rest / self.highway_kmh)
-
-    def meets_promise(self, geodesic_km: ArrayLike) -> NDArray[np.bool_]:
-        """Whether the estimated drive time is within ``promise_minutes``."""
-        return self.minutes(geodesic_km) <= self.promise_minutes
-
-    def reach_km(self, minutes: float | None = None) -> float:
-        """Geodesic km reachable within ``minutes`` (default: the promise); the inverse of
-        :meth:`minutes`, handy for drawing service areas."""
-        budget = (self.promise_minutes if minutes is None else float(minutes)) - (
-            self.overhead_minutes
-        )
-        if budget <= 0:
-            return 0.0
-        urban_minutes = 60.0 * self.urban_km / self.urban_kmh
-        if budget <= urban_minutes:
-            road = budget / 60.0 * self.urban_kmh
-        else:
-            road = self.urban_km + (budget - urban_minutes) / 60.0 * self.highway_kmh
-        return road / self.circuity
-
-    def describe(self) -> str:
-        """One line saying how the estimate is made (for captions and CLI output)."""
-        over = f" + {self.overhead_minutes:g} min overhead" if self.overhead_minutes else ""
-        return (
-            f"Drive times are estimates: geodesic km x {self.circuity:g} circuity, first "
-            f"{self.urban_km:g} road km at {self.urban_kmh:g} km/h, then "
-            f"{self.highway_kmh:g} km/h{over}; promise = on site within "
-            f"{self.promise_minutes:g} min."
-        )
-
-
-# --------------------------------------------------------------------------- validation
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
-
-
-def _check_scalar(value: Any, name: str, limit: float) -> float:
-    if not _is_number(value):
-        raise ConfigurationError(f"{name} must be a number, got {value!r}")
-    out = float(value)
-    if not math.isfinite(out) or abs(out) > limit:
-        raise ConfigurationError(
-            f"invalid {name} {value!r}: must be finite and within [-{limit:g}, {limit:g}]"
-        )
-    return out
-
-
-def _check_array(values: ArrayLike, name: str, limit: float) -> NDArray[np.float64]:
-    arr = np.atleast_1d(np.asarray(values))
-    if arr.ndim != 1:
-        raise ConfigurationError(f"{name} must be one-dimensional, got shape {arr.shape}")
-    if arr.dtype.kind in "iuf":
-        out = arr.astype(np.float64, copy=False)
-    else:
-        flat = np.atleast_1d(np.asarray(values, dtype=object)).ravel().tolist()
-        for i, v in enumerate(flat):
-            if not _is_number(v):
-                raise ConfigurationError(f"{name}[{i}] must be a number, got {v!r}")
-        out = np.asarray(flat, dtype=np.float64)
-    with np.errstate(invalid="ignore"):
-        bad = ~(np.isfinite(out) & (np.abs(out) <= limit))
-    if bad.any():
-        idx = np.flatnonzero(bad)
-        shown = ", ".join(f"[{i}]={float(out[i])!r}" for i in idx[:5])
-        more = f" and {idx.size - 5} more" if idx.size > 5 else ""
-        raise ConfigurationError(
-            f"{idx.size} invalid {name} value(s) (must be finite and within "
-            f"[-{limit:g}, {limit:g}]): {name}{shown}{more}"
-        )
-    return out
-
-
-def _check_k(k: Any) -> int:
-    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
-        raise ConfigurationError(f"k must be a positive integer, got {k!r}")
-    return int(k)
-
-
-def _check_km(value: Any, name: str, *, allow_zero: bool) -> float:
-    ok = _is_number(value) and math.isfinite(float(value))
-    ok = ok and (float(value) >= 0 if allow_zero else float(value) > 0)
-    if not ok:
-        rule = ">= 0" if allow_zero else "> 0"
-        raise ConfigurationError(f"{name} must be a finite number {rule} (km), got {value!r}")
-    return float(value)
-
-
-def _as_names(value: str | Iterable[str] | None, name: str) -> tuple[str, ...] | None:
-    if value is None:
-        return None
-    items = [value] if isinstance(value, str) else list(value)
-    if not items:  # an empty selection means "no filter", as on the command line
-        return None
-    out = []
-    for item in items:
-        if not isinstance(item, str) or not item.strip():
-            raise ConfigurationError(f"{name} must be non-empty strings, got {item!r}")
-        out.append(item.strip())
-    return tuple(sorted(set(out)))
 
 
 def _chord_bound(km: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -421,8 +266,8 @@ class OutletIndex:
         categories: str | Iterable[str] | None,
         authorized_only: bool,
     ) -> _Subset:
-        kinds_t = _as_names(kinds, "kinds")
-        cats_t = _as_names(categories, "categories")
+        kinds_t = as_names(kinds, "kinds")
+        cats_t = as_names(categories, "categories")
         # Accept what users type (服务中心, 冰箱, "Service center") as data files may.
         if kinds_t is not None:
             kinds_t = tuple(dict.fromkeys(normalize_kind(k) for k in kinds_t))
@@ -572,9 +417,9 @@ class OutletIndex:
         ``authorized_only`` (default ``True``: only authorized outlets). ``None`` or an
         empty list means no filter.
         """
-        k = _check_k(k)
-        lat = _check_array(lats, "lat", 90.0)
-        lon = _check_array(lons, "lon", 180.0)
+        k = check_k(k)
+        lat = check_array(lats, "lat", 90.0)
+        lon = check_array(lons, "lon", 180.0)
         if lat.shape != lon.shape:
             raise ConfigurationError(
                 f"lat and lon must have the same length, got {lat.size} and {lon.size}"
@@ -638,10 +483,10 @@ class OutletIndex:
     ) -> NearestArrays:
         """:meth:`nearest` as arrays, without building a DataFrame (for a request
         path that makes its own records): the same rows, order and values."""
-        la = _check_scalar(lat, "lat", 90.0)
-        lo = _check_scalar(lon, "lon", 180.0)
-        k = _check_k(k)
-        limit = None if max_km is None else _check_km(max_km, "max_km", allow_zero=True)
+        la = check_scalar(lat, "lat", 90.0)
+        lo = check_scalar(lon, "lon", 180.0)
+        k = check_k(k)
+        limit = None if max_km is None else check_km(max_km, "max_km", allow_zero=True)
         sub = self._subset(kinds, categories, authorized_only)
         pos, _ = self._knn(sub, np.array([la]), np.array([lo]), k)
         pos, km, bearing = self._measure(la, lo, pos[0][pos[0] >= 0])
@@ -678,9 +523,9 @@ class OutletIndex:
         Exact by bound (1) of the module docstring: an outlet within ``radius_km`` has a
         unit-sphere chord of at most ``2 sin(radius_km / (2 R_LO))``.
         """
-        la = _check_scalar(lat, "lat", 90.0)
-        lo = _check_scalar(lon, "lon", 180.0)
-        radius = _check_km(radius_km, "radius_km", allow_zero=True)
+        la = check_scalar(lat, "lat", 90.0)
+        lo = check_scalar(lon, "lon", 180.0)
+        radius = check_km(radius_km, "radius_km", allow_zero=True)
         sub = self._subset(kinds, categories, authorized_only)
         if sub.tree is None:
             return self._result(la, lo, np.empty(0, dtype=np.intp))

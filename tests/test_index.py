@@ -11,11 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyproj import Geod
 
+from locator.drive import DriveTimeModel
 from locator.errors import ConfigurationError, DataError, LocatorError
 from locator.index import (
     R_LO_KM,
     RESULT_COLUMNS,
-    DriveTimeModel,
     OutletIndex,
     valid_coordinates,
 )
@@ -563,6 +563,15 @@ class TestDriveTimeModel:
         """Bad settings raise ConfigurationError naming the setting and value."""
         with pytest.raises(ConfigurationError, match=match):
             DriveTimeModel(**kwargs)
+
+    def test_old_import_paths_still_work(self):
+        """The model moved to locator.drive; locator.index and locator still export it."""
+        import locator
+        import locator.index
+
+        assert locator.index.DriveTimeModel is DriveTimeModel
+        assert locator.DriveTimeModel is DriveTimeModel
+        assert "DriveTimeModel" in locator.index.__all__
 
     def test_index_uses_custom_model(self):
         """An index built with a custom model reports its drive times."""

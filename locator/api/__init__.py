@@ -47,7 +47,7 @@ Hardening
   ``X-Content-Type-Options: nosniff``; ``/embed/map`` also a Content-Security-Policy
   with a configurable ``frame-ancestors`` allow-list.
 
-Drive times are **estimates** (see :class:`~locator.index.DriveTimeModel`).
+Drive times are **estimates** (see :class:`~locator.drive.DriveTimeModel`).
 
 Embedding in a web site
 =======================

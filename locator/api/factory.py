@@ -19,9 +19,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 
 from .. import __version__
+from ..drive import DriveTimeModel
 from ..errors import ConfigurationError, LocatorError
 from ..geocoders.redact import install_log_redaction, redact
-from ..index import DriveTimeModel
 from ..pages import SAMPLE_NOTE
 from .params import _PATTERN_REASONS
 from .routes import StrictJSONResponse, _json, router

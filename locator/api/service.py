@@ -22,9 +22,10 @@ import pandas as pd
 
 from ..crs import to_wgs84
 from ..data import normalize_category, normalize_kind
+from ..drive import DriveTimeModel
 from ..errors import ConfigurationError, GeocodeError, GeocoderServiceError, LocatorError
 from ..geocoders.redact import install_log_redaction, redact
-from ..index import CATEGORIES, KINDS, DriveTimeModel, OutletIndex
+from ..index import CATEGORIES, KINDS, OutletIndex
 from ..network import outlets_frame
 from ..outputs import jsonable
 from ..pages import SAMPLE_NOTE

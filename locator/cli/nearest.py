@@ -2,21 +2,33 @@
 places -> each row's nearest outlets, streamed in chunks).
 
 Both use :class:`locator.index.OutletIndex` (exact WGS-84 geodesic distances) and label
-drive times as estimates (:class:`locator.index.DriveTimeModel`). Text queries go
-through :func:`make_geocoder`, a seam tests replace with a fake.
+drive times as estimates (:class:`locator.drive.DriveTimeModel`). Text queries go
+through :func:`make_geocoder`, a seam tests replace with a fake. ``assign`` is declared
+here (options, --help); its steps (chunked reading, per-chunk assignment, reporting) are
+in :mod:`locator.cli._assign`.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import pandas as pd
 import typer
 
 from . import app
+from ._assign import (
+    AssignJob,
+    Geocache,
+    Tally,
+    added_columns,
+    check_assign_query,
+    input_encoding,
+    kept_after_interrupt,
+    print_assign_summary,
+    progress_bar,
+    stream_assign,
+)
 from ._common import (
     OutEncodingOpt,
     SheetOpt,
@@ -27,13 +39,6 @@ from ._common import (
 )
 from ._terminal import console as terminal_console
 from ._terminal import echo
-
-_STATUS_OK = "ok"
-_STATUS_AMBIGUOUS = "ok_ambiguous_address"
-_STATUS_BAD = "bad_coordinates"
-_STATUS_NOT_FOUND = "address_not_found"
-_ADDRESS_CACHE_MAX = 100_000
-_OUT_FIELDS = ("outlet_id", "name", "kind", "city", "district")
 
 
 def make_geocoder() -> Any:
@@ -284,41 +289,6 @@ def _print_table(
 # --------------------------------------------------------------------------- assign
 
 
-def _bad_rows_message(rows: list[int], total: int, limit: int = 20) -> str:
-    shown = ", ".join(str(r) for r in rows[:limit])
-    more = f" ... and {total - limit} more" if total > limit else ""
-    return f"rows {shown}{more}"
-
-
-class _Geocache:
-    """Geocode each distinct address once (bounded memory)."""
-
-    def __init__(self) -> None:
-        self.geocoder = _geocoder_or_fail()
-        self.cache: dict[str, tuple[float, float, bool] | None] = {}
-
-    def lookup(self, text: str) -> tuple[float, float, bool] | None:
-        text = text.strip()
-        if not text:
-            return None
-        if text in self.cache:
-            return self.cache[text]
-        from ..errors import GeocodeError
-
-        try:
-            loc = self.geocoder.geocode(text)
-        except GeocodeError:
-            loc = None
-        value = None
-        if loc is not None:
-            raw = getattr(loc, "raw", None) or {}
-            value = (float(loc.latitude), float(loc.longitude), bool(raw.get("ambiguous")))
-        if len(self.cache) >= _ADDRESS_CACHE_MAX:
-            self.cache.clear()
-        self.cache[text] = value
-        return value
-
-
 @app.command("assign")
 def assign_cmd(
     input_csv: Annotated[
@@ -389,233 +359,43 @@ def assign_cmd(
     or Ctrl-C (exit 130) no partial file is left and an existing OUT is unchanged.
     """
 
-    from ..errors import LocatorError
-    from ..outputs import csv_stream, is_stream
+    from ..outputs import is_stream
 
     if not input_csv.is_file():
         fail(f"no such file: {input_csv}")
     existed, streamed = output.exists(), is_stream(output)
     check_output_or_fail(output, input_csv, outlets, encoding=out_encoding)
-    encoding = _input_encoding(input_csv, encoding)
+    encoding = input_encoding(input_csv, encoding)
     index = _index(outlets, sheet)
     filters = _filters(kind, category, include_all)
-    try:
-        matching = index.count(**filters)
-        from ..crs import normalize_coord_sys
-
-        coord_sys = normalize_coord_sys(coord_sys)
-    except LocatorError as err:
-        fail(str(err))
-    if matching == 0:
-        fail("no outlet matches the filters")
-    geocache = _Geocache() if address_col else None
-    fields = (*_OUT_FIELDS, "distance_km", "drive_minutes", "meets_promise")
-    out_names = [f"nearest{r}_{f}" for r in range(1, k + 1) for f in fields]
-    added = ["assign_status", *out_names]
-    if address_col:
-        added[1:1] = ["geocoded_lat", "geocoded_lon"]
+    coord_sys = check_assign_query(index, filters, coord_sys)
+    job = AssignJob(
+        input_csv=input_csv,
+        output=output,
+        existed=existed,
+        streamed=streamed,
+        index=index,
+        filters=filters,
+        k=k,
+        lat_col=lat_col,
+        lon_col=lon_col,
+        address_col=address_col,
+        coord_sys=coord_sys,
+        strict=strict,
+        chunksize=chunksize,
+        encoding=encoding,
+        out_encoding=out_encoding,
+        geocache=Geocache(_geocoder_or_fail()) if address_col else None,
+        added=added_columns(k, address_col),
+    )
     console = terminal_console(stderr=True)
-    size = max(1, input_csv.stat().st_size)
-    bad_rows: list[int] = []
-    n_bad = 0
-    n_rows = 0
-    n_ambiguous = 0
-
-    from rich.progress import (
-        BarColumn,
-        Progress,
-        TaskProgressColumn,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
-    bar = Progress(
-        TextColumn("assigning"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TextColumn("{task.fields[rows]:,} rows"),
-        TimeElapsedColumn(),
-        console=console,
-        disable=not progress,
-        transient=False,
-    )
+    tally = Tally()
+    bar = progress_bar(console, progress)
     try:
-        with (
-            open(input_csv, "rb") as raw,
-            csv_stream(output, encoding=out_encoding) as out_csv,
-            bar,
-        ):
-            task = bar.add_task("assign", total=size, rows=0)
-            reader = pd.read_csv(
-                raw,
-                chunksize=chunksize,
-                dtype=str,
-                keep_default_na=False,
-                encoding=encoding,
-                index_col=False,  # never the first column as an index (a shifted row)
-            )
-            for chunk in reader:
-                needed = [address_col] if address_col else [lat_col, lon_col]
-                missing = [c for c in needed if c not in chunk.columns]
-                if missing:
-                    fail(
-                        f"column(s) {', '.join(map(repr, missing))} not in {input_csv.name}; "
-                        f"columns are: {', '.join(map(str, chunk.columns))}"
-                    )
-                clash = [c for c in added if c in chunk.columns]
-                if clash:
-                    fail(f"{input_csv.name} already has output column(s): {', '.join(clash)}")
-                block, bad, ambiguous = _assign_chunk(
-                    chunk, index, k, filters, lat_col, lon_col, address_col, coord_sys, geocache
-                )
-                row_numbers = np.flatnonzero(bad) + n_rows + 2
-                n_bad += row_numbers.size
-                if len(bad_rows) < 1000:
-                    bad_rows.extend(int(r) for r in row_numbers[: 1000 - len(bad_rows)])
-                n_ambiguous += ambiguous
-                if strict and n_bad:
-                    fail(
-                        f"{n_bad} row(s) cannot be assigned (bad coordinates or address not "
-                        f"found): {_bad_rows_message(bad_rows, n_bad)}; nothing written"
-                    )
-                out_csv.write(block[[*chunk.columns, *added]])
-                n_rows += len(chunk)
-                bar.update(task, completed=raw.tell(), rows=n_rows)
-            bar.update(task, completed=size)
-    except UnicodeDecodeError as err:
-        other = "utf-8" if encoding.lower().startswith("gb") else "gb18030"
-        fail(f"{input_csv.name} is not {encoding} text ({err.reason}); try --encoding {other}")
-    except pd.errors.EmptyDataError:
-        fail(f"{input_csv.name} is empty (no header row)")
-    except pd.errors.ParserError as err:
-        from ..data import parser_error_problem
-
-        problem = parser_error_problem(err)
-        if problem is not None:
-            fail(f"{input_csv.name}: {problem}; nothing written")
-        fail(f"cannot parse {input_csv.name}: {err}")
-    except LocatorError as err:
-        fail(str(err))
-    except OSError as err:
-        if err.filename is None or os.fspath(err.filename) != os.fspath(output):
-            raise
-        done = "" if streamed else "; nothing written"
-        fail(f"cannot write {output}: {err.strerror or err}{done}")
+        stream_assign(job, tally, bar)
     except KeyboardInterrupt:
-        if streamed:
-            kept = f"{output} got the rows written before the interruption"
-        elif existed:
-            kept = f"{output} was not changed"
-        else:
-            kept = f"nothing was written to {output}"
-        echo(f"interrupted: stopped after {n_rows:,} rows; {kept}", err=True)
+        echo(
+            f"interrupted: stopped after {tally.rows:,} rows; {kept_after_interrupt(job)}", err=True
+        )
         raise typer.Exit(130) from None
-
-    msg = f"assigned {n_rows - n_bad:,} of {n_rows:,} rows -> {os.fspath(output)}"
-    console.print(msg, highlight=False)
-    if n_ambiguous:
-        console.print(
-            f"{n_ambiguous:,} row(s) had an ambiguous address (status {_STATUS_AMBIGUOUS}); "
-            "the most populous candidate was used",
-            highlight=False,
-        )
-    if n_bad:
-        console.print(
-            f"{n_bad:,} row(s) kept unassigned (see assign_status): "
-            f"{_bad_rows_message(bad_rows, n_bad)}",
-            highlight=False,
-        )
-    console.print(index.drive_model.describe(), highlight=False)
-
-
-def _input_encoding(path: Path, encoding: str) -> str:
-    """The encoding to read ``path`` in (detected for ``auto``), after checking that its
-    first data row has no more fields than the header (pandas would misread it)."""
-    import codecs
-
-    from ..data import detect_encoding, first_row_field_problem
-    from ..errors import DataError
-
-    if encoding.strip().lower() == "auto":
-        try:
-            encoding = detect_encoding(path)
-        except DataError as err:
-            fail(f"{path.name}: {err.errors[0].reason}; give --encoding")
-        except OSError as err:
-            fail(f"cannot read {path}: {err.strerror or err}")
-    else:
-        try:
-            codecs.lookup(encoding)
-        except LookupError:
-            fail(f"unknown --encoding {encoding!r} (e.g. utf-8, gb18030)")
-    problem = first_row_field_problem(path, encoding)
-    if problem is not None:
-        fail(f"{path.name}: {problem}; nothing written")
-    return encoding
-
-
-def _assign_chunk(
-    chunk: pd.DataFrame,
-    index: Any,
-    k: int,
-    filters: dict,
-    lat_col: str,
-    lon_col: str,
-    address_col: str | None,
-    coord_sys: str,
-    geocache: _Geocache | None,
-) -> tuple[pd.DataFrame, np.ndarray, int]:
-    """Assign one chunk; returns (chunk with result columns, bad-row mask, n ambiguous)."""
-    from ..crs import to_wgs84
-    from ..index import valid_coordinates
-
-    n = len(chunk)
-    block = chunk.copy()
-    status = np.full(n, _STATUS_OK, dtype=object)
-    ambiguous = 0
-    if address_col and geocache is not None:
-        found = [geocache.lookup(v) for v in chunk[address_col].tolist()]
-        lat = np.array([f[0] if f else np.nan for f in found], dtype=np.float64)
-        lon = np.array([f[1] if f else np.nan for f in found], dtype=np.float64)
-        amb = np.array([bool(f and f[2]) for f in found], dtype=bool)
-        ambiguous = int(amb.sum())
-        status[amb] = _STATUS_AMBIGUOUS
-        bad = ~valid_coordinates(lat, lon)
-        status[bad] = _STATUS_NOT_FOUND
-        block["geocoded_lat"] = np.round(lat, 6)
-        block["geocoded_lon"] = np.round(lon, 6)
-    else:
-        lat = pd.to_numeric(chunk[lat_col].str.strip(), errors="coerce").to_numpy(np.float64)
-        lon = pd.to_numeric(chunk[lon_col].str.strip(), errors="coerce").to_numpy(np.float64)
-        bad = ~valid_coordinates(lat, lon)
-        status[bad] = _STATUS_BAD
-        if coord_sys != "wgs84" and (~bad).any():
-            wlon, wlat = to_wgs84(lon[~bad], lat[~bad], coord_sys)
-            lon = lon.copy()
-            lat = lat.copy()
-            lon[~bad] = wlon
-            lat[~bad] = wlat
-    good = np.flatnonzero(~bad)
-    pos = np.full((n, k), -1, dtype=np.intp)
-    km = np.full((n, k), np.nan)
-    if good.size:
-        p, d = index.nearest_many(lat[good], lon[good], k=k, **filters)
-        pos[good] = p
-        km[good] = np.where(np.isfinite(d), d, np.nan)
-    block["assign_status"] = status
-    outlets = index.outlets
-    minutes = index.drive_model.minutes(km)
-    for r in range(k):
-        col = pos[:, r]
-        has = col >= 0
-        for field in _OUT_FIELDS:
-            values = np.full(n, "", dtype=object)
-            if field in outlets.columns and has.any():
-                values[has] = outlets[field].to_numpy(dtype=object)[col[has]]
-            block[f"nearest{r + 1}_{field}"] = values
-        block[f"nearest{r + 1}_distance_km"] = np.round(km[:, r], 3)
-        block[f"nearest{r + 1}_drive_minutes"] = np.round(minutes[:, r], 1)
-        meets = np.full(n, "", dtype=object)
-        meets[has] = np.where(minutes[has, r] <= index.drive_model.promise_minutes, "true", "false")
-        block[f"nearest{r + 1}_meets_promise"] = meets
-    return block, bad, ambiguous
+    print_assign_summary(console, job, tally)

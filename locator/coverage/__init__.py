@@ -22,7 +22,7 @@ Definitions
   nearest authorized outlet is ``<= r`` (inclusive); *backup-covered* when its second
   nearest is too.
 * **Drive time** is converted to a radius with
-  :meth:`locator.index.DriveTimeModel.reach_km`: an **estimate** (circuity factor and
+  :meth:`locator.drive.DriveTimeModel.reach_km`: an **estimate** (circuity factor and
   speeds), not a routing result.
 * **Population-weighted distance percentile** ``q``: the smallest distance ``d`` such
   that the places at distance ``<= d`` hold at least ``q`` of the population (the

@@ -17,8 +17,8 @@ import pandas as pd
 from numpy.typing import NDArray
 from pyproj import Geod
 
+from ..drive import DriveTimeModel
 from ..errors import ConfigurationError, DataError, Problem
-from ..index import DriveTimeModel
 from ..network import checked_coordinates, outlets_frame
 
 _GEOD = Geod(ellps="WGS84")
@@ -60,7 +60,7 @@ def radius_for(
 
     Give at most one. ``drive_minutes`` is converted with
     :meth:`DriveTimeModel.reach_km` (an **estimate**: circuity factor and speeds, see
-    :class:`~locator.index.DriveTimeModel`). Neither given: :data:`DEFAULT_RADIUS_KM`.
+    :class:`~locator.drive.DriveTimeModel`). Neither given: :data:`DEFAULT_RADIUS_KM`.
     """
     if radius_km is not None and drive_minutes is not None:
         raise ConfigurationError("give radius_km or drive_minutes, not both")

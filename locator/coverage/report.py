@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from ..drive import DriveTimeModel
 from ..errors import ConfigurationError, DataError, Problem
-from ..index import DriveTimeModel, OutletIndex
+from ..index import OutletIndex
 from ._common import (
     _Q,
     _authorized_mask,
