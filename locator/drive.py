@@ -33,8 +33,8 @@ class DriveTimeModel:
     Speed is piecewise: the first ``urban_km`` road km (leaving a city centre, where
     outlets are) at ``urban_kmh``, the rest at ``highway_kmh``; ``overhead_minutes``
     is added for dispatch and parking. The on-site promise for business customers is
-    2 hours (``promise_minutes=120``, see DOMAIN.md). With the defaults, 2 hours reaches
-    about 89 geodesic km.
+    2 hours (``promise_minutes=120``; after warranty 4 h, any visit 24 h). With the
+    defaults, 2 hours reaches about 89 geodesic km.
 
     These are *estimates* for planning and for ranking answers, not a routing result:
     traffic, ferries, mountain roads and rivers are not modelled.
