@@ -649,3 +649,46 @@ class TestRoadsNamedAfterPlaces:
         right after a place name (桥西区) is still read."""
         loc = geo.geocode(query)
         assert loc is not None and loc.address == address
+
+
+class TestNameBoundaries:
+    """A district's bare name inside a longer word is not that district (#11)."""
+
+    @pytest.mark.parametrize(
+        ("query", "not_this"),
+        [
+            ("贵安新区", "安新县"),  # 贵安新区 (贵州) is not 保定's 安新县
+            ("珠江新城", "新城区"),  # 珠江新城 is a CBD in 广州, not 西安's 新城区
+            ("两河口", "河口区"),
+            ("中平乡", "平乡县"),
+            ("黄柏乡", "柏乡县"),
+        ],
+    )
+    def test_inside_a_longer_word(self, geo: OfflineGeocoder, query: str, not_this: str) -> None:
+        """No candidate is the division whose bare name is a fragment of the query."""
+        loc = geo.geocode(query)
+        names = [] if loc is None else [c["name"] for c in loc.raw["candidates"]]
+        assert not_this not in names
+
+    def test_a_typo_does_not_make_another_district(self, geo: OfflineGeocoder) -> None:
+        """深证市南山区 (a typo of 深圳) read 市南 and answered 青岛's 市南区; now the
+        overlapping real name 南山区 is read, with Shenzhen's first."""
+        loc = geo.geocode("深证市南山区")
+        assert loc is not None and loc.raw["city"] == "深圳市"
+        assert "市南区" not in [c["name"] for c in loc.raw["candidates"]]
+
+    @pytest.mark.parametrize(
+        ("query", "address"),
+        [
+            ("北京朝阳", "北京市朝阳区"),
+            ("浙江杭州上城", "浙江省杭州市上城区"),
+            ("南京鼓楼", "江苏省南京市鼓楼区"),
+            ("青岛市南区", "山东省青岛市市南区"),
+        ],
+    )
+    def test_bare_names_after_a_place_still_read(
+        self, geo: OfflineGeocoder, query: str, address: str
+    ) -> None:
+        """A bare name right after another name (or at the start) is still read."""
+        loc = geo.geocode(query)
+        assert loc is not None and loc.address == address

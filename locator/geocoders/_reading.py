@@ -18,7 +18,7 @@ import unicodedata
 from typing import Any
 
 from ..errors import GeocodeError
-from ._gazetteer import STREET_CHARS, Gazetteer
+from ._gazetteer import STREET_CHARS, STRONG, WEAK, Gazetteer
 
 MAX_QUERY_LENGTH = 500
 LATIN_RUN = re.compile(r"[a-z0-9]+")
@@ -107,8 +107,9 @@ def cjk_tokens(text: str, automaton: Any) -> tuple[list[Any], int]:
     word, or before a direction and a street word, is the street's name and is dropped
     (焦作市解放路 is a road in 焦作, not 解放区; 中山路 and 中山北路 are not 中山市;
     南京东路 is not 南京), unless another name starts right there (石家庄桥西区).
+    A district's bare name must sit on a name boundary (see :func:`_on_boundaries`).
     """
-    found = list(automaton.iter_long(text))
+    found = _on_boundaries(text, automaton)
     cut = -1
     street = False
     for i, (end, v) in enumerate(found):
@@ -130,3 +131,41 @@ def cjk_tokens(text: str, automaton: Any) -> tuple[list[Any], int]:
             out.append((end, v))
         found = out
     return found, cut
+
+
+# A division suffix: a bare name followed by one that is not its own is part of a longer
+# name (贵安新区 is not 安新 + 区: 安新县 would have matched as a whole).
+_SUFFIX_CHARS = frozenset("区县市旗盟州省")
+
+
+def _off_boundary(text: str, start: int, end: int, prev_end: int) -> bool:
+    """A bare name at ``text[start:end+1]`` that is part of a longer word: a Chinese
+    character no other name explains stands right before it (珠江新城 is not 新城区),
+    or a division suffix right after it (贵安新区 is not 安新县)."""
+    before = text[start - 1] if start > 0 else ""
+    if before and prev_end != start - 1 and "\u3400" <= before <= "\u9fff":
+        return True
+    return text[end + 1 : end + 2] in _SUFFIX_CHARS
+
+
+def _on_boundaries(text: str, automaton: Any) -> list[Any]:
+    """Leftmost-longest names, except that a district's bare name (weak only, such as
+    新城, 市南, 安新) inside a longer word is not a name: it is dropped and the text
+    after its first character is read again, so an overlapping real name is found
+    (深证市南山区: 市南 is dropped, 南山区 is read)."""
+    found: list[Any] = list(automaton.iter_long(text))
+    i = 0
+    while i < len(found):
+        end, v = found[i]
+        tiers = v[1]
+        if STRONG in tiers or WEAK not in tiers:
+            i += 1
+            continue
+        start = end - len(v[0]) + 1
+        prev_end = found[i - 1][0] if i else -1
+        if not _off_boundary(text, start, end, prev_end):
+            i += 1
+            continue
+        rest = [(e + start + 1, w) for e, w in automaton.iter_long(text[start + 1 :])]
+        found = found[:i] + rest
+    return found
