@@ -26,7 +26,7 @@ from ..drive import DriveTimeModel
 from ..errors import ConfigurationError, GeocodeError, GeocoderServiceError, LocatorError
 from ..geocoders.redact import install_log_redaction, redact
 from ..index import CATEGORIES, KINDS, OutletIndex
-from ..network import outlets_frame
+from ..network import OUTLET_COLUMNS, OUTLET_DTYPES, outlets_frame
 from ..outputs import jsonable
 from ..pages import SAMPLE_NOTE
 from ..pages import norm_city as _norm_city
@@ -47,16 +47,12 @@ MAX_API_RADIUS_KM = 1000.0
 MAX_HEAVY = 2
 #: Rendered coverage answers / embed pages kept (LRU).
 _CACHE_SIZE = 32
-_OUTLET_FIELDS = (
-    "outlet_id",
-    "name",
-    "kind",
-    "province",
-    "city",
-    "district",
-    "address",
-    "phone",
-    "hours",
+#: The outlet's text fields in an answer, in the contract's column order (categories,
+#: coordinates and the flag are added apart by _record).
+_OUTLET_FIELDS = tuple(
+    c
+    for c in OUTLET_COLUMNS
+    if OUTLET_DTYPES[c] == "object" and c not in ("categories", "coord_sys")
 )
 
 
