@@ -374,6 +374,23 @@ class TestCli:
         assert len(rows) == len(payloads) + 1
         assert_csv_cells_safe([c for row in rows for c in row])
 
+    def test_assign_keeps_hostile_headers_safe(self, outlets_file: Path, tmp_path: Path) -> None:
+        """Input column *names* are copied to ``assign``'s output: formula-safe there too,
+        and the header row still has one cell per column."""
+        src = tmp_path / "orders.csv"
+        heads = ["=cmd|' /C calc'!A0", "@SUM(1)", "+1+1", "ok\r=1+1"]
+        with src.open("w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow([*heads, "lat", "lon"])
+            w.writerow(["a", "b", "c", "d", 30.27, 120.15])
+        out = tmp_path / "assigned.csv"
+        result = run("assign", str(src), "-o", str(out), "--outlets", str(outlets_file))
+        assert result.exit_code == 0, result.output
+        rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"), newline="")))
+        assert len(rows) == 2 and len(rows[0]) == len(rows[1])
+        assert_csv_cells_safe(rows[0])
+        assert_terminal_safe(result.output)
+
     def test_geocode_csv_is_spreadsheet_safe(self, tmp_path: Path) -> None:
         """``geocode-csv``: every payload as an address comes out formula-safe, every
         row kept."""
