@@ -208,7 +208,7 @@ class TestAuthorization:
             "fake listing",
             "complaint 17",
         )
-        assert store.history(oid)[-1].changes["auth_granted"] == [True, False]
+        assert store.history(oid)[-1].changes["authorized"] == [True, False]
 
     def test_expired_authorization_stops_counting_that_day(self, store) -> None:
         """Past valid_until an outlet is not authorized; on the day itself it still is."""

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import warnings
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -95,6 +95,7 @@ def run_import(
     allow_authorization: bool,
     sheet: str | None = None,
     conn: Connection | None = None,
+    on_write: Callable[[ImportDiff], None] | None = None,
 ) -> ImportDiff:
     """See :meth:`locator.store.Store.import_frame`."""
     net = _network(src, sheet)
@@ -106,7 +107,9 @@ def run_import(
     if conn is not None:
         return _apply(conn, net, actor=actor, reason=reason, allow=allow_authorization)
     with store._write() as wconn:
-        return _apply(wconn, net, actor=actor, reason=reason, allow=allow_authorization)
+        return _apply(
+            wconn, net, actor=actor, reason=reason, allow=allow_authorization, on_write=on_write
+        )
 
 
 def _check_authorization(result: ImportDiff, net: Network, allow: bool) -> None:
@@ -120,15 +123,21 @@ def _check_authorization(result: ImportDiff, net: Network, allow: bool) -> None:
 
 
 def _apply(
-    conn: Connection, net: Network, *, actor: str, reason: str | None, allow: bool
+    conn: Connection,
+    net: Network,
+    *,
+    actor: str,
+    reason: str | None,
+    allow: bool,
+    on_write: Callable[[ImportDiff], None] | None = None,
 ) -> ImportDiff:
     current = _current(conn)
     result = diff(current, net.frame)
     _check_authorization(result, net, allow)
     label = reason or f"import of {net.source}"
     now, today = _now(), date.today()
-    if os.environ.get("LOCATOR_PROGRESS"):
-        print(f"importing: {result.lines()[0]}", file=sys.stderr, flush=True)
+    if on_write is not None:
+        on_write(result)
     new = net.frame.set_index("outlet_id", drop=False)
     known = {str(k): int(v) for k, v in zip(current["outlet_id"], current["version"], strict=True)}
     _insert(conn, new.loc[result.added], actor=actor, reason=reason, label=label)

@@ -9,7 +9,7 @@ checked by the outlet contract (:func:`locator.network.validate_outlets`), never
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -38,6 +38,12 @@ _STATE = (
     "auth_evidence",
 )
 _DATES = ("closed_on", "auth_valid_until")
+#: The names a version's ``changes`` use for the authorization columns.
+SHOWN = {
+    "auth_granted": "authorized",
+    "auth_valid_until": "authorization_valid_until",
+    "auth_evidence": "authorization_evidence",
+}
 
 
 class Conflict(StoreError):
@@ -245,7 +251,9 @@ class Store:
                 actor=actor,
                 action=action,
                 reason=reason,
-                changes={k: [_jsonable(a), _jsonable(b)] for k, (a, b) in changes.items()},
+                changes={
+                    SHOWN.get(k, k): [_jsonable(a), _jsonable(b)] for k, (a, b) in changes.items()
+                },
                 state={k: _jsonable(v) for k, v in state.items()},
             )
         )
@@ -594,13 +602,15 @@ class Store:
         dry_run: bool = False,
         allow_authorization: bool = True,
         sheet: str | None = None,
+        on_write: Callable[[ImportDiff], None] | None = None,
     ) -> ImportDiff:
         """Make the store match an outlets table (a path, a frame or a Network): every
         row validated first by the contract (:class:`DataError` listing every bad row,
         nothing written), then one transaction adds, changes and closes (open outlets
         missing from the table; never deleted). ``dry_run`` computes the diff only.
         ``allow_authorization=False`` refuses (:class:`PermissionDenied`, role admin)
-        a table that would grant or revoke an authorization."""
+        a table that would grant or revoke an authorization. ``on_write(diff)`` is called
+        once the diff is known, just before the rows are written (a progress line)."""
         from ._import import run_import
 
         return run_import(
@@ -611,6 +621,7 @@ class Store:
             dry_run=dry_run,
             allow_authorization=allow_authorization,
             sheet=sheet,
+            on_write=on_write,
         )
 
     def export(self, path: Any, *, fmt: str | None = None) -> None:
