@@ -31,9 +31,11 @@ class TestOpen:
         """A new store seeded from the sample serves the same outlets as the CSV."""
         from locator.data import load_network
 
-        sample = load_network().frame
+        sample_net = load_network()
+        sample = sample_net.frame
         net = store.network()
         assert isinstance(net, Network)
+        assert net.version == sample_net.version  # same content and dtypes
         assert list(net.frame.columns) == list(OUTLET_COLUMNS)
         assert net.frame["outlet_id"].tolist() == sample["outlet_id"].tolist()
         for col in OUTLET_COLUMNS:

@@ -124,6 +124,7 @@ class Store:
         self.engine = engine
         self._url = url
         self._cache: tuple[tuple[int, date], Network] | None = None
+        self._listeners: list[Callable[[], None]] = []
         from .tokens import Tokens
 
         self.tokens = Tokens(self)
@@ -145,6 +146,11 @@ class Store:
         """Close the connection pool."""
         self.engine.dispose()
 
+    def subscribe(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` after every change committed through this store
+        (:class:`~locator.store.live.LiveNetwork` uses it)."""
+        self._listeners.append(callback)
+
     @contextmanager
     def _write(self) -> Iterator[Connection]:
         with _engine.write_conn(self.engine) as conn:
@@ -152,6 +158,8 @@ class Store:
             conn.execute(
                 meta.update().where(meta.c.key == "revision").values(value=meta.c.value + 1)
             )
+        for callback in list(self._listeners):
+            callback()
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
@@ -187,7 +195,10 @@ class Store:
                 .where(outlets.c.status == "open")
                 .order_by(outlets.c.seq)
             ).all()
-        frame = pd.DataFrame(rows, columns=[*TEXT_COLUMNS, "lat", "lon", "auth", "until"])
+        # object columns holding str, as the contract's (pandas would infer "str")
+        frame = pd.DataFrame(
+            rows, columns=[*TEXT_COLUMNS, "lat", "lon", "auth", "until"], dtype=object
+        )
         frame["authorized"] = authorized_on(frame["auth"], frame["until"], day)
         frame = frame[list(OUTLET_COLUMNS)].astype({"lat": "float64", "lon": "float64"})
         net = Network.coerce(frame, source=self.url_for_display)
