@@ -192,6 +192,8 @@ class OutletIndex:
     _geod: Geod
     _lock: threading.Lock
     _all: _Subset
+    _hours_codes: NDArray[np.intp]
+    _hours_texts: list[str]
 
     def __init__(
         self,
@@ -221,7 +223,7 @@ class OutletIndex:
         hours = self._df["hours"] if "hours" in self._df.columns else pd.Series([""] * len(lat))
         codes, texts = pd.factorize(hours.fillna("").astype(str))
         self._hours_codes = np.asarray(codes, dtype=np.intp)
-        self._hours_texts: list[str] = [str(t) for t in texts]
+        self._hours_texts = [str(t) for t in texts]
         everything = np.arange(len(self._df), dtype=np.intp)
         self._all = _Subset(everything, cKDTree(self._xyz) if len(self._df) else None)
 

@@ -278,8 +278,9 @@ def _json_records(result: pd.DataFrame, origin: dict[str, Any]) -> list[dict[str
     (AMap, Baidu, OSM from the origin) and ``tel`` links."""
     from ..directions import directions_links, tel_links
 
-    out = []
-    for row in result.to_dict("records"):
+    out: list[dict[str, Any]] = []
+    for record in result.to_dict("records"):
+        row = {str(k): v for k, v in record.items()}
         for c in ("opens_at", "closes_at"):
             value = row.get(c)
             row[c] = None if value is None or pd.isna(value) else value.isoformat()
