@@ -34,7 +34,7 @@ from urllib.parse import quote
 from .crs import wgs84_to_bd09, wgs84_to_gcj02
 from .errors import ConfigurationError
 
-__all__ = ["directions_links", "tel_links"]
+__all__ = ["directions_links", "phone_links", "tel_links"]
 
 Point = tuple[float, float]  # (lat, lon), WGS-84
 
@@ -99,16 +99,22 @@ def directions_links(
 _SPLIT = re.compile(r"[/;,、，；|]|\s{2,}|\bor\b|或")
 
 
-def tel_links(phone: Any) -> list[str]:
-    """``tel:`` links for the numbers in a phone cell (``0571-8888 0000 / 400-000-0000``
-    gives two): each the number's digits only, a leading ``+`` kept."""
+def phone_links(phone: Any) -> list[tuple[str, str]]:
+    """``(number as written, tel: link)`` for each number in a phone cell (see
+    :func:`tel_links`)."""
     if phone is None or (isinstance(phone, float) and math.isnan(phone)):
         return []
     text = unicodedata.normalize("NFKC", str(phone))
-    out = []
+    out: dict[str, str] = {}
     for part in _SPLIT.split(text):
         digits = re.sub(r"\D", "", part)
         if digits:
             plus = "+" if part.strip().startswith("+") else ""
-            out.append(f"tel:{plus}{digits}")
-    return list(dict.fromkeys(out))
+            out.setdefault(f"tel:{plus}{digits}", part.strip())
+    return [(shown, link) for link, shown in out.items()]
+
+
+def tel_links(phone: Any) -> list[str]:
+    """``tel:`` links for the numbers in a phone cell (``0571-8888 0000 / 400-000-0000``
+    gives two): each the number's digits only, a leading ``+`` kept."""
+    return [link for _, link in phone_links(phone)]
