@@ -56,11 +56,12 @@ Drive times in the results are estimated by :class:`locator.drive.DriveTimeModel
 Opening hours (:mod:`locator.hours`): every :meth:`OutletIndex.nearest` /
 :meth:`OutletIndex.within` row carries ``open_now``, ``opens_at``, ``closes_at`` and
 ``hours_label`` at the moment ``at`` (default now, Asia/Shanghai). ``open_at=`` filters
-:meth:`~OutletIndex.nearest` to the outlets open at that moment: the ``k`` nearest open
-ones, then the outlets whose hours are unknown that lie no farther than the farthest
-of those (all of them, up to ``k``, when none is open): an outlet with unknown hours is
-never hidden by the filter, it is listed after the open ones. The hours are evaluated
-once per distinct ``hours`` text, so the filter is exact and cheap.
+:meth:`~OutletIndex.nearest` to the outlets open at that moment: it removes only the
+outlets *known* to be closed then. The answer is the ``k`` nearest of the others, the
+open ones first (by distance), then those whose hours are unknown (by distance): an
+outlet with unknown hours is never hidden by the filter, it is listed after the open
+ones, labelled. The hours are evaluated once per distinct ``hours`` text, so the
+filter is exact and cheap.
 """
 
 from __future__ import annotations
@@ -560,21 +561,19 @@ class OutletIndex:
         categories: str | Iterable[str] | None,
         authorized_only: bool,
     ) -> tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.float64]]:
-        """The ``k`` nearest outlets open at ``moment``, then those with unknown hours
-        no farther than the farthest of them (see the module docstring)."""
+        """The ``k`` nearest outlets not known to be closed at ``moment``, the open ones
+        first, then those with unknown hours (see the module docstring)."""
         local = as_local(moment)
         states = [hours_status(t, local) for t in self._hours_texts]
-        groups = []
-        for want in (True, None):
-            codes = tuple(i for i, st in enumerate(states) if st.open_now is want)
-            sub = self._subset(kinds, categories, authorized_only, codes)
-            p, _ = self._knn(sub, np.array([la]), np.array([lo]), k)
-            groups.append(self._measure(la, lo, p[0][p[0] >= 0]))
-        (po, ko, bo), (pu, ku, bu) = groups
-        if po.size:
-            keep = ku <= ko.max()
-            pu, ku, bu = pu[keep], ku[keep], bu[keep]
-        return np.concatenate([po, pu]), np.concatenate([ko, ku]), np.concatenate([bo, bu])
+        codes = tuple(i for i, st in enumerate(states) if st.open_now is not False)
+        sub = self._subset(kinds, categories, authorized_only, codes)
+        p, _ = self._knn(sub, np.array([la]), np.array([lo]), k)
+        pos, km, bearing = self._measure(la, lo, p[0][p[0] >= 0])
+        unknown = np.array(
+            [states[c].open_now is None for c in self._hours_codes[pos].tolist()], dtype=bool
+        )
+        order = np.argsort(unknown, kind="stable")  # open first, each part by distance
+        return pos[order], km[order], bearing[order]
 
     def hours_columns(
         self, positions: NDArray[np.intp], at: dt.datetime | None = None
