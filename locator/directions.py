@@ -50,7 +50,8 @@ def _point(value: Any, name: str) -> Point:
 
 
 def _q(text: Any) -> str:
-    return quote(str(text or ""), safe="")
+    """Percent-encoded UTF-8 (a lone surrogate, which UTF-8 cannot hold, becomes ?)."""
+    return quote(str(text or "").encode("utf-8", "replace"), safe="")
 
 
 def directions_links(

@@ -129,7 +129,10 @@ def _segment(seg: str) -> str | None:
 
 @functools.lru_cache(maxsize=4096)
 def _valid(text: str) -> bool:
-    return bool(validate(text))
+    try:
+        return bool(validate(text))
+    except UnicodeEncodeError:  # a lone surrogate: not text the library can read
+        return False
 
 
 @functools.lru_cache(maxsize=4096)

@@ -325,3 +325,10 @@ class TestOpenAtFilter:
         res = index.within(30.0, 120.0, 10.0, at=at("2026-12-02T20:00"))
         assert set(res["outlet_id"]) == {"A", "B", "C", "D", "E"}
         assert res.set_index("outlet_id")["open_now"]["D"] == False  # noqa: E712
+
+
+def test_lone_surrogate_is_unreadable_not_a_crash() -> None:
+    """Text UTF-8 cannot hold (a lone surrogate, e.g. from a GeoJSON file) is unreadable
+    hours, never an exception."""
+    assert to_osm("周一 \ud800") is None
+    assert hours_status("Mo-Fr \ud800").label == UNKNOWN_LABEL

@@ -421,10 +421,7 @@ def _categories(values: pd.Series, row_offset: int) -> tuple[list[str], list[Pro
 
 
 #: Why an ``hours`` cell is kept as it is (a warning, never an error).
-HOURS_UNREADABLE = (
-    "opening hours not readable (kept as text, shown as hours unknown); use OSM "
-    "opening_hours syntax such as 'Mo-Fr 09:00-18:00; PH off' or 周一至周五 09:00-18:00"
-)
+HOURS_UNREADABLE = "opening hours not readable (kept as text, shown as hours unknown)"
 
 
 def _hours_cell(value: str | None) -> tuple[str, bool]:
