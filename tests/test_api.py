@@ -1440,9 +1440,11 @@ class TestNearestHours:
         r = client.get("/v1/nearest", params={"lat": 31.23, "lon": 121.47, "at": bad})
         assert r.status_code == 422
         assert r.json()["parameter"] == "at"
+        assert "ISO 8601" in r.json()["reason"]  # a bad value, not an unknown parameter
 
     def test_bad_open_now_is_422(self, client: TestClient) -> None:
         """open_now must be a boolean: a 422 naming it."""
         r = client.get("/v1/nearest", params={"lat": 31.23, "lon": 121.47, "open_now": "maybe"})
         assert r.status_code == 422
-        assert "open_now" in r.text
+        assert r.json()["parameter"] == "open_now"
+        assert "boolean" in r.json()["reason"]  # a bad value, not an unknown parameter

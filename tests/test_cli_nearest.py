@@ -478,3 +478,4 @@ class TestNearestHours:
         r = run("nearest", "--lat", "31.23", "--lon", "121.47", "--outlets", str(hours_csv),
                 "--at", "next tuesday")  # fmt: skip
         assert_clean_error(r, 2, "--at")
+        assert "not an ISO 8601 date and time" in r.stderr

@@ -283,6 +283,8 @@ class TestLinksAndHours:
         r = client.get("/v1/nearest", params={"lat": 30.27, "lon": 120.15, "at": payload})
         assert r.status_code == 422, r.text[:200]
         assert r.json()["parameter"] == "at"
+        reason = r.json()["reason"]
+        assert "ISO 8601" in reason or "at most 40 characters" in reason, reason
         assert_not_evaluated(r.text)
 
     def test_cli_json_links(self, outlets_file: Path) -> None:
@@ -297,7 +299,7 @@ class TestLinksAndHours:
         """A payload as ``--at``: a clear error, shown as inert text."""
         result = run("nearest", "杭州", "--outlets", str(outlets_file), "--at", payload)
         assert result.exit_code == 2
-        assert "--at" in result.output
+        assert "--at" in result.output and "ISO 8601" in result.output
         assert_terminal_safe(result.output)
         assert_not_evaluated(result.output)
 
