@@ -86,7 +86,7 @@ from ._query_args import as_names, check_array, check_k, check_km, check_moment,
 from .crs import unit_vectors
 from .drive import DriveTimeModel
 from .errors import ConfigurationError
-from .hours import HoursStatus, as_local, hours_status
+from .hours import HoursStatus, as_local, hours_status, open_state
 from .network import (
     CATEGORIES,
     KINDS,
@@ -564,14 +564,12 @@ class OutletIndex:
         """The ``k`` nearest outlets not known to be closed at ``moment``, the open ones
         first, then those with unknown hours (see the module docstring)."""
         local = as_local(moment)
-        states = [hours_status(t, local) for t in self._hours_texts]
-        codes = tuple(i for i, st in enumerate(states) if st.open_now is not False)
+        states = [open_state(t, local) for t in self._hours_texts]
+        codes = tuple(i for i, st in enumerate(states) if st is not False)
         sub = self._subset(kinds, categories, authorized_only, codes)
         p, _ = self._knn(sub, np.array([la]), np.array([lo]), k)
         pos, km, bearing = self._measure(la, lo, p[0][p[0] >= 0])
-        unknown = np.array(
-            [states[c].open_now is None for c in self._hours_codes[pos].tolist()], dtype=bool
-        )
+        unknown = np.array([states[c] is None for c in self._hours_codes[pos].tolist()], dtype=bool)
         order = np.argsort(unknown, kind="stable")  # open first, each part by distance
         return pos[order], km[order], bearing[order]
 

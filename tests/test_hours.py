@@ -21,7 +21,7 @@ import pytest
 
 from locator.data import load_outlets
 from locator.errors import ConfigurationError
-from locator.hours import UNKNOWN_LABEL, day_type, hours_status, to_osm
+from locator.hours import UNKNOWN_LABEL, day_type, hours_status, open_state, to_osm
 from locator.index import OutletIndex
 from locator.network import DataWarning, outlets_frame
 
@@ -332,3 +332,16 @@ def test_lone_surrogate_is_unreadable_not_a_crash() -> None:
     hours, never an exception."""
     assert to_osm("周一 \ud800") is None
     assert hours_status("Mo-Fr \ud800").label == UNKNOWN_LABEL
+
+
+def test_open_state_agrees_with_hours_status() -> None:
+    """The filter's one-day answer equals hours_status().open_now, every half hour of a
+    week holding a holiday, a make-up Saturday and ordinary days, for varied hours."""
+    texts = [WEEKDAYS_ONLY, "24/7; PH off", "Mo-Su 08:30-20:00; PH 10:00-16:00",
+             "Mo-Fr 09:00-12:00,13:30-18:00", "Mo-Su 22:00-02:00", "Mo-Fr 09:00-18:00 unknown",
+             "看心情"]  # fmt: skip
+    start = at("2026-10-05T00:00")
+    for step in range(0, 7 * 48):
+        moment = start + dt.timedelta(minutes=30 * step)
+        for text in texts:
+            assert open_state(text, moment) == hours_status(text, moment).open_now, (text, moment)
