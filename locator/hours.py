@@ -326,7 +326,12 @@ def hours_status(text: Any, at: dt.datetime | None = None) -> HoursStatus:
     evaluated in Asia/Shanghai with Chinese holidays (see the module docstring)."""
     if not isinstance(text, str) or parse_hours(text) is None:
         return _UNKNOWN
-    now = as_local(at)
+    # Nothing depends on the seconds: one evaluation per text and minute.
+    return _status(text, as_local(at).replace(second=0, microsecond=0))
+
+
+@functools.lru_cache(maxsize=8192)
+def _status(text: str, now: dt.datetime) -> HoursStatus:
     naive = now.replace(tzinfo=None)
     minute = naive.hour * 60 + naive.minute
     today = naive.date()

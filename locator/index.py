@@ -674,6 +674,6 @@ class OutletIndex:
         hours = self.hours_columns(found.positions, at)
         data["open_now"] = pd.array(hours["open_now"], dtype="boolean")
         for c in ("opens_at", "closes_at"):
-            data[c] = pd.Series(hours[c], dtype="datetime64[ns, Asia/Shanghai]")
+            data[c] = pd.array(hours[c], dtype="datetime64[ns, Asia/Shanghai]")
         data["hours_label"] = np.array(hours["hours_label"], dtype=object)
         return pd.DataFrame(data, copy=False)
