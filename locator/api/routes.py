@@ -188,7 +188,12 @@ def _moment(at: str | None) -> dt.datetime:
     "their coordinates are WGS-84; `drive_minutes` is an estimate. An ambiguous `q` "
     "(e.g. Suzhou: 苏州 or 宿州) is answered for the best candidate with "
     "`origin.ambiguous: true` and the candidates listed. Repeated `kind`: any of them; "
-    "repeated `category`: all of them. Unknown parameters are a 422.",
+    "repeated `category`: all of them. Every result has `open_now`, `opens_at`/"
+    "`closes_at` (the next change, ISO 8601 +08:00) and `hours_label` for `at` (default "
+    "now, Asia/Shanghai, Chinese holidays and make-up workdays counted), `directions` "
+    "(AMap GCJ-02, Baidu BD-09 and OpenStreetMap routes from the origin) and `tel` links. "
+    "`open_now=true` drops the outlets closed at that moment; those with unknown hours "
+    "are listed after the open ones. Unknown parameters are a 422.",
     responses={
         200: {"content": {"application/json": {"example": _NEAREST_EXAMPLE}}},
         404: _404_Q,
