@@ -38,7 +38,7 @@ import datetime as dt
 import functools
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -325,7 +325,8 @@ def hours_status(text: Any, at: dt.datetime | None = None) -> HoursStatus:
     """The :class:`HoursStatus` of stored hours ``text`` at ``at`` (default now),
     evaluated in Asia/Shanghai with Chinese holidays (see the module docstring)."""
     if not isinstance(text, str) or parse_hours(text) is None:
-        return _UNKNOWN
+        known = day_type(as_local(at).date())[0] != "no_data"
+        return _UNKNOWN if known else replace(_UNKNOWN, holidays_known=False)
     # Nothing depends on the seconds: one evaluation per text and minute.
     return _status(text, as_local(at).replace(second=0, microsecond=0))
 

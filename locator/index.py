@@ -54,14 +54,14 @@ Drive times in the results are estimated by :class:`locator.drive.DriveTimeModel
 (re-exported here as ``locator.index.DriveTimeModel``).
 
 Opening hours (:mod:`locator.hours`): every :meth:`OutletIndex.nearest` /
-:meth:`OutletIndex.within` row carries ``open_now``, ``opens_at``, ``closes_at`` and
-``hours_label`` at the moment ``at`` (default now, Asia/Shanghai). ``open_at=`` filters
-:meth:`~OutletIndex.nearest` to the outlets open at that moment: it removes only the
-outlets *known* to be closed then. The answer is the ``k`` nearest of the others, the
-open ones first (by distance), then those whose hours are unknown (by distance): an
-outlet with unknown hours is never hidden by the filter, it is listed after the open
-ones, labelled. The hours are evaluated once per distinct ``hours`` text, so the
-filter is exact and cheap.
+:meth:`OutletIndex.within` row carries ``open_now``, ``opens_at``, ``closes_at``,
+``hours_label`` and ``holidays_known`` at the moment ``at`` (default now,
+Asia/Shanghai). ``open_at=`` filters :meth:`~OutletIndex.nearest` to the outlets open
+at that moment: it removes only the outlets *known* to be closed then. The answer is
+the ``k`` nearest of the others, the open ones first (by distance), then those whose
+hours are unknown (by distance): an outlet with unknown hours is never hidden by the
+filter, it is listed after the open ones, labelled. The hours are evaluated once per
+distinct ``hours`` text, so the filter is exact and cheap.
 """
 
 from __future__ import annotations
@@ -119,9 +119,16 @@ RESULT_COLUMNS: tuple[str, ...] = (
     "opens_at",
     "closes_at",
     "hours_label",
+    "holidays_known",
 )
 #: The hours columns of a result (also in :data:`RESULT_COLUMNS`).
-HOURS_COLUMNS: tuple[str, ...] = ("open_now", "opens_at", "closes_at", "hours_label")
+HOURS_COLUMNS: tuple[str, ...] = (
+    "open_now",
+    "opens_at",
+    "closes_at",
+    "hours_label",
+    "holidays_known",
+)
 
 
 class NearestArrays(NamedTuple):
@@ -578,7 +585,8 @@ class OutletIndex:
     ) -> dict[str, list[Any]]:
         """:data:`HOURS_COLUMNS` for the outlets at ``positions`` at ``at`` (default
         now): ``open_now`` (``None``: unknown), ``opens_at``/``closes_at`` (aware
-        datetimes in +08:00, or ``None``) and ``hours_label``."""
+        datetimes in +08:00, or ``None``), ``hours_label`` and ``holidays_known``
+        (``False``: the day is in a year chinese-calendar has no data for)."""
         moment = as_local(check_moment(at, "at"))
         memo: dict[int, HoursStatus] = {}
         cols: dict[str, list[Any]] = {c: [] for c in HOURS_COLUMNS}
@@ -590,6 +598,7 @@ class OutletIndex:
             cols["opens_at"].append(st.opens_at)
             cols["closes_at"].append(st.closes_at)
             cols["hours_label"].append(st.label)
+            cols["holidays_known"].append(st.holidays_known)
         return cols
 
     def within(
@@ -676,4 +685,5 @@ class OutletIndex:
         for c in ("opens_at", "closes_at"):
             data[c] = pd.array(hours[c], dtype="datetime64[ns, Asia/Shanghai]")
         data["hours_label"] = np.array(hours["hours_label"], dtype=object)
+        data["holidays_known"] = np.array(hours["holidays_known"], dtype=bool)
         return pd.DataFrame(data, copy=False)

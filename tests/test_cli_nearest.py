@@ -456,6 +456,13 @@ class TestNearestHours:
         assert first["closes_at"] == "2026-12-02T18:00:00+08:00"
         assert first["hours_label"] == "营业中 · 18:00 打烊 / open until 18:00"
         assert first["hours"] == "Mo-Fr 09:00-18:00; PH off"  # converted on load
+        assert first["holidays_known"] is True
+
+    def test_year_without_holiday_data_is_flagged(self, hours_csv: Path) -> None:
+        """2027 is not in chinese-calendar 1.11: answered as ordinary days, flagged."""
+        doc = json.loads(self.nearest(hours_csv, "--at", "2027-10-01T10:00").stdout)
+        assert doc["results"][0]["open_now"] is True
+        assert {r["holidays_known"] for r in doc["results"]} == {False}
 
     def test_json_has_routes_and_tel(self, hours_csv: Path) -> None:
         """--json results carry directions from the origin and tel: links."""
