@@ -683,7 +683,7 @@ class OutletIndex:
         hours = self.hours_columns(found.positions, at)
         data["open_now"] = pd.array(hours["open_now"], dtype="boolean")
         for c in ("opens_at", "closes_at"):
-            data[c] = pd.array(hours[c], dtype="datetime64[ns, Asia/Shanghai]")
+            data[c] = pd.array(hours[c], dtype=pd.DatetimeTZDtype("ns", "Asia/Shanghai"))
         data["hours_label"] = np.array(hours["hours_label"], dtype=object)
         data["holidays_known"] = np.array(hours["holidays_known"], dtype=bool)
         return pd.DataFrame(data, copy=False)
