@@ -96,7 +96,9 @@ def geocode_cmd(
     except GeocoderServiceError as err:
         fail(str(err), code=3)
     if loc is None:
-        echo(f"not found: {query!r}", err=True)
+        why = getattr(geo, "no_match_reason", None)  # the offline geocoder says why
+        reason = f": {why(query, **hints)}" if why is not None else ""
+        echo(f"not found: {query!r}{reason}", err=True)
         raise typer.Exit(1)
     raw = dict(loc.raw)
     if as_json:
