@@ -71,6 +71,13 @@ class TestBoundaries:
         loc = geo.geocode(query)
         assert loc is None or all(c["city"] != not_city for c in loc.raw["candidates"])
 
+    def test_a_former_county_level_city(self, geo: OfflineGeocoder) -> None:
+        """上虞市 (a city until 2013, now 绍兴's 上虞区) is that district; the 杭州湾
+        (Hangzhou Bay) in the street detail after it is not 杭州."""
+        loc = geo.geocode("上虞市杭州湾上虞工业园区纬一路1号")
+        assert loc is not None and not loc.raw["ambiguous"]
+        assert (loc.raw["city"], loc.raw["district"]) == ("绍兴市", "上虞区")
+
 
 class TestTypos:
     def test_a_homophone_typo_is_a_flagged_suggestion(self, geo: OfflineGeocoder) -> None:

@@ -122,7 +122,7 @@ def cjk_tokens(text: str, automaton: Any) -> tuple[list[Any], int]:
     for i, (end, v) in enumerate(found):
         if v[3] and street_after(text, end):
             street = True
-        elif cut < 0 and v[4]:
+        elif cut < 0 and (v[4] or _former_city(text, end, v)):
             cut = i
     if street:
         out: list[Any] = []
@@ -133,11 +133,23 @@ def cjk_tokens(text: str, automaton: Any) -> tuple[list[Any], int]:
                 nxt = found[i + 1] if i + 1 < len(found) else None
                 if nxt is None or nxt[0] - len(nxt[1][0]) != end:
                     continue
-            elif cut < 0 and v[4]:
+            elif cut < 0 and (v[4] or _former_city(text, end, v)):
                 cut = len(out)
             out.append((end, v))
         found = out
     return found, cut
+
+
+def _former_city(text: str, end: int, v: Any) -> bool:
+    """A district's bare name followed by 市 (上虞市, 江都市): the county-level city it
+    was, a full name like 上虞区; what follows it is street detail (上虞市杭州湾...
+    is not in 杭州)."""
+    tiers = v[1]
+    return (
+        text[end + 1 : end + 2] == "市"
+        and STRONG not in tiers
+        and any(e.name.endswith(("区", "市")) for e in tiers.get(WEAK, ()))
+    )
 
 
 # A division suffix: a bare name followed by one that is not its own is part of a longer
@@ -145,14 +157,19 @@ def cjk_tokens(text: str, automaton: Any) -> tuple[list[Any], int]:
 _SUFFIX_CHARS = frozenset("区县市旗盟州省")
 
 
-def _off_boundary(text: str, start: int, end: int, prev_end: int) -> bool:
+def _off_boundary(text: str, start: int, end: int, prev_end: int, weak: Any = ()) -> bool:
     """A bare name at ``text[start:end+1]`` that is part of a longer word: a Chinese
     character no other name explains stands right before it (珠江新城 is not 新城区),
-    or a division suffix right after it (贵安新区 is not 安新县)."""
+    or a division suffix right after it (贵安新区 is not 安新县). 市 after the bare
+    name of a 区 or county-level 市 is the name it had as a city (上虞市, now 上虞区;
+    江都市, now 江都区), not a longer word; ``weak`` are the name's district entries."""
     before = text[start - 1] if start > 0 else ""
     if before and prev_end != start - 1 and "\u3400" <= before <= "\u9fff":
         return True
-    return text[end + 1 : end + 2] in _SUFFIX_CHARS
+    after = text[end + 1 : end + 2]
+    if after == "市" and any(e.name.endswith(("区", "市")) for e in weak):
+        return False  # see _former_city
+    return after in _SUFFIX_CHARS
 
 
 # A town's bare name followed by one or two more characters and a township suffix is
@@ -167,7 +184,7 @@ def _inside_word(text: str, start: int, end: int, v: Any, prev_end: int) -> bool
     if STRONG in tiers:
         return False
     if WEAK in tiers:
-        return _off_boundary(text, start, end, prev_end)
+        return _off_boundary(text, start, end, prev_end, tiers[WEAK])
     if PLACE in tiers and not v[0].endswith(_TOWN_SUFFIXES):
         return _LONGER_TOWN.match(text, end + 1) is not None
     return False

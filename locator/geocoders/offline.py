@@ -142,7 +142,8 @@ def _full_address(tokens: list[Any], cut: int) -> Resolution | None:
     """The common full address: every name before the first full district name is a
     province/city containing it, and that district is unique (江苏省泰州市海陵区). That
     reading is the answer; no search is needed. ``None`` when it does not apply."""
-    strong = tokens[cut][1][1][STRONG]
+    tiers = tokens[cut][1][1]
+    strong = tiers.get(STRONG) or tiers.get(WEAK, ())  # weak: a former city (上虞市)
     if len(strong) != 1:
         return None
     anc = strong[0].anc
