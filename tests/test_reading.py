@@ -48,6 +48,26 @@ class TestStreets:
         body = r.json()
         assert body["parameter"] == "q" and "street name" in body["reason"]
 
+    def test_a_bare_name_after_a_street_word_is_the_street(self, geo: OfflineGeocoder) -> None:
+        """开发区上海路南 is 'south of 上海路', not 上海 nor 唐山's 路南区; a full
+        district name there still reads (石家庄桥西区)."""
+        assert geo.geocode("开发区上海路南现代路西") is None
+        assert "上海路" in geo.no_match_reason("开发区上海路南现代路西")
+        loc = geo.geocode("石家庄桥西区")
+        assert loc is not None and loc.raw["district"] == "桥西区"
+
+
+class TestForeign:
+    @pytest.mark.parametrize("query", ["首尔特别市江南区", "东京都新宿区"])
+    def test_a_city_we_do_not_know_before_a_district(
+        self, geo: OfflineGeocoder, query: str
+    ) -> None:
+        """首尔特别市江南区 (Seoul) is not 南宁's 江南区: an unknown 市/都 before a district
+        name means the district is there; the reason says so."""
+        assert geo.geocode(query) is None
+        if query.startswith("首尔"):  # 东京都新宿区 names nothing at all
+            assert "no city or province of China" in geo.no_match_reason(query)
+
 
 class TestBoundaries:
     def test_a_town_name_inside_a_longer_town_name(self, geo: OfflineGeocoder) -> None:

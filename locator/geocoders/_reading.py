@@ -127,11 +127,17 @@ def cjk_tokens(text: str, automaton: Any) -> tuple[list[Any], int]:
     if street:
         out: list[Any] = []
         cut = -1
+        street_end = -2  # where the last street's name ended
         for i, (end, v) in enumerate(found):
+            starts_at = end - len(v[0]) + 1
+            if starts_at == street_end + 1 and STRONG not in v[1]:
+                continue  # a bare name starting with the street word (上海路南: 路南)
             if v[3] and street_after(text, end):
-                # ... unless a name starts right there (石家庄桥西区, 哈尔滨道里区)
+                # ... unless a full name starts right there (石家庄桥西区, 哈尔滨道里区;
+                # not a bare one: 上海路南 is a road, not 上海 + 唐山's 路南区)
                 nxt = found[i + 1] if i + 1 < len(found) else None
-                if nxt is None or nxt[0] - len(nxt[1][0]) != end:
+                if nxt is None or nxt[0] - len(nxt[1][0]) != end or STRONG not in nxt[1][1]:
+                    street_end = end
                     continue
             elif cut < 0 and (v[4] or _former_city(text, end, v)):
                 cut = len(out)
@@ -213,15 +219,22 @@ def _on_boundaries(text: str, automaton: Any) -> list[Any]:
 # A street: a name, maybe a direction, a street word, maybe a number (中山北路1号,
 # 南京东路300号, 人民大道, 解放南路). Used only to explain an empty answer.
 _STREET = re.compile(
-    rf"[{_CJK}]{{1,8}}?[东西南北中]?(?:大道|大街|路|街|巷|道|弄|胡同)"
+    rf"(?<=[{_CJK}])[东西南北中]?(?:大道|大街|路|街|巷|道|弄|胡同)"
     r"(?:[0-9一二三四五六七八九十百]+(?:号|弄|巷)?)?"
 )
+_WORD_ENDS = frozenset("区县市镇乡省州盟旗 ,，、:：")
 
 
 def street_name(text: str) -> str | None:
-    """The first street named in ``text`` (``中山北路1号``), or ``None``."""
+    """The first street named in ``text`` (``中山北路1号``; from 开发区上海路5号,
+    ``上海路5号``), or ``None``."""
     m = _STREET.search(text)
-    return m.group(0) if m else None
+    if m is None:
+        return None
+    start = m.start()
+    while start > 0 and text[start - 1] not in _WORD_ENDS and m.start() - start < 6:
+        start -= 1
+    return text[start : m.end()]
 
 
 _HEAD = re.compile(rf"[{_CJK}]{{2,4}}")
@@ -280,3 +293,14 @@ def typo_heads(
             if name != typed and sounds_alike(pinyin(typed[i]), pinyin(name[i])):
                 out.add(name)
     return sorted(out)
+
+
+# Chinese words ending like a city or province (首尔特别市, 东京都, 加利福尼亚州 are not
+# Chinese divisions: 州 and 都 end foreign names in Chinese text).
+_UNKNOWN_HEAD = re.compile(rf"[{_CJK}]{{2,}}(?:市|省|都|州)")
+
+
+def unknown_head(head: str) -> bool:
+    """``head`` (the words before the first known name) names a city or province the
+    gazetteer does not have: what follows is in that place, not in ours."""
+    return _UNKNOWN_HEAD.fullmatch(head) is not None

@@ -90,6 +90,7 @@ from ._reading import (
     street_name,
     typo_heads,
     typo_index,
+    unknown_head,
     validate_query,
 )
 
@@ -282,13 +283,14 @@ class OfflineGeocoder(Geocoder):
     def _with_typos(
         self, text: str, res: Resolution | None, city: str | None, province: str | None
     ) -> Resolution | None:
-        """``res``, or a reading of the start of ``text`` as a mistyped city name."""
+        """``res``, or a reading of the start of ``text`` as a mistyped city name; or
+        ``None`` when the text starts with a city or province the gazetteer does not
+        know (首尔特别市江南区 is in Seoul, not 南宁's 江南区)."""
         g = self.gazetteer
-        found = [*cjk_tokens(text, g.automaton)[0], *cjk_tokens(text, g.town_automaton)[0]]
-        first = min((end - len(v[0]) + 1 for end, v in found), default=len(text))
+        first = self._first_name_at(text)
         names = typo_heads(text, first, _typo_index(g), _spell)
         if not names:
-            return res
+            return None if unknown_head(text[:first]) else res
         typed = text[:first]
         typed = typed[:-1] if typed.endswith(("市", "省")) else typed
         cands: list[Entry] = []
@@ -304,12 +306,24 @@ class OfflineGeocoder(Geocoder):
             cands.extend(e for e in res.candidates if e not in cands)
         return Resolution(tuple(cands), matched, typed)
 
+    def _first_name_at(self, text: str) -> int:
+        """Where the first division or town name in ``text`` starts (``len(text)``: none)."""
+        g = self.gazetteer
+        found = [*cjk_tokens(text, g.automaton)[0], *cjk_tokens(text, g.town_automaton)[0]]
+        return min((end - len(v[0]) + 1 for end, v in found), default=len(text))
+
     def no_match_reason(
         self, query: str, *, city: str | None = None, province: str | None = None
     ) -> str:
         """Why ``query`` answers nothing, for the user: a street alone names no
         place (中山北路 is in almost every city), or no known name was found."""
         text = fold_text(validate_query(query), self.gazetteer)
+        head = text[: self._first_name_at(text)] if not text.isascii() else ""
+        if unknown_head(head):
+            return (
+                f"{head!r} is no city or province of China the geocoder knows (abroad, or "
+                "misspelt): what follows it cannot be placed"
+            )
         street = street_name(text)
         if street is not None:
             return (
