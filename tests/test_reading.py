@@ -113,6 +113,13 @@ class TestTypos:
         assert (loc.raw["city"], loc.raw["district"]) == ("深圳市", "南山区")
         assert all(c["district"] != "市南区" for c in loc.raw["candidates"])
 
+    def test_the_cli_asks(self) -> None:
+        """`locator geocode 深证` asks 'did you mean 广东省深圳市?' and lists it as a
+        candidate, not as the answer."""
+        res = CliRunner().invoke(cli_app, ["geocode", "深证"])
+        assert res.exit_code == 0
+        assert "did you mean 广东省深圳市?" in res.stdout and "ambiguous" in res.stdout
+
     def test_batch_marks_a_typo_ambiguous(self, geo: OfflineGeocoder) -> None:
         """geocode_batch reports a typo's reading as ambiguous, not ok."""
         assert geocode_batch(["杭洲"], geo)[0].status == "ambiguous"

@@ -109,6 +109,9 @@ def geocode_cmd(
     if not raw.get("ambiguous"):
         echo(line)
         return
+    typo = raw.get("typo_of")
+    if typo:  # a suggestion: say what was read as what
+        echo(f"did you mean {_label(cands[0])}? {typo!r} read as a typo of a city name")
     echo(f"ambiguous: {query!r} matches {len(cands)} places (best guess first):")
     for i, c in enumerate(cands, 1):
         echo(f"  {i}. {_label(c)}  {c['lat']:.6f}, {c['lon']:.6f}  ({_describe(c)})")
