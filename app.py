@@ -193,8 +193,10 @@ def _origin_from_query(query: str) -> dict[str, Any] | None:
         st.error(_md(err))
         return None
     if loc is None:
+        why = getattr(_geocoder(), "no_match_reason", None)  # offline: "a street alone"
+        reason = f" ({_md(why(query))})" if why is not None else ""
         st.error(
-            f"No place found for “{_md(query)}”. Try a city or district name "
+            f"No place found for “{_md(query)}”{reason}. Try a city or district name "
             "(中文, pinyin or English), or click on the map."
         )
         return None

@@ -3,9 +3,6 @@ runtime reference loaders (locator.reference) read cpca and GeoNames as document
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -90,25 +87,3 @@ class TestDivisions:
         assert datasets.load_divisions is reference.load_divisions
         assert datasets.short_name is reference.short_name
         assert datasets.MUNICIPALITIES is reference.MUNICIPALITIES
-
-
-class TestPinyinTable:
-    @pytest.mark.slow
-    def test_build_does_not_depend_on_hash_seed(self) -> None:
-        """The character -> pinyin table learned from GeoNames is the same in every
-        process: ties between equally voted readings are not decided by string hashing
-        (PYTHONHASHSEED), so regenerating _pinyin_data.py is reproducible."""
-        code = (
-            "import hashlib; from locator.reference import geonames_cn; "
-            "from locator.geocoders._gazetteer import build_pinyin_table; "
-            "t = build_pinyin_table(geonames_cn()); "
-            "print(hashlib.sha256(repr(sorted(t.items())).encode()).hexdigest())"
-        )
-        digests = set()
-        for seed in ("1", "2", "3"):
-            env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(ROOT)}
-            out = subprocess.run(
-                [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
-            )
-            digests.add(out.stdout.strip())
-        assert len(digests) == 1

@@ -190,6 +190,17 @@ class TestApi:
         got = {encodable(x["name"]) for x in r.json()["results"]}
         assert {encodable(f"ACME {p}") for p in ALL} <= got
 
+    def test_no_match_reason_is_data(self, client: Any) -> None:
+        """The 404 reason quotes the street the query names (``<payload>路``): valid
+        JSON, the payload as text, never evaluated."""
+        for payload in TEMPLATE + XSS:
+            r = client.get("/v1/geocode", params={"q": f"{payload}中山路"})
+            assert r.status_code in (404, 422), (payload, r.status_code)
+            body = json.loads(r.text)
+            assert_not_evaluated(r.text)
+            if r.status_code == 404:
+                assert "street name" in body["reason"]
+
     @pytest.mark.parametrize("path", ["/v1/nearest", "/v1/geocode"])
     def test_query_payloads_never_500(self, client: Any, path: str) -> None:
         """Every payload as ``q``: an answer or a 4xx, always valid JSON, never a 500."""
@@ -424,6 +435,15 @@ class TestCli:
         assert as_json.exit_code in (0, 1)
         if as_json.exit_code == 0:
             assert json.loads(as_json.stdout)["query"] == f"杭州 {payload}"
+
+    @pytest.mark.parametrize("payload", TEMPLATE[:3] + XSS[:3] + ["ACME [/bold]", "\x1b[31mred"])
+    def test_no_match_reason_is_text(self, payload: str) -> None:
+        """``locator geocode '<payload>中山路'``: the 'not found' line quotes the street,
+        as text on the terminal."""
+        human = run("geocode", f"{payload}中山路")
+        assert human.exit_code in (1, 2)
+        assert_terminal_safe(human.output)
+        assert_not_evaluated(human.output)
 
     def test_map_title_is_literal(self, tmp_path: Path) -> None:
         """``locator map --title`` with template and script payloads: shown as text."""

@@ -418,12 +418,13 @@ class LocatorService:
             log.exception("geocoder failed for a query")  # redacted by the log filter
             raise ApiError(503, "geocoding failed", reason=type(err).__name__) from None
         if loc is None:
+            why = getattr(geocoder, "no_match_reason", None)  # offline: a street alone...
             raise ApiError(
                 404,
                 "no match",
                 parameter=parameter,
-                reason="no place matches this query; try a city, district or address "
-                "in Chinese, pinyin or English, or give lat and lon",
+                reason=(why(q) if why is not None else "no place matches this query")
+                + "; or give lat and lon",
             )
         from ..geocode import origin_from_location
 

@@ -96,7 +96,9 @@ def geocode_cmd(
     except GeocoderServiceError as err:
         fail(str(err), code=3)
     if loc is None:
-        echo(f"not found: {query!r}", err=True)
+        why = getattr(geo, "no_match_reason", None)  # the offline geocoder says why
+        reason = f": {why(query, **hints)}" if why is not None else ""
+        echo(f"not found: {query!r}{reason}", err=True)
         raise typer.Exit(1)
     raw = dict(loc.raw)
     if as_json:
@@ -107,6 +109,9 @@ def geocode_cmd(
     if not raw.get("ambiguous"):
         echo(line)
         return
+    typo = raw.get("typo_of")
+    if typo:  # a suggestion: say what was read as what
+        echo(f"did you mean {_label(cands[0])}? {typo!r} read as a typo of a city name")
     echo(f"ambiguous: {query!r} matches {len(cands)} places (best guess first):")
     for i, c in enumerate(cands, 1):
         echo(f"  {i}. {_label(c)}  {c['lat']:.6f}, {c['lon']:.6f}  ({_describe(c)})")

@@ -9,13 +9,9 @@ Sources (all bundled, no network):
   English and pinyin spellings, and towns that are no administrative unit.
 * A hand-written table of province names in English/pinyin (GeoNames has no entry for
   provinces in ``cities500``).
-* A pinyin reading for every division name, derived from GeoNames itself: GeoNames
-  lists each Chinese alternate name with a spaced, lower-case pinyin form
-  (``密云区`` / ``mi yun qu``); pairing those gives a character -> syllable table
-  (majority vote for characters with several readings), which then spells every
-  division name (``海陵区`` -> ``hailing``). No pinyin library is needed. The table and
-  Latin folding live in :mod:`._pinyin`; ``python -m locator.geocoders._gazetteer``
-  regenerates ``_pinyin_data.py``.
+* A pinyin reading for every division name (``海陵区`` -> ``hailing``, ``番禺`` ->
+  ``panyu``) from the generated ``_pinyin_data.py`` (pypinyin's place-name readings
+  plus a cited override table; see :mod:`._pinyin`, which also folds Latin text).
 
 Each name maps to *entries* with a **tier**:
 

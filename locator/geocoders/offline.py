@@ -74,10 +74,12 @@ from ._gazetteer import (
     WEAK,
     Entry,
     Gazetteer,
+    division_short,
     fold_latin,
     gazetteer,
     template,
 )
+from ._pinyin import spell
 from ._reading import (
     HAS_CJK,
     HAS_LATIN,
@@ -85,6 +87,10 @@ from ._reading import (
     MAX_QUERY_LENGTH,
     cjk_tokens,
     fold_text,
+    street_name,
+    typo_heads,
+    typo_index,
+    unknown_head,
     validate_query,
 )
 
@@ -104,14 +110,17 @@ _Token = tuple  # (position, meaning): see cjk_tokens
 
 
 class Resolution(NamedTuple):
-    """What a query resolved to: candidates (best first) and the names that matched."""
+    """What a query resolved to: candidates (best first) and the names that matched;
+    ``typo_of`` is the word of the query read as a city's name it is one character
+    off (深证 read as 深圳), so the answer is a suggestion, flagged ambiguous."""
 
     candidates: tuple[Entry, ...]
     matched: tuple[str, ...]
+    typo_of: str | None = None
 
     @property
     def ambiguous(self) -> bool:
-        return len(self.candidates) > 1
+        return len(self.candidates) > 1 or self.typo_of is not None
 
 
 _MISSING = object()
@@ -134,7 +143,8 @@ def _full_address(tokens: list[Any], cut: int) -> Resolution | None:
     """The common full address: every name before the first full district name is a
     province/city containing it, and that district is unique (江苏省泰州市海陵区). That
     reading is the answer; no search is needed. ``None`` when it does not apply."""
-    strong = tokens[cut][1][1][STRONG]
+    tiers = tokens[cut][1][1]
+    strong = tiers.get(STRONG) or tiers.get(WEAK, ())  # weak: a former city (上虞市)
     if len(strong) != 1:
         return None
     anc = strong[0].anc
@@ -142,7 +152,7 @@ def _full_address(tokens: list[Any], cut: int) -> Resolution | None:
         if anc.isdisjoint(v[6]):  # no strong meaning contains the district
             return None
     names = tuple([v[0] for _, v in tokens[: cut + 1]])
-    return _tuple_new(Resolution, (strong, names))
+    return _tuple_new(Resolution, (strong, names, None))
 
 
 def _sort_key(e: Entry) -> tuple:
@@ -258,9 +268,77 @@ class OfflineGeocoder(Geocoder):
     ) -> Resolution | None:
         """Read ``query`` (and hints) into candidates; ``None`` when nothing matched.
 
-        Raises GeocodeError for invalid input (see :func:`validate_query`).
+        When the query starts with words that explain nothing and are one character
+        off a city's name (深证市南山区), the reading with that city comes first, with
+        ``typo_of`` set (see :func:`._reading.typo_heads`); the reading without it
+        follows among the candidates. Raises GeocodeError for invalid input (see
+        :func:`validate_query`).
         """
         text = fold_text(validate_query(query), self.gazetteer)
+        res = self._resolve_text(text, city, province)
+        if text.isascii() or (res is not None and res.matched and text.startswith(res.matched[0])):
+            return res  # the common case: the query starts with a name it read
+        return self._with_typos(text, res, city, province)
+
+    def _with_typos(
+        self, text: str, res: Resolution | None, city: str | None, province: str | None
+    ) -> Resolution | None:
+        """``res``, or a reading of the start of ``text`` as a mistyped city name; or
+        ``None`` when the text starts with a city or province the gazetteer does not
+        know (首尔特别市江南区 is in Seoul, not 南宁's 江南区)."""
+        g = self.gazetteer
+        first = self._first_name_at(text)
+        names = typo_heads(text, first, _typo_index(g), _spell)
+        if not names:
+            return None if unknown_head(text[:first]) else res
+        typed = text[:first]
+        typed = typed[:-1] if typed.endswith(("市", "省")) else typed
+        cands: list[Entry] = []
+        matched: tuple[str, ...] = ()
+        for name in names:
+            alt = self._resolve_text(name + text[len(typed) :], city, province)
+            if alt is not None:
+                cands.extend(e for e in alt.candidates if e not in cands)
+                matched = matched or alt.matched
+        if not cands or (res is not None and set(cands) == set(res.candidates)):
+            return res  # nothing read, or the same answer as without the typo
+        if res is not None:
+            cands.extend(e for e in res.candidates if e not in cands)
+        return Resolution(tuple(cands), matched, typed)
+
+    def _first_name_at(self, text: str) -> int:
+        """Where the first division or town name in ``text`` starts (``len(text)``: none)."""
+        g = self.gazetteer
+        found = [*cjk_tokens(text, g.automaton)[0], *cjk_tokens(text, g.town_automaton)[0]]
+        return min((end - len(v[0]) + 1 for end, v in found), default=len(text))
+
+    def no_match_reason(
+        self, query: str, *, city: str | None = None, province: str | None = None
+    ) -> str:
+        """Why ``query`` answers nothing, for the user: a street alone names no
+        place (中山北路 is in almost every city), or no known name was found."""
+        text = fold_text(validate_query(query), self.gazetteer)
+        head = text[: self._first_name_at(text)] if not text.isascii() else ""
+        if unknown_head(head):
+            return (
+                f"{head!r} is no city or province of China the geocoder knows (abroad, or "
+                "misspelt): what follows it cannot be placed"
+            )
+        street = street_name(text)
+        if street is not None:
+            return (
+                f"{street!r} is a street name, and streets of that name exist in many "
+                "cities: add the city or district (e.g. 广州市越秀区中山路)"
+            )
+        if city is not None or province is not None:
+            return "no place of that name lies inside the city/province given"
+        return (
+            "no place matches this query; try a city, district or address in Chinese, "
+            "pinyin or English"
+        )
+
+    def _resolve_text(self, text: str, city: str | None, province: str | None) -> Resolution | None:
+        """:meth:`resolve` for a folded text, without typo readings."""
         state = self._hint_state(city, province)
         if state is _CONTRADICTORY:
             return None
@@ -526,6 +604,26 @@ class OfflineGeocoder(Geocoder):
         return out[0] if exactly_one else out
 
 
+_typo_indexes: dict[int, dict[str, list[str]]] = {}
+
+
+def _typo_index(g: Gazetteer) -> dict[str, list[str]]:
+    """The bare names of provinces and prefecture cities, for :func:`typo_heads`."""
+    index = _typo_indexes.get(id(g))
+    if index is None:
+        names = [
+            division_short(e.name, e.level) for e in g.entries if e.level in ("province", "city")
+        ]
+        index = _typo_indexes[id(g)] = typo_index([n for n in names if len(n) >= 2])
+    return index
+
+
+def _spell(name: str) -> str | None:
+    from ._pinyin_data import PINYIN
+
+    return spell(name, PINYIN)
+
+
 def _candidate(e: Entry) -> dict[str, Any]:
     return {
         "province": e.province,
@@ -562,4 +660,6 @@ def _location(e: Entry, query: str, res: Resolution, cands: list[dict[str, Any]]
     }
     if e.place_id:
         raw["place_id"] = e.place_id
+    if res.typo_of is not None:
+        raw["typo_of"] = res.typo_of  # the word read as a city's name (see resolve)
     return Location(e.label(), (e.lat, e.lon), raw)
