@@ -77,7 +77,10 @@ def _is_cjk(s: str) -> bool:
 
 @functools.lru_cache(maxsize=1)
 def _simplified_chars() -> frozenset[str]:
-    return frozenset("".join(load_divisions()["name"]))
+    # cpca 0.5.5's names (pinned): the reference set of simplified characters
+    from .reference import _cpca_table
+
+    return frozenset("".join(pd.read_csv(_cpca_table())["name"]))
 
 
 def _pick_name_zh(alternates: list[str], known: set[str]) -> str:
@@ -124,8 +127,8 @@ def listed_cities(path: Path | None = None) -> list[str]:
     return [ln.strip() for ln in p.read_text("utf-8").splitlines() if ln.strip()]
 
 
-def build_cities(listed: list[str]) -> pd.DataFrame:
-    div = load_divisions()
+def build_cities(listed: list[str], div: pd.DataFrame | None = None) -> pd.DataFrame:
+    div = load_divisions() if div is None else div
     cities = div[div["level"] == "city"]
     gn = _geonames_cn()
     gn_lat = np.array([v["latitude"] for v in gn], dtype=float)
@@ -175,8 +178,8 @@ def _lowest_units(div: pd.DataFrame) -> pd.DataFrame:
     return out[out["lat"].notna()].reset_index(drop=True)
 
 
-def build_places(min_population: int = 1000) -> pd.DataFrame:
-    div = load_divisions()
+def build_places(min_population: int = 1000, div: pd.DataFrame | None = None) -> pd.DataFrame:
+    div = load_divisions() if div is None else div
     districts = _lowest_units(div)
     known = set(div["name"]) | {short_name(n) for n in div["name"]}
     trees = {p: _Tree(g.reset_index(drop=True)) for p, g in districts.groupby("province")}
@@ -261,12 +264,14 @@ def _nested_in(places: pd.DataFrame, density: float = URBAN_DENSITY) -> list[str
     return out
 
 
-def build_outlets(cities: pd.DataFrame, total_repair_points: int = 300) -> pd.DataFrame:
+def build_outlets(
+    cities: pd.DataFrame, total_repair_points: int = 300, div: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """A synthetic network: every listed city gets one authorized service center (two
     above 8 million people), repair points in proportion to population, placed at the
     city's real district centres with offsets below ~1 km; plus unauthorized listings."""
     rng = random.Random(SEED)
-    div = load_divisions()
+    div = load_divisions() if div is None else div
     districts = div[(div["level"] == "district") & div["lat"].notna()]
     pop_total = float(cities["population"].sum())
     rows: list[dict] = []
@@ -357,12 +362,24 @@ def _to_csv_text(df: pd.DataFrame) -> str:
 
 
 def build_all(listed_path: Path | None = None) -> dict[str, str]:
-    """Build every data file's text. Returns ``{filename: text}`` (nothing written)."""
+    """Build every data file's text. Returns ``{filename: text}`` (nothing written).
+
+    The division table is built first and the other files are built from it (not
+    from the committed ``divisions.csv``), so one run is consistent."""
+    from . import _build_divisions as bd
+
+    div = bd.build_divisions()
+    changes = bd.build_division_changes(div)
+    div = bd.predecessor_centres(div, changes)
+    new_areas = bd.build_new_areas(div)
     listed = listed_cities(listed_path)
-    cities = build_cities(listed)
-    places = build_places()
-    outlets = build_outlets(cities)
+    cities = build_cities(listed, div)
+    places = build_places(div=div)
+    outlets = build_outlets(cities, div=div)
     return {
+        "divisions.csv": bd.to_csv_text(div),
+        "division_changes.csv": bd.to_csv_text(changes),
+        "new_areas.csv": bd.to_csv_text(new_areas),
         "cities.csv": _to_csv_text(cities),
         "places.csv": _to_csv_text(places),
         "outlets.csv": _to_csv_text(outlets),
