@@ -489,6 +489,11 @@ def _render_embed(
         label = place.get("query") or ""
         if place.get("ambiguous"):
             notes.append("This place name is ambiguous; the best match is shown.")
+        from ..geocode import renamed_note
+
+        former = renamed_note(place.get("renamed_from"))
+        if former:
+            notes.append(f"Former name: {former}.")
     return pages.network_page(
         svc.outlets[svc.authorized],
         layers=wanted,
