@@ -72,8 +72,9 @@ def origin_from_location(location: Any, query: str | None = None) -> dict[str, A
     when blank), ``province``, ``city``, ``district``, ``adcode``, ``level`` and
     ``source`` from ``location.raw`` (``None`` when absent), ``ambiguous`` (bool),
     ``candidates`` (a list) and ``renamed_from`` (``{"name", "successor", "year"}`` when
-    the query named a former division, else ``None``; :func:`renamed_note` words it). Raises :class:`~locator.errors.GeocoderServiceError` when
-    the location has no valid coordinates (a geocoder bug, not a bad query).
+    the query named a former division, else ``None``; :func:`renamed_note` words it).
+    Raises :class:`~locator.errors.GeocoderServiceError` when the location has no valid
+    coordinates (a geocoder bug, not a bad query).
     """
     try:
         lat, lon = float(location.latitude), float(location.longitude)
