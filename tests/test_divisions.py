@@ -269,3 +269,21 @@ class TestApi:
         origin = r.json()["origin"]
         assert origin["district"] == "鄠邑区"
         assert origin["renamed_from"] == {"name": "户县", "successor": "鄠邑区", "year": 2016}
+
+
+class TestApp:
+    @pytest.mark.filterwarnings("ignore::DeprecationWarning")
+    def test_find_view_says_former_name(self) -> None:
+        """The app's Find view, given 杭州下城区, searches from 拱墅区 and says the
+        district was renamed."""
+        from pathlib import Path
+
+        from streamlit.testing.v1 import AppTest
+
+        at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"))
+        at.default_timeout = 180
+        at.run()
+        at.text_input(key="query").input("杭州下城区").run()
+        assert not at.exception, [e.value for e in at.exception]
+        infos = [str(i.value) for i in at.info]
+        assert any("下城区 is now 拱墅区" in i and "2021" in i for i in infos), infos
