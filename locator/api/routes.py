@@ -255,7 +255,8 @@ def nearest(
     summary="Geocode an address, district or city (offline)",
     description="The best match with its administrative fields. Ambiguous names "
     "(朝阳区, Taizhou, Suzhou) answer the best candidate with `ambiguous: true` and "
-    "`candidates`.",
+    "`candidates`. A former division (杭州下城区) answers today's successor with "
+    '`renamed_from: {"name": "下城区", "successor": "拱墅区", "year": 2021}` (else null).',
     responses={
         200: {
             "content": {
