@@ -41,7 +41,7 @@ bench: $(STAMP_TEST)
 	$(BIN)/python benchmarks/bench_coverage.py
 	$(BIN)/python benchmarks/bench_geocode.py
 
-data: $(STAMP_APP)
+data: $(STAMP_TEST)  # the build reads the `data` extra (in `dev`)
 	$(BIN)/python -m locator.datasets build
 
 serve: $(STAMP_APP)

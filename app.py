@@ -31,7 +31,7 @@ from locator.directions import directions_links as route_links
 from locator.directions import tel_links
 from locator.drive import DriveTimeModel
 from locator.embed import iframe_snippet
-from locator.geocode import origin_from_location
+from locator.geocode import origin_from_location, renamed_note
 from locator.hours import as_local
 from locator.index import OutletIndex
 from locator.labels import CATEGORY_LABELS, KIND_LABELS
@@ -206,6 +206,9 @@ def _origin_from_query(query: str) -> dict[str, Any] | None:
         st.error(_md(err))
         return None
     origin = {"lat": found["lat"], "lon": found["lon"], "label": found["address"] or query}
+    former = renamed_note(found["renamed_from"])
+    if former:
+        st.info(f"Former name: {_md(former)}.")
     cands = found["candidates"]
     if found["ambiguous"] and len(cands) > 1:
 

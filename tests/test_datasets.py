@@ -1,5 +1,5 @@
 """The data build (locator.datasets) reproduces the committed files byte for byte; the
-runtime reference loaders (locator.reference) read cpca and GeoNames as documented."""
+runtime reference loaders (locator.reference) read the bundled division table and GeoNames."""
 
 from __future__ import annotations
 
@@ -12,7 +12,14 @@ from locator import datasets, reference
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
-BUNDLED = ("cities.csv", "places.csv", "outlets.csv")
+BUNDLED = (
+    "divisions.csv",
+    "division_changes.csv",
+    "new_areas.csv",
+    "cities.csv",
+    "places.csv",
+    "outlets.csv",
+)
 
 
 class TestBuild:
@@ -71,7 +78,8 @@ class TestBuild:
 
 class TestDivisions:
     def test_divisions_are_wgs84(self) -> None:
-        """Division centres are converted from cpca's GCJ-02 to WGS-84 (offset ~ hundreds of m)."""
+        """Division centres taken from cpca are converted from GCJ-02 to WGS-84 (offset ~
+        hundreds of m)."""
         div = reference.load_divisions()
         bj = div[(div["name"] == "东城区")].iloc[0]
         assert 0.001 < abs(bj["lon"] - bj["lon_gcj02"]) < 0.01

@@ -308,6 +308,11 @@ def _print_table(
     where = _place_label(origin) or origin.get("address") or ""
     head = f"From {where} " if where else "From "
     console.print(Text(f"{head}({origin['lat']:.5f}, {origin['lon']:.5f}, WGS-84)"))
+    from ..geocode import renamed_note
+
+    former = renamed_note(origin.get("renamed_from"))
+    if former:
+        console.print(Text(f"Former name: {former}.", style="yellow"))
     if origin.get("ambiguous"):
         cands = origin.get("candidates") or []
         console.print(

@@ -624,7 +624,22 @@ def _spell(name: str) -> str | None:
     return spell(name, PINYIN)
 
 
+def renamed_from(e: Entry) -> dict[str, Any] | None:
+    """``{"name": "下城区", "successor": "拱墅区", "year": 2021}`` when ``e`` was found by
+    a former division's name, else None."""
+    if e.renamed_from is None:
+        return None
+    return {"name": e.renamed_from[0], "successor": e.name, "year": e.renamed_from[1]}
+
+
 def _candidate(e: Entry) -> dict[str, Any]:
+    cand = _candidate_fields(e)
+    if e.renamed_from is not None:
+        cand["renamed_from"] = renamed_from(e)
+    return cand
+
+
+def _candidate_fields(e: Entry) -> dict[str, Any]:
     return {
         "province": e.province,
         "city": e.city,
@@ -662,4 +677,6 @@ def _location(e: Entry, query: str, res: Resolution, cands: list[dict[str, Any]]
         raw["place_id"] = e.place_id
     if res.typo_of is not None:
         raw["typo_of"] = res.typo_of  # the word read as a city's name (see resolve)
+    if e.renamed_from is not None:
+        raw["renamed_from"] = renamed_from(e)
     return Location(e.label(), (e.lat, e.lon), raw)
