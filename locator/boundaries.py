@@ -79,6 +79,7 @@ class _Index:
         import shapely
 
         self.frame = frame
+        self.records = list(frame.itertuples(index=False))
         self.geoms = np.asarray(frame["geometry"].to_numpy(), dtype=object)
         shapely.prepare(self.geoms)
         self.tree = shapely.STRtree(self.geoms)
@@ -191,7 +192,8 @@ def districts_near(lon: float, lat: float, radius_deg: float = 0.0) -> list[tupl
         return []
     idx = _index()
     pt = shapely.Point(lon, lat)
-    found = int(idx.locate(np.array([lon]), np.array([lat]))[0])
+    near_ids = idx.tree.query(pt, predicate="intersects")
+    found = int(near_ids.min()) if near_ids.size else -1
     out: list[tuple[Any, float]] = []
     if found >= 0:
         out.append((_row(found), 0.0))
@@ -203,7 +205,7 @@ def districts_near(lon: float, lat: float, radius_deg: float = 0.0) -> list[tupl
 
 
 def _row(i: int) -> Any:
-    return next(_index().frame.iloc[i : i + 1].itertuples(index=False))
+    return _index().records[i]
 
 
 def miss_reason(lon: float, lat: float) -> str:

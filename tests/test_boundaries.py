@@ -25,7 +25,13 @@ YONGXING = (16.8339, 112.3383)  # 永兴岛 (Woody Island), seat of 三沙市
 HANOI = (21.0245, 105.84117)  # Hanoi, Vietnam (GeoNames 1581130)
 TAIPEI = (25.04776, 121.53185)  # Taipei (GeoNames 1668341)
 SOUTH_CHINA_SEA = (19.0, 114.5)  # open sea, ~65 km from the nearest reef of 西沙
-FOSHAN = (23.02677, 113.13148)  # 佛山 (GeoNames 1811103), 8 km from the 广州 border
+FOSHAN = (23.02677, 113.13148)  # 佛山 (GeoNames 1811103): 禅城区 (centre-nearest: 南海区)
+# 5 km inside 佛山's 南海区 (里水, north of 佛山), 5 km from the 广州 border: the
+# nearest-centre reverse geocoder answered 广州's 荔湾区.
+FOSHAN_NEAR_GUANGZHOU = (23.2009, 113.1299)
+# 11 km inside Beijing's 房山区; the nearest district centre is 涿州市's, in Hebei, which
+# the nearest-centre reverse geocoder answered.
+FANGSHAN = (39.6556, 115.8001)
 BOHAI = (39.0, 120.0)  # the middle of the Bohai Sea, ~100 km from any coast
 KATHMANDU = (27.70169, 85.3206)  # Nepal (GeoNames 1283240), inside the old rectangles
 
@@ -76,6 +82,7 @@ class TestLocate:
         ("point", "prefecture", "name"),
         [
             (FOSHAN, "佛山市", "禅城区"),
+            (FOSHAN_NEAR_GUANGZHOU, "佛山市", "南海区"),
             (HEIHE, "黑河市", "爱辉区"),
             (YONGXING, "三沙市", "西沙区"),
         ],
@@ -107,11 +114,18 @@ class TestLocate:
 
 
 class TestReverse:
-    def test_foshan_answers_foshan_at_distance_zero(self, geo: OfflineGeocoder) -> None:
-        """佛山's GeoNames point answers 佛山 禅城区, at distance 0: inside it."""
-        loc = geo.reverse(FOSHAN)
-        assert (loc.raw["city"], loc.raw["district"]) == ("佛山市", "禅城区")
+    def test_foshan_near_the_guangzhou_border(self, geo: OfflineGeocoder) -> None:
+        """A point in 佛山 near the 广州 border answers 佛山 (the nearest centre was 广州
+        荔湾区's), at distance 0: inside; 佛山's own point answers 禅城区."""
+        loc = geo.reverse(FOSHAN_NEAR_GUANGZHOU)
+        assert (loc.raw["city"], loc.raw["district"]) == ("佛山市", "南海区")
         assert loc.raw["distance_km"] == 0
+        assert geo.reverse(FOSHAN).raw["district"] == "禅城区"
+
+    def test_the_containing_district_not_the_nearest_centre(self, geo: OfflineGeocoder) -> None:
+        """Deep inside 房山区, nearer to 涿州's centre than to 房山's: Beijing answers."""
+        loc = geo.reverse(FANGSHAN)
+        assert (loc.raw["province"], loc.raw["district"]) == ("北京市", "房山区")
 
     def test_heihe_and_sansha(self, geo: OfflineGeocoder) -> None:
         """黑河 and 三沙 (永兴岛), where the old rectangles said "not China", answer."""
