@@ -46,8 +46,9 @@ def in_china(lon: ArrayLike, lat: ArrayLike) -> NDArray[np.bool_]:
     """True where the GCJ-02 offset applies: in or within ~3 km of a district of mainland
     China, Hong Kong or Macau, not in Taiwan (see :func:`locator.boundaries.near_china`).
 
-    Vectorised: a bounding box rejects far points, an STRtree over the prepared district
-    polygons decides the rest (the polygons load once, on first use).
+    Vectorised: a bounding box rejects far points, one prepared polygon (the districts'
+    union grown by the buffer) decides the rest, ~0.5 µs a point; the polygons load
+    once, on first use (~1 s).
     """
     from .boundaries import near_china
 

@@ -375,7 +375,13 @@ def _to_csv_text(df: pd.DataFrame) -> str:
 def build_all(listed_path: Path | None = None) -> dict[str, str | bytes]:
     """Build every data file. Returns ``{filename: text or bytes}`` (nothing written);
     the district polygons come first: the demand layer is placed with them."""
-    from .boundaries import DATA_FILE, build_districts_file, read_districts
+    from .boundaries import (
+        AREA_FILE,
+        DATA_FILE,
+        build_districts_file,
+        build_offset_area_file,
+        read_districts,
+    )
 
     listed = listed_cities(listed_path)
     cities = build_cities(listed)
@@ -387,6 +393,7 @@ def build_all(listed_path: Path | None = None) -> dict[str, str | bytes]:
         "places.csv": _to_csv_text(places),
         "outlets.csv": _to_csv_text(outlets),
         DATA_FILE: polygons,
+        AREA_FILE: build_offset_area_file(polygons),
     }
 
 

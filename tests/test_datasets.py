@@ -15,7 +15,13 @@ from locator import datasets, reference
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
-BUNDLED = ("cities.csv", "places.csv", "outlets.csv", "districts.geojson.gz")
+BUNDLED = (
+    "cities.csv",
+    "places.csv",
+    "outlets.csv",
+    "districts.geojson.gz",
+    "offset-area.geojson.gz",
+)
 
 
 def _bytes(content: str | bytes) -> bytes:
