@@ -100,6 +100,10 @@ def main() -> None:
     idx = rng.integers(0, len(plon), args.single)
     one_poly = _best(lambda: [boundaries.districts_near(plon[i], plat[i]) for i in idx])
     one_centre = _best(lambda: [centre_one(plat[i], plon[i]) for i in idx])
+    from locator.geocoders.offline import OfflineGeocoder
+
+    geo = OfflineGeocoder()
+    one_full = _best(lambda: [geo.reverse((plat[i], plon[i])) for i in idx])
 
     from scipy.spatial import cKDTree
 
@@ -136,6 +140,8 @@ def main() -> None:
     print(f"reverse, one point at a time ({args.single} places):")
     print(f"  polygon  {one_poly / args.single * us:8.1f} us/point")
     print(f"  centre   {one_centre / args.single * us:8.1f} us/point")
+    print(f"  OfflineGeocoder.reverse (polygon, with the Location) "
+          f"{one_full / args.single * us:.1f} us/point")  # fmt: skip
     print(f"array of {len(plon)} places:")
     print(f"  locate   {arr_poly * 1e3:8.1f} ms  ({arr_poly / len(plon) * us:.2f} us/point)")
     print(f"  cKDTree  {arr_centre * 1e3:8.1f} ms  ({arr_centre / len(plon) * us:.2f} us/point)")

@@ -37,8 +37,8 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
-    "COAST_BUFFER_DEG",
     "AREA_FILE",
+    "COAST_BUFFER_DEG",
     "DATA_FILE",
     "District",
     "districts",
