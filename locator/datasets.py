@@ -254,6 +254,21 @@ def _nested_in(places: pd.DataFrame, density: float = URBAN_DENSITY) -> list[str
     return out
 
 
+#: Sample opening hours, OSM ``opening_hours`` syntax (see :mod:`locator.hours`): some
+#: open 24/7, some closed on public holidays (``PH off``), some with a lunch break.
+_CENTER_HOURS = (
+    "Mo-Su 09:00-18:00",
+    "Mo-Fr 09:00-12:00,13:30-18:00; Sa 09:00-17:00; PH off",
+    "24/7",
+    "Mo-Su 08:30-20:00; PH 10:00-16:00",
+)
+_POINT_HOURS = (
+    "Mo-Sa 08:30-17:30; PH off",
+    "Mo-Fr 09:00-12:00,13:30-18:00; Sa,Su off; PH off",
+    "Tu-Su 10:00-19:00; PH off",
+)
+
+
 def build_outlets(cities: pd.DataFrame, total_repair_points: int = 300) -> pd.DataFrame:
     """A synthetic network: every listed city gets one authorized service center (two
     above 8 million people), repair points in proportion to population, placed at the
@@ -273,12 +288,13 @@ def build_outlets(cities: pd.DataFrame, total_repair_points: int = 300) -> pd.Da
         if kind == "service_center":
             name = f"{BRAND}{c['city']}{district}服务中心"
             cats = list(CATEGORIES)
-            hours = "周一至周日 09:00-18:00"
+            # Chosen by the row number, not the generator: the other columns stay as
+            # they were built before hours were in OSM syntax.
+            hours = _CENTER_HOURS[n % len(_CENTER_HOURS)]
         else:
             name = f"{BRAND}特约维修点（{district or c['city']}{rng.randint(1, 99):02d}）"
             cats = sorted(rng.sample(CATEGORIES, rng.randint(2, 4)), key=CATEGORIES.index)
-            hours = rng.choice(["周一至周六 08:30-17:30", "周一至周日 09:00-20:00",
-                                "周二至周日 10:00-19:00"])  # fmt: skip
+            hours = rng.choice(_POINT_HOURS)
         city_full = c["province"] if c["adcode"] in MUNICIPALITIES else d["city"]
         province = "" if c["adcode"] in MUNICIPALITIES else c["province"]
         rows.append(
