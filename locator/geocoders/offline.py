@@ -45,20 +45,18 @@ Hints (``city=``, ``province=``) are read like queries (any language) and constr
 answer; a hint that names nothing raises :class:`~locator.errors.GeocodeError`, and a
 query that fits nowhere inside the hint returns ``None``.
 
-Reverse geocoding returns the district (or city without districts) whose **centre** is
-nearest to the point: the division table has centres, not boundaries, so near a border
-the answer can be the neighbour. Points outside mainland China, Hong Kong and Macau
-(or over 500 km from any centre) give ``None``.
+Reverse geocoding answers the district (or city without districts) whose boundary
+contains the point (:mod:`locator.boundaries`: point-in-polygon over an STRtree), so a
+point near a border gets its own side, not the neighbour with the nearer centre. Points
+in no district (at sea, abroad) give ``None``.
 """
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-import numpy as np
 from geopy.adapters import BaseSyncAdapter
 from geopy.geocoders.base import DEFAULT_SENTINEL, Geocoder
 from geopy.location import Location
@@ -96,8 +94,6 @@ from ._reading import (
 
 __all__ = ["MAX_QUERY_LENGTH", "OfflineGeocoder", "Resolution", "validate_query"]
 
-REVERSE_MAX_KM = 500.0
-
 
 def _order(tok: tuple[int, tuple]) -> tuple[int, int]:
     """Tokens top-down: (rank, position)."""
@@ -105,7 +101,6 @@ def _order(tok: tuple[int, tuple]) -> tuple[int, int]:
 
 
 _MEMO_MAX = 50_000  # resolutions remembered per process (~10 MB; cleared when full)
-_EARTH_KM = 6371.0088
 _Token = tuple  # (position, meaning): see cjk_tokens
 
 
@@ -564,13 +559,16 @@ class OfflineGeocoder(Geocoder):
         exactly_one: bool = True,
         timeout: Any = DEFAULT_SENTINEL,
     ) -> Location | list[Location] | None:
-        """The district (or city without districts) whose centre is nearest the point.
+        """The district (or city without districts) whose **boundary** contains the point.
 
         ``query`` is anything geopy's ``Point`` accepts: ``(lat, lon)``, ``"lat, lon"``
-        or a ``Point``. Invalid coordinates raise GeocodeError; a point outside China
-        returns ``None``.
+        or a ``Point``. Invalid coordinates raise GeocodeError; a point in no district
+        (at sea, abroad) returns ``None``; :func:`locator.boundaries.miss_reason` says
+        why. ``raw["distance_km"]`` is the distance from the point to the district's
+        boundary: 0 for the district containing it. ``exactly_one=False`` lists that
+        district, then the neighbours within ~5 km of the point, nearest first.
         """
-        from ..crs import in_china
+        from .. import boundaries
 
         try:
             with warnings.catch_warnings():
@@ -579,29 +577,54 @@ class OfflineGeocoder(Geocoder):
         except (ValueError, TypeError) as err:
             raise GeocodeError(f"not a valid (lat, lon) point: {query!r} ({err})") from err
         lat, lon = float(point.latitude), float(point.longitude)
-        if not bool(in_china(lon, lat)):
-            return None
-        g = self.gazetteer
-        la, lo = math.radians(lat), math.radians(lon)
-        vec = (math.cos(la) * math.cos(lo), math.cos(la) * math.sin(lo), math.sin(la))
-        # brute force over ~2,900 unit vectors: ~20 µs, and no scipy import at start-up
-        cos = g.units @ np.asarray(vec)
-        k = 1 if exactly_one else 5
-        idxs = [int(np.argmax(cos))] if k == 1 else list(np.argsort(-cos)[:k])
+        hits = boundaries.districts_near(lon, lat, 0.0 if exactly_one else 0.05)
         out: list[Location] = []
-        for i in idxs:
-            chord = math.sqrt(max(0.0, 2.0 - 2.0 * float(cos[i])))
-            km = 2 * _EARTH_KM * math.asin(min(chord / 2, 1.0))
-            if km > REVERSE_MAX_KM:
-                continue
-            e = g.entries[g.lowest[int(i)]]
-            res = Resolution((e,), ())
-            loc = _location(e, f"{lat:.6f}, {lon:.6f}", res, [_candidate(e)])
+        for row, km in hits[: 1 if exactly_one else 5]:
+            e = self._reverse_entry(row)
+            loc = _location(e, f"{lat:.6f}, {lon:.6f}", Resolution((e,), ()), [_candidate(e)])
             loc.raw["distance_km"] = round(km, 3)
+            loc.raw["boundary_adcode"] = row.adcode
             out.append(loc)
         if not out:
             return None
         return out[0] if exactly_one else out
+
+    def _reverse_entry(self, row: Any) -> Entry:
+        """The gazetteer's entry for a boundary row: the same adcode, else (a district the
+        table does not know yet) a district entry under its prefecture, else the
+        prefecture or region itself (香港, 澳门: one unit in the gazetteer)."""
+        g = self.gazetteer
+        by_code = getattr(g, "_by_adcode", None)
+        if by_code is None:
+            by_code = {}
+            for e in g.entries:
+                if e.level != "place":
+                    by_code.setdefault((e.adcode, e.level), e)
+            g._by_adcode = by_code  # type: ignore[attr-defined]
+        for level in ("district", "city"):
+            if (row.adcode, level) in by_code:
+                return by_code[(row.adcode, level)]
+        city = by_code.get((row.prefecture_adcode, "city"))
+        if city is not None and row.adcode != row.prefecture_adcode:
+            from dataclasses import replace
+
+            rp = row.geometry.representative_point()
+            return replace(
+                city,
+                id=-1,
+                level="district",
+                name=row.name,
+                adcode=row.adcode,
+                district=row.name,
+                lat=round(float(rp.y), 6),
+                lon=round(float(rp.x), 6),
+                name_en=None,
+                anc=frozenset(),
+            )
+        for code, level in ((row.prefecture_adcode, "city"), (row.province_adcode, "province")):
+            if (code, level) in by_code:
+                return by_code[(code, level)]
+        return by_code[(row.province_adcode, "province")]
 
 
 _typo_indexes: dict[int, dict[str, list[str]]] = {}
