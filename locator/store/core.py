@@ -251,7 +251,11 @@ class Store:
         )
         frame["authorized"] = authorized_on(frame["auth"], frame["until"], day)
         frame = frame[list(OUTLET_COLUMNS)].astype({"lat": "float64", "lon": "float64"})
-        net = Network.coerce(frame, source=self.url_for_display)
+        with warnings.catch_warnings():
+            # Notes (unreadable hours ...) were shown when the rows came in; they stay
+            # in net.warnings rather than being warned again on every rebuild.
+            warnings.simplefilter("ignore", DataWarning)
+            net = Network.coerce(frame, source=self.url_for_display)
         self._cache = ((rev, day), net)
         return net
 
