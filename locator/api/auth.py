@@ -33,6 +33,7 @@ from typing import Any
 
 from fastapi import Request
 
+from ..store import ROLES, role_allows
 from .service import ApiError
 
 __all__ = [
@@ -47,8 +48,6 @@ __all__ = [
     "role_at_least",
 ]
 
-#: The roles, lowest first: each may do what the ones before it may.
-ROLES: tuple[str, ...] = ("viewer", "editor", "admin")
 #: Failed attempts allowed per client address within :data:`FAILURE_WINDOW_S`.
 MAX_FAILURES = 10
 #: The window of the failure count (seconds).
@@ -58,10 +57,9 @@ _MAX_TOKEN_CHARS = 256
 
 
 def role_at_least(role: str, required: str) -> bool:
-    """Whether ``role`` may do what ``required`` may (unknown roles may do nothing)."""
-    if role not in ROLES or required not in ROLES:
-        return False
-    return ROLES.index(role) >= ROLES.index(required)
+    """Whether ``role`` may do what ``required`` may (the store's order of
+    :data:`~locator.store.ROLES`; unknown roles may do nothing)."""
+    return role in ROLES and required in ROLES and role_allows(role, required)
 
 
 class Principal:
@@ -195,8 +193,8 @@ def authenticate(request: Request, required: str) -> Principal | None:
     """The caller of ``request`` (``None`` without credentials). 401 for a bad token,
     429 while the client is rate-limited. The result is kept on ``request.state`` so
     one request is checked once."""
-    cached = getattr(request.state, "principal", False)
-    if cached is not False:
+    if hasattr(request.state, "principal"):
+        cached: Principal | None = request.state.principal
         return cached
     secret = _bearer(request, required)
     if secret is None:
@@ -228,7 +226,9 @@ def authenticate(request: Request, required: str) -> Principal | None:
 def _check_role(principal: Principal | None, required: str) -> Principal:
     if principal is None:
         raise _unauthorized(
-            required, f"send 'Authorization: Bearer <token>' with a token of the {required} role", invalid=False
+            required,
+            f"send 'Authorization: Bearer <token>' with a token of the {required} role",
+            invalid=False,
         )
     if not role_at_least(principal.role, required):
         raise ApiError(

@@ -23,8 +23,8 @@ from ..drive import DriveTimeModel
 from ..errors import ConfigurationError, LocatorError
 from ..geocoders.redact import install_log_redaction, redact
 from ..pages import SAMPLE_NOTE
-from .params import _PATTERN_REASONS
 from .auth import FailureLimiter, private_guard
+from .params import _PATTERN_REASONS
 from .routes import StrictJSONResponse, _json, router
 from .routes_write import MAX_IMPORT_BYTES
 from .routes_write import router as write_router
@@ -167,7 +167,10 @@ def create_app(
         raise ConfigurationError(
             f"max_body_bytes must be a non-negative integer, got {max_body_bytes!r}"
         )
-    frame, sample = _load(outlets)
+    if store is not None and outlets is None:
+        frame, sample = store.network().frame, False
+    else:
+        frame, sample = _load(outlets)
     service = LocatorService(
         frame,
         places=places,
@@ -185,10 +188,11 @@ def create_app(
         threading.Thread(target=service.warm, name="locator-warm", daemon=True).start()
         yield
 
-    hidden = {"openapi_url": None, "docs_url": None, "redoc_url": None} if private else {}
     app = FastAPI(
         lifespan=lifespan,
-        **hidden,
+        openapi_url=None if private else "/openapi.json",
+        docs_url=None if private else "/docs",
+        redoc_url=None if private else "/redoc",
         title="locator API",
         version=__version__,
         description=(
@@ -202,6 +206,16 @@ def create_app(
     app.state.frame_ancestors = ancestors
     app.state.cors_origins = origins
     app.state.store = store
+    if store is not None:
+        lock = threading.Lock()
+
+        def refresh_network() -> None:
+            # After a write: this process's next query sees it (one reference swap,
+            # so no request sees half a network).
+            with lock:
+                app.state.locator = app.state.locator.with_outlets(store.network().frame)
+
+        app.state.refresh_network = refresh_network
     app.state.private = bool(private)
     app.state.auth_limiter = FailureLimiter()
     guard = [Depends(private_guard)]

@@ -37,8 +37,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Header, Path as PathParam, Query, Request
-from fastapi import UploadFile
+from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, UploadFile
+from fastapi import Path as PathParam
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
 
@@ -92,24 +92,20 @@ def _field_type(column: str) -> Any:
 
 
 _FORBID = ConfigDict(extra="forbid")
+_REQUIRED = ("outlet_id", "name", "lat", "lon")
 # The body models are made from the outlet contract's columns (no second list of them).
-OutletChanges: type[BaseModel] = create_model(
-    "OutletChanges",
-    __config__=_FORBID,
-    **{c: (_field_type(c) | None, None) for c in EDITABLE_FIELDS},
-)
-OutletFields: type[BaseModel] = create_model(
-    "OutletFields",
-    __config__=_FORBID,
-    outlet_id=(
-        Annotated[str, StringConstraints(pattern=_OUTLET_ID_PATTERN)] | None,
-        Field(None, description="Left out: the store assigns one."),
-    ),
+_changes_fields: dict[str, Any] = {c: (_field_type(c) | None, None) for c in EDITABLE_FIELDS}
+_create_fields: dict[str, Any] = {
+    "outlet_id": (Annotated[str, StringConstraints(pattern=_OUTLET_ID_PATTERN)], ...),
     **{
-        c: ((_field_type(c), ...) if c in ("name", "lat", "lon") else (_field_type(c) | None, None))
+        c: (_field_type(c), ...) if c in _REQUIRED else (_field_type(c) | None, None)
         for c in EDITABLE_FIELDS
     },
+}
+OutletChanges: type[BaseModel] = create_model(
+    "OutletChanges", __config__=_FORBID, **_changes_fields
 )
+OutletFields: type[BaseModel] = create_model("OutletFields", __config__=_FORBID, **_create_fields)
 
 
 class CreateBody(BaseModel):
@@ -154,7 +150,10 @@ class RevertBody(BaseModel):
 
 
 # ---------------------------------------------------------------- documentation
-def _err(status: str, example: dict[str, Any], description: str) -> dict[str, Any]:
+_Responses = dict[int | str, dict[str, Any]]
+
+
+def _err(status: str, example: dict[str, Any], description: str) -> _Responses:
     return {status: _error_doc(example, description)}
 
 
@@ -178,8 +177,7 @@ _412 = _err(
 _422 = _err(
     "422",
     {"error": "invalid field", "field": "changes.lat", "reason": "..."},
-    "A field or parameter is invalid; `field` or `parameter` names it. The input is "
-    "never echoed.",
+    "A field or parameter is invalid; `field` or `parameter` names it. The input is never echoed.",
 )
 _428 = _err(
     "428",
@@ -192,11 +190,11 @@ _429 = _err(
     "Too many failed sign-ins from this address (`Retry-After`).",
 )
 _503 = _err("503", {"error": "no network store", "reason": "..."}, "No store behind this server.")
-_AUTH = {**_401, **_403, **_429, **_503}
+_AUTH: _Responses = {**_401, **_403, **_429, **_503}
 _ETAG_HEADER = {"ETag": {"description": "The outlet's version.", "schema": {"type": "string"}}}
 
 
-def _ok(example: Any, description: str = "Done.", etag: bool = False) -> dict[str, Any]:
+def _ok(example: Any, description: str = "Done.", etag: bool = False) -> _Responses:
     doc: dict[str, Any] = {
         "description": description,
         "content": {"application/json": {"example": example}},
@@ -290,12 +288,12 @@ def _data_error(err: DataError, prefix: str = "") -> ApiError:
         }
         for p in err.errors[:100]
     ]
-    first = problems[0] if problems else {"field": None, "reason": "invalid data"}
+    first: dict[str, Any] = problems[0] if problems else {"field": None, "reason": "invalid data"}
     extra: dict[str, Any] = {"field": first["field"]}
     if len(problems) > 1 or "row" in first:
         extra["errors"] = problems
         extra["count"] = len(err.errors)
-    return ApiError(422, "invalid field", reason=first["reason"], extra=extra)
+    return ApiError(422, "invalid field", reason=str(first["reason"]), extra=extra)
 
 
 def _etag(version: Any) -> str:
@@ -430,7 +428,8 @@ def outlet_history(
     "/v1/outlets",
     status_code=201,
     summary="Create an outlet (editor)",
-    description="`outlet` holds the outlet's fields (`name`, `lat`, `lon` required; "
+    description="`outlet` holds the outlet's fields (`outlet_id`, `name`, `lat`, `lon` "
+    "required; "
     "WGS-84 unless `coord_sys` says otherwise). New outlets are not authorized until an "
     "admin grants it (`/authorization`).",
     responses={
@@ -660,9 +659,7 @@ def import_file(
     reason: Annotated[
         str | None, Form(max_length=MAX_REASON_CHARS, description="Why (in the history).")
     ] = None,
-    dry_run: Annotated[
-        bool, Query(description="Answer the diff and change nothing.")
-    ] = False,
+    dry_run: Annotated[bool, Query(description="Answer the diff and change nothing.")] = False,
 ) -> Response:
     store = _store(request)
     suffix = Path(file.filename or "").suffix.lower()
@@ -680,9 +677,7 @@ def import_file(
             while chunk := file.file.read(1 << 20):
                 size += len(chunk)
                 if size > MAX_IMPORT_BYTES:
-                    raise ApiError(
-                        413, "file too large", extra={"limit_bytes": MAX_IMPORT_BYTES}
-                    )
+                    raise ApiError(413, "file too large", extra={"limit_bytes": MAX_IMPORT_BYTES})
                 out.write(chunk)
         with _store_errors():
             diff = store.import_frame(

@@ -244,6 +244,22 @@ class LocatorService:
         self._heavy = threading.BoundedSemaphore(MAX_HEAVY)
         self._ready = threading.Event()
 
+    def with_outlets(self, outlets: pd.DataFrame) -> LocatorService:
+        """A service for another version of the network, sharing this one's geocoder,
+        reference tables and readiness (the coverage model is rebuilt on first use)."""
+        geocoder = self._geocoder if self._geocoder is not None else self._geocoder_arg
+        new = LocatorService(
+            outlets,
+            places=self._places,
+            cities=self.cities,
+            geocoder=geocoder,
+            drive_model=self.drive_model,
+            sample=self.sample,
+        )
+        if self.ready:
+            new._ready.set()
+        return new
+
     @property
     def ready(self) -> bool:
         """Whether :meth:`warm` has finished (what ``/healthz`` reports)."""
