@@ -29,9 +29,10 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Request, Security
+from fastapi.security import HTTPBearer
 
 from ..store import ROLES, role_allows
 from .service import ApiError
@@ -135,6 +136,16 @@ class FailureLimiter:
                 times.popleft()
             while len(self._failures) > self._max_clients:
                 self._failures.popitem(last=False)
+
+
+#: Only documents the scheme in the OpenAPI schema (the "Authorize" button of /docs);
+#: the header is read and answered by :func:`authenticate`.
+_BEARER_DOC = HTTPBearer(
+    auto_error=False,
+    scheme_name="token",
+    description="An API token of the network store (`locator token create`).",
+)
+_BearerDoc = Annotated[Any, Security(_BEARER_DOC)]
 
 
 def _client(request: Request) -> str:
@@ -245,14 +256,14 @@ def require_role(required: str) -> Callable[[Request], Principal]:
     if required not in ROLES:
         raise ValueError(f"unknown role {required!r}; expected one of {', '.join(ROLES)}")
 
-    def dependency(request: Request) -> Principal:
+    def dependency(request: Request, _doc: _BearerDoc = None) -> Principal:
         return _check_role(authenticate(request, required), required)
 
     dependency.__name__ = f"require_{required}"
     return dependency
 
 
-def current_principal(request: Request) -> Principal | None:
+def current_principal(request: Request, _doc: _BearerDoc = None) -> Principal | None:
     """A FastAPI dependency: the caller if a valid token was sent, else ``None`` (a bad
     token is still a 401: it is never silently treated as anonymous)."""
     return authenticate(request, "viewer")

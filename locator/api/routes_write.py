@@ -174,11 +174,20 @@ _412 = _err(
     {"error": "version mismatch", "reason": "...", "current_version": 4},
     "The outlet changed since the version in `If-Match`; nothing was changed.",
 )
-_422 = _err(
-    "422",
-    {"error": "invalid field", "field": "changes.lat", "reason": "..."},
-    "A field or parameter is invalid; `field` or `parameter` names it. The input is never echoed.",
+_400 = _err(
+    "400",
+    {"error": "There was an error parsing the body"},
+    "The body could not be read (not UTF-8, a broken multipart form).",
 )
+_422: _Responses = {
+    **_400,
+    **_err(
+        "422",
+        {"error": "invalid field", "field": "changes.lat", "reason": "..."},
+        "A field or parameter is invalid; `field` or `parameter` names it. The input is "
+        "never echoed.",
+    ),
+}
 _428 = _err(
     "428",
     {"error": "If-Match required", "reason": "..."},
@@ -372,6 +381,7 @@ def _version_body(v: Any) -> dict[str, Any]:
     "and `status`. The `ETag` header carries the version to send back as `If-Match` when "
     "changing it. Public; authorization evidence only with a token.",
     responses={**_ok(_OUTLET_EXAMPLE, "The outlet.", etag=True), **_404, **_401, **_429, **_503},
+    openapi_extra={"security": [{}, {"token": []}]},  # a token is optional here
 )
 def get_outlet(
     request: Request,
