@@ -46,7 +46,7 @@ from ..errors import DataError
 from ..network import OUTLET_COLUMNS, OUTLET_DTYPES
 from ..outputs import jsonable
 from .auth import Principal, current_principal, require_role, role_at_least
-from .params import _error_doc
+from .params import _PATTERN_REASONS, _error_doc
 from .routes import _json, reject_unknown_params
 from .service import ApiError
 
@@ -68,10 +68,15 @@ _OutletId = Annotated[
         examples=["00001"],
     ),
 ]
-_Text = Annotated[str, StringConstraints(max_length=MAX_FIELD_CHARS)]
+#: Text fields: no NUL (PostgreSQL cannot store one, and no outlet needs it).
+_NO_NUL = r"^[^\x00]*$"
+_PATTERN_REASONS[_NO_NUL] = "must not contain NUL characters"
+_Text = Annotated[str, StringConstraints(max_length=MAX_FIELD_CHARS, pattern=_NO_NUL)]
+_REASON_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"
+_PATTERN_REASONS[_REASON_PATTERN] = "must not be blank nor contain NUL characters"
 _Reason = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=MAX_REASON_CHARS, pattern=r"\S"),
+    StringConstraints(min_length=1, max_length=MAX_REASON_CHARS, pattern=_REASON_PATTERN),
     Field(description="Why (recorded in the history).", examples=["moved to a new address"]),
 ]
 _Coordinate = {
@@ -135,9 +140,9 @@ class AuthorizationBody(BaseModel):
     model_config = _FORBID
     granted: bool = Field(description="`true` grants the authorization, `false` revokes it.")
     reason: _Reason
-    evidence: Annotated[str, StringConstraints(max_length=MAX_REASON_CHARS)] | None = Field(
-        None, description="Contract number or other evidence.", examples=["合同 2026-0042"]
-    )
+    evidence: (
+        Annotated[str, StringConstraints(max_length=MAX_REASON_CHARS, pattern=_NO_NUL)] | None
+    ) = Field(None, description="Contract number or other evidence.", examples=["合同 2026-0042"])
     valid_until: dt.date | None = Field(
         None, description="Last day the authorization counts (none: until revoked)."
     )
@@ -667,7 +672,8 @@ def import_file(
     principal: Annotated[Principal, Depends(require_role("editor"))],
     file: Annotated[UploadFile, File(description="The network file.")],
     reason: Annotated[
-        str | None, Form(max_length=MAX_REASON_CHARS, description="Why (in the history).")
+        str | None,
+        Form(max_length=MAX_REASON_CHARS, pattern=_NO_NUL, description="Why (in the history)."),
     ] = None,
     dry_run: Annotated[bool, Query(description="Answer the diff and change nothing.")] = False,
 ) -> Response:
