@@ -30,7 +30,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 # a deterministic geocoder; an admin token reaches every endpoint's own checks.
 _store = open_store(f"sqlite:///{tempfile.mkdtemp(prefix='locator-fuzz-')}/network.db", seed=True)
 ADMIN = {"Authorization": f"Bearer {_store.tokens.create('fuzz-admin', 'admin')[0]}"}
-app = create_app(store=_store, geocoder=fake_geocoder())
+app = create_app(_store, geocoder=fake_geocoder())
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 
 CHECKS = [

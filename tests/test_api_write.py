@@ -44,7 +44,7 @@ def tokens(store: Any) -> dict[str, str]:
 
 @pytest.fixture
 def client(store: Any) -> Iterator[TestClient]:
-    app = create_app(store=store, geocoder=fake_geocoder())
+    app = create_app(store, geocoder=fake_geocoder())
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
 
@@ -163,7 +163,7 @@ class TestPrivateMode:
     def test_everything_but_healthz_needs_a_viewer(self, store: Any, tokens: dict) -> None:
         """``private=True``: reads need a viewer token; /healthz stays open; the OpenAPI
         document is not served."""
-        app = create_app(store=store, geocoder=fake_geocoder(), private=True)
+        app = create_app(store, geocoder=fake_geocoder(), private=True)
         with TestClient(app) as c:
             for path in ("/v1/nearest?lat=39.9&lon=116.4", "/v1/outlets", f"/v1/outlets/{OID}"):
                 r = c.get(path)
@@ -224,7 +224,7 @@ class TestConcurrency:
     def test_two_concurrent_editors(self, store: Any, tokens: dict) -> None:
         """Two editors PATCH the same version at the same moment: exactly one wins, the
         other gets 412, and the outlet holds the winner's change."""
-        app = create_app(store=store, geocoder=fake_geocoder())
+        app = create_app(store, geocoder=fake_geocoder())
         with TestClient(app) as c:
             etag = read(c)[1]
         barrier = threading.Barrier(2)
@@ -520,7 +520,7 @@ class TestTokensNeverLogged:
         import uvicorn
         from uvicorn.logging import AccessFormatter
 
-        app = create_app(store=store, geocoder=fake_geocoder())
+        app = create_app(store, geocoder=fake_geocoder())
         port = _free_port()
         config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=True)
         server = uvicorn.Server(config)

@@ -501,7 +501,7 @@ class TestWriteApi:
         path = tmp_path_factory.mktemp("hostile-store") / "network.db"
         store = open_store(f"sqlite:///{path}", seed=True)
         secret = store.tokens.create("admin-h", "admin")[0]
-        app = create_app(store=store)
+        app = create_app(store)
         with TestClient(app, raise_server_exceptions=False) as c:
             yield c, store, {"Authorization": f"Bearer {secret}"}
         store.dispose()

@@ -248,10 +248,12 @@ def _store(request: Request) -> Any:
 
 
 def _refresh(request: Request) -> None:
-    """Make this process's queries see the write at once."""
-    refresh = getattr(request.app.state, "refresh_network", None)
-    if refresh is not None:
-        refresh()
+    """Make this process's queries see the write at once (the store already notifies
+    the app's live network after a commit; this makes sure before answering, at the
+    cost of one revision query)."""
+    live = getattr(request.app.state, "live", None)
+    if live is not None:
+        live.refresh()
 
 
 @contextlib.contextmanager

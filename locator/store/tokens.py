@@ -52,8 +52,14 @@ class Tokens:
 
         problems = []
         if not isinstance(name, str) or not _NAME.match(name):
-            problems.append(Problem(None, "name", None, "1-64 letters, digits, . _ @ - "
-                                    "(starting with a letter or digit)"))  # fmt: skip
+            problems.append(
+                Problem(
+                    None,
+                    "name",
+                    None,
+                    "1-64 letters, digits, . _ @ - (starting with a letter or digit)",
+                )
+            )
         if role not in ROLES:
             problems.append(Problem(None, "role", role, f"expected one of {', '.join(ROLES)}"))
         if problems:
@@ -63,8 +69,11 @@ class Tokens:
         with self._store._write() as conn:
             if conn.execute(sa.select(tokens.c.name).where(tokens.c.name == name)).first():
                 raise Conflict(f"a token named {name!r} exists already (names are never reused)")
-            conn.execute(tokens.insert().values(name=name, role=role,
-                                                secret_hash=hash_secret(secret), created_at=now))  # fmt: skip
+            conn.execute(
+                tokens.insert().values(
+                    name=name, role=role, secret_hash=hash_secret(secret), created_at=now
+                )
+            )
         return secret, Token(name, role, now, None)
 
     def list(self) -> list[Token]:
@@ -76,13 +85,16 @@ class Tokens:
     def revoke(self, name: str) -> None:
         """Revoke the token ``name`` (kept in the list, never valid again)."""
         with self._store._write() as conn:
-            done = conn.execute(tokens.update().where(tokens.c.name == name,
-                                                      tokens.c.revoked_at.is_(None))
-                                .values(revoked_at=datetime.now(UTC)))  # fmt: skip
+            done = conn.execute(
+                tokens.update()
+                .where(tokens.c.name == name, tokens.c.revoked_at.is_(None))
+                .values(revoked_at=datetime.now(UTC))
+            )
             if done.rowcount != 1:
                 exists = conn.execute(sa.select(tokens.c.name).where(tokens.c.name == name)).first()
-                raise NotFound(f"no active token named {name!r}" + (" (revoked already)"
-                                                                      if exists else ""))  # fmt: skip
+                raise NotFound(
+                    f"no active token named {name!r}" + (" (revoked already)" if exists else "")
+                )
 
     def authenticate(self, secret: Any) -> Token | None:
         """The active token whose secret this is, or ``None`` (never raises for bad
