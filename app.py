@@ -17,6 +17,7 @@ import io
 import json
 import os
 import re
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -70,12 +71,41 @@ def _reference() -> tuple[pd.DataFrame, pd.DataFrame]:
     return load_cities(), load_places()
 
 
+@st.cache_resource(show_spinner=False)
+def _open_store(url: str) -> Any:
+    from locator.store import open_store
+
+    return open_store(url or None)
+
+
+def _store() -> Any:
+    """The network store ($LOCATOR_DATABASE_URL, else the SQLite store in the user data
+    dir, seeded with the bundled sample on first use): one per server process and URL."""
+    return _open_store(os.environ.get("LOCATOR_DATABASE_URL", ""))
+
+
+def _store_key() -> str:
+    """The cache key of the store's network: its revision (a cheap one-row query) and
+    the day (an authorization expires at the end of its valid-until day), so every
+    rerun after a change, made here or by another process, reads the new network."""
+    return f"{SAMPLE_KEY}:{_store().revision()}:{date.today().isoformat()}"
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
 def _network(key: str, data: bytes | None, name: str | None) -> pd.DataFrame:
-    """The outlets of the sample network, or of an uploaded file (cached by content)."""
+    """The store's network (``key`` from :func:`_store_key`), or an uploaded file's
+    outlets (cached by content)."""
     if data is None:
-        return load_outlets()
+        return _store().network().frame
     return load_outlets(io.BytesIO(data), name=name)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _is_sample(key: str) -> bool:
+    """Whether the store's network is still exactly the bundled synthetic sample."""
+    from locator.data import load_network
+
+    return bool(_store().network().version == load_network().version)
 
 
 @st.cache_resource(show_spinner="Indexing outlets…", max_entries=8)
@@ -120,7 +150,7 @@ def _embed_page(
         listed_cities=listed,
         tiles=tiles,
         title=f"ACME outlets — {city or 'all listed cities'}",
-        sample=key == SAMPLE_KEY,
+        sample=key.startswith(SAMPLE_KEY) and _is_sample(key),
     )
 
 
@@ -131,28 +161,9 @@ def _geocoder() -> Any:
     return OfflineGeocoder()
 
 
-@st.cache_resource(show_spinner=False)
-def _open_store(url: str) -> Any:
-    """The network store at ``url`` (empty: the default SQLite file), or the message
-    saying why it cannot be opened."""
-    from locator.store import StoreError, open_store
-
-    try:
-        return open_store(url or None)
-    except (StoreError, LocatorError) as err:
-        return str(err)
-
-
-def _store() -> Any:
-    """The network store of ``$LOCATOR_DATABASE_URL`` (or the default file)."""
-    return _open_store(os.environ.get("LOCATOR_DATABASE_URL", ""))
-
-
 def _sign_in_box(store: Any) -> app_network.Session | None:
     """The sidebar's sign-in: a password box, checked with the store on every run (a
     revoked token stops at once). The token is never echoed nor cached."""
-    if isinstance(store, str):
-        return None
     st.subheader("Sign in 登录")
     st.text_input(
         "API token",
@@ -199,16 +210,19 @@ def _show_map(m: folium.Map, *, key: str, height: int = 560, clicks: bool = Fals
 _static_assets()
 cities, places = _reference()
 upload = st.session_state.get("upload")  # (sha, bytes, name) of the uploaded network
-net_key = upload[0] if upload else SAMPLE_KEY
+net_key = upload[0] if upload else _store_key()
 try:
     outlets = _network(net_key, upload[1] if upload else None, upload[2] if upload else None)
 except DataError:  # validated when uploaded; only a changed file could get here
     st.session_state.pop("upload", None)
-    net_key, outlets, upload = SAMPLE_KEY, _network(SAMPLE_KEY, None, None), None
+    net_key, upload = _store_key(), None
+    outlets = _network(net_key, None, None)
 
 with st.sidebar:
     st.header("Outlet locator")
-    if upload is None:
+    if upload is None and not _is_sample(net_key):
+        st.info(f"Network: the store ({len(outlets)} open outlets).")
+    elif upload is None:
         st.warning(
             "**Sample data.** The outlets shown belong to *ACME家电*, a fictional brand: "
             "synthetic locations and `000-555` phone numbers. Upload your network under "
@@ -245,9 +259,6 @@ def _network_store_view(store: Any, session: app_network.Session | None) -> None
     """The network store: the table (editable for editors), one outlet's form, its
     history and (admins) its authorization."""
     st.subheader("Network store 网点库")
-    if isinstance(store, str):
-        st.error(f"The network store cannot be opened: {_md(store)}")
-        return
     if "net-snapshot" not in st.session_state:
         st.session_state["net-snapshot"] = (store.revision(), app_network.snapshot(store))
     revision, table = st.session_state["net-snapshot"]

@@ -125,3 +125,32 @@ class TestLiveNetwork:
         live = LiveNetwork(store, lambda net: builds.append(len(net)))
         assert live.refresh() is False
         assert builds == [391]
+
+
+class TestAppLive:
+    def test_app_shows_a_store_change_on_the_next_rerun(self, tmp_path, monkeypatch) -> None:
+        """The app's network is keyed on the store revision: a change made by another
+        process is on screen at the next rerun, and the sample note goes away."""
+        import streamlit as st
+        from streamlit.testing.v1 import AppTest
+
+        monkeypatch.setenv("LOCATOR_DATA_DIR", str(tmp_path))
+        st.cache_resource.clear()
+        st.cache_data.clear()
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
+
+        def authorized_caption() -> str:
+            return next(c.value for c in at.sidebar.caption if "authorized outlets" in c.value)
+
+        from locator.data import load_outlets
+
+        n = int(load_outlets()["authorized"].sum())  # the bundled sample's count
+        assert authorized_caption().startswith(f"{n} authorized outlets of 391")
+        assert any("Sample data" in w.value for w in at.sidebar.warning)
+        other = open_store()  # the same default store, another connection
+        other.set_authorization("00001", granted=False, actor="admin", reason="fake")
+        other.dispose()
+        at.run()
+        assert authorized_caption().startswith(f"{n - 1} authorized outlets of 391")
+        assert not any("Sample data" in w.value for w in at.sidebar.warning)
+        st.cache_resource.clear()

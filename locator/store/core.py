@@ -8,6 +8,7 @@ checked by the outlet contract (:func:`locator.network.validate_outlets`), never
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -89,6 +90,47 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _unstorable(value: Any) -> str | None:
+    """Why a text value cannot be stored (a NUL, a lone surrogate), or ``None``."""
+    if not isinstance(value, str):
+        return None
+    found = _UNSTORABLE.search(value)
+    if found is None:
+        return None
+    if found.group(0) == "\x00":
+        return "contains a NUL character, which cannot be stored"
+    return "contains a lone surrogate (not valid Unicode text), which cannot be stored"
+
+
+def checked_text(**values: Any) -> None:
+    """Refuse free text (reason, actor, evidence, notes) that cannot be stored, naming
+    the parameter: DataError."""
+    problems = [
+        Problem(None, name, None, why)
+        for name, value in values.items()
+        if (why := _unstorable(value)) is not None
+    ]
+    if problems:
+        raise DataError(problems, source="change")
+
+
+def storable_problems(frame: pd.DataFrame, row_offset: int | None = 2) -> list[Problem]:
+    """Text the database cannot keep as it is: a NUL character (PostgreSQL refuses it;
+    SQLite would keep it, so both refuse it alike). One problem per cell."""
+    out = []
+    for col in TEXT_COLUMNS:
+        values = frame[col].tolist()
+        for i, value in enumerate(values):
+            why = _unstorable(value)
+            if why is not None:
+                row = None if row_offset is None else i + row_offset
+                out.append(Problem(row, col, None, why))
+    return sorted(out, key=lambda p: -1 if p.row is None else p.row)
+
+
 def validated_fields(fields: Mapping[str, Any], *, source: str) -> dict[str, Any]:
     """One outlet's fields checked and normalized by the outlet contract (the same steps
     as a file row), as stored values; :class:`DataError` names the field and why."""
@@ -99,6 +141,9 @@ def validated_fields(fields: Mapping[str, Any], *, source: str) -> dict[str, Any
             [Problem(None, k, None, f"unknown field; expected one of {expected}") for k in unknown],
             source=source,
         )
+    bad = [Problem(None, k, None, why) for k, v in fields.items() if (why := _unstorable(v))]
+    if bad:
+        raise DataError(bad, source=source)
     cells = {k: _cell(v) for k, v in fields.items()}
     # Authorization is its own record: a placeholder flag keeps the contract from
     # assuming "no column: authorized" (and from warning about it).
@@ -110,6 +155,9 @@ def validated_fields(fields: Mapping[str, Any], *, source: str) -> dict[str, Any
             frame = validate_outlets(raw, source=source)
     except DataError as err:
         raise DataError([replace(p, row=None) for p in err.errors], source=source) from None
+    problems = storable_problems(frame, row_offset=None)
+    if problems:
+        raise DataError(problems, source=source)
     row = frame.iloc[0]
     return {c: (float(row[c]) if c in ("lat", "lon") else str(row[c])) for c in _FIELDS} | {
         "outlet_id": str(row["outlet_id"]),
@@ -311,6 +359,7 @@ class Store:
         """A new outlet (version 1, open, **not** authorized: granting authorization is
         :meth:`set_authorization`). :class:`DataError` for bad fields,
         :class:`Conflict` if the id exists."""
+        checked_text(actor=actor, reason=reason)
         if "authorized" in fields:
             raise DataError(
                 [
@@ -366,6 +415,7 @@ class Store:
         (:class:`StaleVersion` otherwise: nothing written). The merged outlet is checked
         by the contract (:class:`DataError` naming the field). ``authorized`` is changed
         by :meth:`set_authorization`, ``outlet_id`` never."""
+        checked_text(actor=actor, reason=reason)
         bad = [k for k in changes if k in ("authorized", "outlet_id")]
         if bad:
             why = {
@@ -402,6 +452,7 @@ class Store:
     ) -> dict[str, Any]:
         """Close an outlet on ``on`` (default today) for ``reason`` (required); it leaves
         the network but nothing is deleted (:meth:`reopen`)."""
+        checked_text(actor=actor, reason=reason)
         why = _required_reason(reason, "close an outlet")
         with self._write() as conn:
             row = self._row(conn, outlet_id)
@@ -423,6 +474,7 @@ class Store:
         self, outlet_id: str, *, reason: str, actor: str, expected_version: int | None = None
     ) -> dict[str, Any]:
         """Reopen a closed outlet (``reason`` required)."""
+        checked_text(actor=actor, reason=reason)
         why = _required_reason(reason, "reopen an outlet")
         with self._write() as conn:
             row = self._row(conn, outlet_id)
@@ -454,6 +506,7 @@ class Store:
         """Grant or revoke the outlet's authorization (``reason`` required; ``evidence``
         e.g. a contract number; past ``valid_until`` it no longer counts as authorized).
         Appends an authorization record and a version."""
+        checked_text(actor=actor, reason=reason, evidence=evidence)
         why = _required_reason(reason, "change an authorization")
         if not isinstance(granted, bool):
             raise DataError(
@@ -565,6 +618,7 @@ class Store:
     def revert(self, outlet_id: str, *, to_version: int, actor: str, reason: str) -> dict:
         """Restore the outlet as it was at ``to_version``, as a **new** version (history
         is kept). ``reason`` required."""
+        checked_text(actor=actor, reason=reason)
         why = _required_reason(reason, "revert an outlet")
         with self._write() as conn:
             row = self._row(conn, outlet_id)
@@ -622,6 +676,7 @@ class Store:
         ``allow_authorization=False`` refuses (:class:`PermissionDenied`, role admin)
         a table that would grant or revoke an authorization. ``on_write(diff)`` is called
         once the diff is known, just before the rows are written (a progress line)."""
+        checked_text(actor=actor, reason=reason)
         from ._import import run_import
 
         return run_import(
@@ -656,6 +711,16 @@ class Store:
         outlet_id: str | None = None,
     ) -> dict[str, Any]:
         """Record a finding about a listing (a shared hotline, a far-from-city claim)."""
+        checked_text(
+            kind=kind,
+            note=note,
+            actor=actor,
+            phone=phone,
+            name=name,
+            address=address,
+            city=city,
+            outlet_id=outlet_id,
+        )
         if not str(kind or "").strip():
             raise DataError([Problem(None, "kind", None, "a flag needs a kind")], source="flag")
         values = {
