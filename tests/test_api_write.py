@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import shlex
+import shutil
 import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -26,10 +29,16 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 OID = "00001"  # an outlet of the bundled sample (seeded into every new store)
 
 
+# ``store`` (tests/conftest.py): a fresh store seeded from the bundled sample, on SQLite
+# and on PostgreSQL + PostGIS. The role matrix runs on SQLite only (``sqlite_store``):
+# it checks the HTTP layer, which is the same on both.
+
+
 @pytest.fixture
-def store(tmp_path: Any) -> Any:
-    """A fresh store seeded from the bundled sample."""
-    s = open_store(f"sqlite:///{tmp_path / 'network.db'}", seed=True)
+def sqlite_store(_sqlite_template: Path, tmp_path: Path) -> Iterator[Any]:
+    path = tmp_path / "network.db"
+    shutil.copyfile(_sqlite_template, path)
+    s = open_store(f"sqlite:///{path}")
     yield s
     s.dispose()
 
@@ -42,11 +51,28 @@ def tokens(store: Any) -> dict[str, str]:
     }
 
 
-@pytest.fixture
-def client(store: Any) -> Iterator[TestClient]:
+def _client(store: Any) -> Iterator[TestClient]:
     app = create_app(store, geocoder=fake_geocoder())
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
+
+
+@pytest.fixture
+def client(store: Any) -> Iterator[TestClient]:
+    yield from _client(store)
+
+
+@pytest.fixture
+def sqlite_client(sqlite_store: Any) -> Iterator[TestClient]:
+    yield from _client(sqlite_store)
+
+
+@pytest.fixture
+def sqlite_tokens(sqlite_store: Any) -> dict[str, str]:
+    return {
+        role: sqlite_store.tokens.create(f"{role}-1", role)[0]
+        for role in ("viewer", "editor", "admin")
+    }
 
 
 def bearer(secret: str) -> dict[str, str]:
@@ -104,8 +130,8 @@ class TestRoles:
     @pytest.mark.parametrize(("method", "path", "body", "needed"), ENDPOINTS)
     def test_each_role_against_each_endpoint(
         self,
-        client: TestClient,
-        tokens: dict[str, str],
+        sqlite_client: TestClient,
+        sqlite_tokens: dict[str, str],
         caller: str | None,
         method: str,
         path: str,
@@ -118,8 +144,8 @@ class TestRoles:
         if caller == "bad":
             headers = bearer("loc_not-a-real-token-at-all-0000000000000")
         elif caller is not None:
-            headers = bearer(tokens[caller])
-        r = call(client, method, path, body, headers)
+            headers = bearer(sqlite_tokens[caller])
+        r = call(sqlite_client, method, path, body, headers)
         if caller in (None, "bad"):
             assert r.status_code == 401, r.text
             assert r.headers["WWW-Authenticate"].startswith("Bearer")
@@ -553,3 +579,70 @@ class TestTokensNeverLogged:
         assert any("/v1/outlets/" in line for line in lines)
         for line in lines:
             assert secret not in line and secret[4:20] not in line, line
+
+
+# --------------------------------------------------------------------- README examples
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def readme_curls() -> list[list[str]]:
+    """The curl lines of the README's write-API example block, split as a shell would."""
+    text = README.read_text(encoding="utf-8")
+    block = text.split("<!-- api-write-examples", 1)[1].split("```bash\n", 1)[1].split("```")[0]
+    return [
+        shlex.split(line, comments=True) for line in block.splitlines() if line.startswith("curl ")
+    ]
+
+
+def run_curl(client: TestClient, args: list[str], env: dict[str, str]) -> Any:
+    """One README curl command, sent through the test client (the options it uses)."""
+    args = [
+        a.replace("$API", "").replace("$TOKEN", env["TOKEN"]).replace("$ADMIN", env["ADMIN"])
+        for a in args
+    ]
+    method, url, headers, data, form, files = "GET", "", {}, None, {}, {}
+    it = iter(args[1:])
+    for arg in it:
+        if arg in ("-s", "-i"):
+            continue
+        if arg == "-X":
+            method = next(it)
+        elif arg == "-H":
+            name, _, value = next(it).partition(":")
+            headers[name.strip()] = value.strip()
+        elif arg == "-d":
+            data = next(it).encode()
+        elif arg == "-F":
+            name, _, value = next(it).partition("=")
+            if value.startswith("@"):
+                files[name] = (value[1:], Path(value[1:]).read_bytes())
+            else:
+                form[name] = value
+        elif arg.startswith("-"):
+            raise AssertionError(f"option {arg} not supported by this test: add it")
+        else:
+            url = arg
+    if files:
+        method = "POST" if method == "GET" else method
+        return client.request(method, url, headers=headers, files=files, data=form)
+    return client.request(method, url, headers=headers, content=data)
+
+
+class TestReadmeExamples:
+    def test_curl_examples_run(
+        self, sqlite_client: TestClient, sqlite_store: Any, tmp_path: Path, monkeypatch: Any
+    ) -> None:
+        """Every curl line of the README's write-API section succeeds, in order, on a
+        fresh store (the tokens made as the README makes them)."""
+        monkeypatch.chdir(tmp_path)
+        sqlite_store.network().frame.to_csv(tmp_path / "my-outlets.csv", index=False)
+        env = {
+            "TOKEN": sqlite_store.tokens.create("alice", "editor")[0],
+            "ADMIN": sqlite_store.tokens.create("root", "admin")[0],
+        }
+        curls = readme_curls()
+        assert len(curls) >= 8
+        for args in curls:
+            r = run_curl(sqlite_client, args, env)
+            assert r.status_code < 300, (shlex.join(args)[:120], r.status_code, r.text[:300])
+        assert sqlite_store.history(OID)[-1].action.startswith("revert")
