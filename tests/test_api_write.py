@@ -199,6 +199,18 @@ class TestPrivateMode:
             assert c.get("/healthz").status_code in (200, 503)
             assert c.get("/openapi.json").status_code == 404
 
+    def test_serve_private_flag(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """``locator serve --private`` sets LOCATOR_PRIVATE=1 for its workers, whose app
+        (``create_app_from_env``, on the default store) then refuses anonymous reads."""
+        from locator.api import create_app_from_env
+
+        monkeypatch.setenv("LOCATOR_PRIVATE", "1")
+        with TestClient(create_app_from_env()) as c:
+            assert c.get("/v1/outlets").status_code == 401
+        monkeypatch.setenv("LOCATOR_PRIVATE", "")
+        with TestClient(create_app_from_env()) as c:
+            assert c.get("/v1/outlets").status_code == 200
+
 
 # --------------------------------------------------------------------- versions
 class TestConcurrency:
