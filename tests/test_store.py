@@ -373,3 +373,42 @@ class TestHostile:
         with pytest.raises(DataError, match="column 'reason': contains a lone surrogate"):
             store.close(_first(store), reason="x\ud800", actor="t")
         assert store.revision() == rev
+
+
+class TestSpatialColumn:
+    def test_postgis_geography_follows_lat_lon(self, store) -> None:
+        """On PostGIS other tools get a geography(Point, 4326) column with a GiST index,
+        derived from lat/lon (an edit moves it); SQLite keeps plain lat/lon columns."""
+        cols = {c["name"]: c for c in sa.inspect(store.engine).get_columns("outlets")}
+        if store.dialect == "sqlite":
+            assert "geog" not in cols and {"lat", "lon"} <= set(cols)
+            return
+        with store.engine.connect() as conn:
+            typ = conn.execute(
+                sa.text("SELECT type FROM geography_columns WHERE f_table_name = 'outlets'")
+            ).scalar()
+            assert typ == "Point"
+            index = conn.execute(
+                sa.text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_outlets_geog'")
+            ).scalar()
+            assert "gist" in index.lower()
+
+            def nearest(lon: float, lat: float) -> str:
+                return conn.execute(
+                    sa.text(
+                        "SELECT outlet_id FROM outlets ORDER BY geog <-> "
+                        "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography LIMIT 1"
+                    ),
+                    {"lon": lon, "lat": lat},
+                ).scalar()
+
+            assert nearest(116.402398, 39.93245) == "00001"
+        store.update("00001", {"lat": 22.5, "lon": 114.05}, expected_version=1, actor="t")
+        with store.engine.connect() as conn:
+            dist = conn.execute(
+                sa.text(
+                    "SELECT ST_Distance(geog, ST_SetSRID(ST_MakePoint(114.05, 22.5), 4326)"
+                    "::geography) FROM outlets WHERE outlet_id = '00001'"
+                )
+            ).scalar()
+        assert dist < 1.0

@@ -123,6 +123,8 @@ def storable_problems(frame: pd.DataFrame, row_offset: int | None = 2) -> list[P
     out = []
     for col in TEXT_COLUMNS:
         values = frame[col].tolist()
+        if not _UNSTORABLE.search("".join(v for v in values if isinstance(v, str))):
+            continue  # the common case: one search per column
         for i, value in enumerate(values):
             why = _unstorable(value)
             if why is not None:
