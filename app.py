@@ -325,7 +325,10 @@ def _outlet_view(store: Any, table: pd.DataFrame, session: app_network.Session |
     if session is not None and session.may("editor"):
         with st.form("net-outlet-form"):
             values = {
-                c: st.text_input(c, value=str(row[c] or ""), key=f"net-f-{c}")
+                # keyed by outlet: another outlet's boxes start from its own values
+                c: st.text_input(
+                    c, value="" if pd.isna(row[c]) else str(row[c]), key=f"net-f-{oid}-{c}"
+                )
                 for c in ("name", "address", "phone", "hours")
             }
             reason = st.text_input("Reason (required)", key="net-f-reason")

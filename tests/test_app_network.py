@@ -93,7 +93,7 @@ class TestSignIn:
 class TestEditing:
     def edit_phone(self, at: AppTest, phone: str, reason: str) -> AppTest:
         at.selectbox(key="net-outlet").set_value(OID)
-        at.text_input(key="net-f-phone").input(phone)
+        at.text_input(key=f"net-f-{OID}-phone").input(phone)
         at.text_input(key="net-f-reason").input(reason)
         button(at, "Save outlet").click().run()
         assert not at.exception, [e.value for e in at.exception]
@@ -141,6 +141,18 @@ class TestEditing:
         assert rec["authorized"] is False
         assert rec["authorization"]["evidence"] == "合同 2026-0042 terminated"
         assert OID not in set(store.network().frame.query("authorized")["outlet_id"])
+
+    def test_outlet_with_blank_fields_opens_in_the_form(self, store: Any) -> None:
+        """An outlet without phone or hours can be selected and edited (blank boxes)."""
+        store.create({"outlet_id": "B1", "name": "ACME 空", "lat": 30.0, "lon": 120.0}, actor="t")
+        at = start(store.tokens.create("alice", "editor")[0])
+        at.selectbox(key="net-outlet").set_value("B1").run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert at.text_input(key="net-f-B1-hours").value == ""
+        at.text_input(key="net-f-B1-hours").input("Mo-Fr 09:00-18:00")
+        at.text_input(key="net-f-reason").input("hours known now")
+        button(at, "Save outlet").click().run()
+        assert store.get("B1")["hours"] == "Mo-Fr 09:00-18:00"
 
     def test_editor_has_no_authorization_form(self, store: Any) -> None:
         at = start(store.tokens.create("alice", "editor")[0])
