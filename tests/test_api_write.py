@@ -564,6 +564,13 @@ class TestTokensNeverLogged:
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, daemon=True)
         caplog.set_level(logging.DEBUG)
+        # uvicorn's own logging config (another test may have applied it) stops its
+        # loggers from propagating: listen on them directly.
+        uv_loggers = [logging.getLogger(n) for n in ("uvicorn", "uvicorn.access", "uvicorn.error")]
+        for logger in uv_loggers:
+            caplog.set_level(logging.DEBUG, logger=logger.name)
+            if logger.propagate is False:
+                logger.addHandler(caplog.handler)
         thread.start()
         try:
             base = f"http://127.0.0.1:{port}"
@@ -582,6 +589,8 @@ class TestTokensNeverLogged:
         finally:
             server.should_exit = True
             thread.join(10)
+            for logger in uv_loggers:
+                logger.removeHandler(caplog.handler)
         access = [r for r in caplog.records if r.name == "uvicorn.access"]
         assert len(access) >= 4
         fmt = AccessFormatter('%(client_addr)s - "%(request_line)s" %(status_code)s')
