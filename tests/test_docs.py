@@ -70,6 +70,9 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     )
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("LOCATOR_NO_PROGRESS", "1")
+    # The store examples change the store: each example gets its own (seeded) one, so
+    # the session's shared store stays the sample for every other test.
+    monkeypatch.setenv("LOCATOR_DATA_DIR", str(tmp_path / "data"))
     return tmp_path
 
 

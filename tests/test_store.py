@@ -412,3 +412,30 @@ class TestSpatialColumn:
                 )
             ).scalar()
         assert dist < 1.0
+
+
+class TestFirstUse:
+    def test_two_processes_creating_the_store_at_once(self, tmp_path) -> None:
+        """Two processes opening a new store together: one migrates and seeds, the
+        other waits; the sample is there once (no duplicate, no error)."""
+        import os
+        import subprocess
+        import sys
+        from pathlib import Path
+
+        root = Path(__file__).resolve().parent.parent
+        env = {**os.environ, "PYTHONPATH": str(root), "LOCATOR_DATA_DIR": str(tmp_path)}
+        code = "from locator.store import open_store; print(len(open_store().network()))"
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", code],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(2)
+        ]
+        outs = [p.communicate(timeout=300) for p in procs]
+        assert [p.returncode for p in procs] == [0, 0], [o[1][-500:] for o in outs]
+        assert [o[0].strip() for o in outs] == ["391", "391"]

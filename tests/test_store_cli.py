@@ -92,6 +92,15 @@ class TestImport:
         assert last["changes"] == {"name": ["ACME家电北京东城区服务中心", "改名的网点"]}
         assert last["reason"] == "Q3 list" and last["actor"].startswith("cli:")
 
+    def test_columns_not_stored_are_named(
+        self, runner: CliRunner, store_url: str, tmp_path: Path
+    ) -> None:
+        """A column the store does not keep is named in a warning, not dropped silently."""
+        path = _sample_csv(tmp_path, load_outlets().assign(region_manager="王"))
+        res = runner.invoke(app, ["db", "import", str(path), "--dry-run", "--database", store_url])
+        assert res.exit_code == 0, res.output
+        assert "warning: columns not stored" in res.stderr and "region_manager" in res.stderr
+
     def test_bad_rows_are_named_and_nothing_changes(
         self, runner: CliRunner, store_url: str, tmp_path: Path
     ) -> None:

@@ -150,6 +150,8 @@ def db_import(
             )
         except KeyboardInterrupt:
             fail("interrupted: nothing was imported", 130)
+    for note in diff.warnings:
+        echo(f"warning: {note}", err=True)
     if as_json:
         echo_json(
             {

@@ -109,8 +109,6 @@ def write_conn(engine: Engine) -> Iterator[Connection]:
     """A connection in a write transaction (committed on success, rolled back on any
     error, Ctrl-C included)."""
     with engine.connect().execution_options(locator_write=True) as conn, conn.begin():
-        if conn.dialect.name == "postgresql":
-            pass
         yield conn
 
 
@@ -134,10 +132,16 @@ def upgrade(conn: Connection, target: str = "head") -> None:
     """Run the migrations up to ``target`` on ``conn`` (inside its transaction)."""
     from alembic import command
 
-    if conn.dialect.name == "postgresql":
-        # One migrator at a time (two replicas starting together).
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(7425001)"))
+    migration_lock(conn)
     command.upgrade(_alembic_config(conn), target)
+
+
+def migration_lock(conn: Connection) -> None:
+    """One migrator at a time (two replicas starting together): on PostgreSQL a
+    transaction-scoped advisory lock; SQLite's write transaction (``BEGIN IMMEDIATE``)
+    already is one."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(7425001)"))
 
 
 def alembic_head() -> str | None:

@@ -116,6 +116,7 @@ def run_import(
     if dry_run:
         with store._read() as rconn:
             result = diff(_current(rconn), net.frame)
+        result.warnings = _notes(net)
         _check_authorization(result, net, allow_authorization)
         return result
     if conn is not None:
@@ -124,6 +125,14 @@ def run_import(
         return _apply(
             wconn, net, actor=actor, reason=reason, allow=allow_authorization, on_write=on_write
         )
+
+
+def _notes(net: Network) -> list[str]:
+    extra = [str(c) for c in net.frame.columns if c not in OUTLET_COLUMNS]
+    notes = list(net.warnings)
+    if extra:
+        notes.append(f"columns not stored (not part of the outlet format): {', '.join(extra)}")
+    return notes
 
 
 def _check_authorization(result: ImportDiff, net: Network, allow: bool) -> None:
@@ -147,6 +156,7 @@ def _apply(
 ) -> ImportDiff:
     current = _current(conn)
     result = diff(current, net.frame)
+    result.warnings = _notes(net)
     _check_authorization(result, net, allow)
     label = reason or f"import of {net.source}"
     now, today = _now(), date.today()

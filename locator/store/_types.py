@@ -96,6 +96,8 @@ class ImportDiff:
     closed: list[str] = field(default_factory=list)
     unchanged: int = 0
     applied: bool = False
+    #: Notes for the user: the contract's warnings, columns the store does not keep.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:

@@ -49,6 +49,7 @@ def _migrate(store: Store, current: str | None, *, seed: bool, upgrade: bool) ->
             f"needs {_engine.HEAD}: run `locator db upgrade`"
         )
     with _engine.write_conn(store.engine) as conn:
+        _engine.migration_lock(conn)
         current = _engine.schema_version(conn)  # again, under the lock: one migrator
         if current == _engine.HEAD:
             return
@@ -68,6 +69,7 @@ def upgrade_store(url: str | None = None) -> tuple[str | None, str]:
     engine = _engine.make_engine(resolved)
     try:
         with _engine.write_conn(engine) as conn:
+            _engine.migration_lock(conn)
             before = _engine.schema_version(conn)
             if before != _engine.HEAD:
                 _engine.upgrade(conn)
