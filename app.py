@@ -15,6 +15,7 @@ import hashlib
 import html
 import io
 import json
+import os
 import re
 from datetime import date
 from pathlib import Path
@@ -25,7 +26,15 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from locator import DataError, LocatorError, crs, load_cities, load_outlets, load_places
+from locator import (
+    DataError,
+    LocatorError,
+    app_network,
+    crs,
+    load_cities,
+    load_outlets,
+    load_places,
+)
 from locator.audit import audit_outlets, findings_frame
 from locator.coverage import CoverageModel, service_areas, suggest_sites
 from locator.directions import directions_links as route_links
@@ -66,12 +75,16 @@ def _reference() -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 @st.cache_resource(show_spinner=False)
-def _store() -> Any:
-    """The network store ($LOCATOR_DATABASE_URL, else the SQLite store in the user data
-    dir, seeded with the bundled sample on first use): one per server process."""
+def _open_store(url: str) -> Any:
     from locator.store import open_store
 
-    return open_store()
+    return open_store(url or None)
+
+
+def _store() -> Any:
+    """The network store ($LOCATOR_DATABASE_URL, else the SQLite store in the user data
+    dir, seeded with the bundled sample on first use): one per server process and URL."""
+    return _open_store(os.environ.get("LOCATOR_DATABASE_URL", ""))
 
 
 def _store_key() -> str:
@@ -151,6 +164,32 @@ def _geocoder() -> Any:
     return OfflineGeocoder()
 
 
+def _sign_in_box(store: Any) -> app_network.Session | None:
+    """The sidebar's sign-in: a password box, checked with the store on every run (a
+    revoked token stops at once). The token is never echoed nor cached."""
+    st.subheader("Sign in 登录")
+    st.text_input(
+        "API token",
+        type="password",
+        key="net-token",
+        help="A token from `locator token create --role editor --name NAME`: editors "
+        "change outlets, admins also grant and revoke authorizations.",
+    )
+    secret = st.session_state.get("net-token") or ""
+    session = app_network.sign_in(store, secret)
+    if session is not None:
+        st.success(f"Signed in as **{_md(session.name)}** ({session.role}).")
+        st.button("Sign out", key="net-sign-out", on_click=_sign_out)
+    elif secret.strip():
+        st.error("Unknown or revoked token.")
+    return session
+
+
+def _sign_out() -> None:
+    st.session_state["net-token"] = ""
+    st.session_state.pop("net-snapshot", None)
+
+
 def _md(text: object) -> str:
     """Data text made inert for st.markdown (no HTML, links or emphasis from the data)."""
     out = html.escape(str(text), quote=True)
@@ -202,6 +241,11 @@ with st.sidebar:
         f"{len(cities)} listed cities; {len(places):,} GeoNames places (CC-BY 4.0)."
     )
 
+# Network editing: the store and who is signed in (logic in locator.app_network).
+store = _store()
+with st.sidebar:
+    session = _sign_in_box(store)
+
 index = _index(net_key, outlets)
 find_tab, coverage_tab, data_tab, embed_tab = st.tabs(
     [
@@ -211,6 +255,134 @@ find_tab, coverage_tab, data_tab, embed_tab = st.tabs(
         "Embed 嵌入",
     ]
 )
+
+
+# --------------------------------------------------------------------------- store editing
+def _network_store_view(store: Any, session: app_network.Session | None) -> None:
+    """The network store: the table (editable for editors), one outlet's form, its
+    history and (admins) its authorization."""
+    st.subheader("Network store 网点库")
+    if "net-snapshot" not in st.session_state:
+        st.session_state["net-snapshot"] = (store.revision(), app_network.snapshot(store))
+    revision, table = st.session_state["net-snapshot"]
+    st.caption(
+        f"{len(table)} open outlets in {_md(store.url_for_display)}, as read at revision "
+        f"{revision}. Every change is kept in the outlet's history."
+    )
+    if store.revision() != revision:
+        st.info("The store has changed since you loaded this table.")
+    if st.button("Reload the table", key="net-reload"):
+        st.session_state.pop("net-snapshot", None)
+        st.rerun()
+    if session is None or not session.may("editor"):
+        st.dataframe(table, hide_index=True, width="stretch")
+        st.caption("Sign in with an editor token (sidebar) to change outlets.")
+    else:
+        edited = st.data_editor(
+            table,
+            key="net-editor",
+            hide_index=True,
+            width="stretch",
+            num_rows="fixed",
+            disabled=list(app_network.LOCKED_COLUMNS),
+        )
+        reason = st.text_input("Reason for these changes (required)", key="net-reason")
+        if st.button("Save table changes", key="net-save", type="primary"):
+            _save(store, table, edited, session, reason)
+    _outlet_view(store, table, session)
+
+
+def _save(
+    store: Any,
+    table: pd.DataFrame,
+    edited: pd.DataFrame,
+    session: app_network.Session,
+    reason: str,
+) -> None:
+    """Save the edits and say what happened (stale rows are never overwritten)."""
+    if not reason.strip():
+        st.error("Give a reason for the changes: it is recorded in the history.")
+        return
+    result = app_network.save_edits(store, table, edited, session=session, reason=reason)
+    for message in result.messages:
+        st.error(_md(message))
+    if result.saved:
+        st.success(f"Saved {len(result.saved)} outlet(s): {_md(', '.join(result.saved))}.")
+        st.session_state.pop("net-snapshot", None)
+    elif not result.messages:
+        st.info("Nothing to save: no cell was changed.")
+
+
+def _outlet_view(store: Any, table: pd.DataFrame, session: app_network.Session | None) -> None:
+    """One outlet: its fields (editable by editors), its history, its authorization."""
+    names = dict(zip(table["outlet_id"].astype(str), table["name"].astype(str), strict=True))
+    oid = st.selectbox(
+        "Outlet",
+        list(names),
+        format_func=lambda k: f"{k} · {names[k]}",
+        key="net-outlet",
+    )
+    if oid is None:
+        return
+    row = table[table["outlet_id"].astype(str) == oid].iloc[0]
+    if session is not None and session.may("editor"):
+        with st.form("net-outlet-form"):
+            values = {
+                # keyed by outlet: another outlet's boxes start from its own values
+                c: st.text_input(
+                    c, value="" if pd.isna(row[c]) else str(row[c]), key=f"net-f-{oid}-{c}"
+                )
+                for c in ("name", "address", "phone", "hours")
+            }
+            reason = st.text_input("Reason (required)", key="net-f-reason")
+            if st.form_submit_button("Save outlet"):
+                edited = table.copy()
+                for c, v in values.items():
+                    edited.loc[edited["outlet_id"].astype(str) == oid, c] = v
+                _save(store, table, edited, session, reason)
+    if session is None:
+        st.caption("Sign in with a token to see the outlet's history.")
+        return
+    st.markdown(f"**History of {_md(oid)}**")
+    st.dataframe(app_network.history_frame(store, oid), hide_index=True, width="stretch")
+    if session.may("admin"):
+        _authorization_form(store, oid, session)
+
+
+def _authorization_form(store: Any, oid: str, session: app_network.Session) -> None:
+    """Grant or revoke the outlet's authorization (admins; reason required)."""
+    current = store.get(oid)
+    auth = current.get("authorization") or {}
+    st.markdown(
+        f"**Authorization of {_md(oid)}**: "
+        + ("authorized" if current.get("authorized") else "not authorized")
+        + (f", valid until {auth['valid_until']}" if auth.get("valid_until") else "")
+    )
+    with st.form("net-auth-form"):
+        action = st.radio("Authorization", ["Grant", "Revoke"], horizontal=True, key="net-a-act")
+        evidence = st.text_input("Evidence (contract number…)", key="net-a-evidence")
+        limited = st.checkbox("Valid until a date", key="net-a-limited")
+        until = st.date_input("Valid until", key="net-a-until")
+        reason = st.text_input("Reason (required)", key="net-a-reason")
+        if st.form_submit_button("Save authorization"):
+            if not reason.strip():
+                st.error("Give a reason: it is recorded in the history.")
+                return
+            try:
+                store.set_authorization(
+                    oid,
+                    granted=action == "Grant",
+                    actor=session.name,
+                    reason=reason,
+                    evidence=evidence or None,
+                    valid_until=until if limited else None,
+                )
+            except DataError as err:
+                st.error(_md(err))
+            else:
+                done = "Granted" if action == "Grant" else "Revoked"
+                st.success(f"{done} the authorization of {_md(oid)}.")
+                st.session_state.pop("net-snapshot", None)
 
 
 # --------------------------------------------------------------------------- find
@@ -566,6 +738,7 @@ with data_tab:
         )
     st.subheader("Outlets")
     st.dataframe(outlets, hide_index=True, width="stretch")
+    _network_store_view(store, session)
 
 
 # --------------------------------------------------------------------------- embed

@@ -7,12 +7,12 @@ import contextlib
 import os
 import re
 import threading
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -25,8 +25,11 @@ from ..geocoders.redact import install_log_redaction, redact
 from ..network import Network
 from ..pages import SAMPLE_NOTE
 from ..store import LiveNetwork, Store
+from .auth import FailureLimiter, private_guard
 from .params import _PATTERN_REASONS
 from .routes import StrictJSONResponse, _json, router
+from .routes_write import MAX_IMPORT_BYTES
+from .routes_write import router as write_router
 from .security import (
     DEFAULT_MAX_BODY_BYTES,
     BodySizeLimitMiddleware,
@@ -48,19 +51,45 @@ async def _on_validation_error(request: Request, exc: Exception) -> Response:
     problems = []
     for err in exc.errors():
         loc = err.get("loc") or ()
-        # ("query", "kind", 1) for the second kind: name the parameter, not the index
-        names = [str(x) for x in loc[1:] if isinstance(x, str)]
-        param = names[0] if names else (str(loc[-1]) if loc else None)
         reason = str(err.get("msg", "invalid value"))
         if err.get("type") == "string_pattern_mismatch":
             pattern = (err.get("ctx") or {}).get("pattern")
             reason = _PATTERN_REASONS.get(str(pattern), "has the wrong format")
+        if loc and loc[0] == "body":
+            problems.append({"field": _body_field(loc[1:], err), "reason": reason})
+            continue
+        # ("query", "kind", 1) for the second kind: name the parameter, not the index
+        names = [str(x) for x in loc[1:] if isinstance(x, str)]
+        param = names[0] if names else (str(loc[-1]) if loc else None)
         problems.append({"parameter": param, "reason": reason})
     first = problems[0] if problems else {"parameter": None, "reason": "invalid request"}
-    body: dict[str, Any] = {"error": "invalid parameter", **first}
+    error = "invalid field" if "field" in first else "invalid parameter"
+    body: dict[str, Any] = {"error": error, **first}
     if len(problems) > 1:
         body["errors"] = problems
     return _json(body, status_code=422)
+
+
+_SAFE_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+
+def _body_field(loc: tuple[Any, ...], err: Mapping[str, Any]) -> str | None:
+    """A JSON body field as ``changes.lat`` (list indexes and union branches left out).
+    A name the client made up (an unknown field) is shown only when it is a plain
+    identifier: the body is never echoed."""
+    if err.get("type") in ("json_invalid", "model_attributes_type", "missing") and not loc:
+        return "body"
+    parts = []
+    for part in loc:
+        if not isinstance(part, str):
+            continue
+        if not _SAFE_FIELD.match(part):
+            parts.append("(name not shown)")
+            break
+        if part in ("str", "float", "int", "bool") or part.startswith(("list[", "constrained-")):
+            continue  # a union branch pydantic names by its type
+        parts.append(part)
+    return ".".join(parts) or "body"
 
 
 async def _on_http_error(request: Request, exc: Exception) -> Response:
@@ -80,6 +109,9 @@ async def _on_unexpected(request: Request, exc: Exception) -> Response:
     """A bug: logged with its traceback; the client gets a JSON 500 without details."""
     log.exception("unexpected error in %s", request.url.path)
     return _json({"error": "internal error"}, status_code=500)
+
+
+_REDACTED_LOGGERS = ("geopy", "locator", "uvicorn", "uvicorn.error", "uvicorn.access")
 
 
 def _load(
@@ -122,6 +154,7 @@ def create_app(
     cities: pd.DataFrame | None = None,
     drive_model: DriveTimeModel | None = None,
     poll_interval: float = 1.0,
+    private: bool = False,
 ) -> FastAPI:
     """The locator HTTP API as a FastAPI app.
 
@@ -136,10 +169,15 @@ def create_app(
     ``frame_ancestors``: who may embed ``/embed/map`` in a frame (CSP
     ``frame-ancestors``; default ``'self'``). ``max_body_bytes``: request bodies above
     this get 413. ``geocoder``: a geopy-style geocoder or a factory (default: the
-    offline geocoder, built on first use). Raises
+    offline geocoder, built on first use). The store also serves the write endpoints
+    and tokens (:mod:`.routes_write`, :mod:`.auth`); a file or frame is read-only (they
+    answer 503). ``private``: every endpoint but ``/healthz`` needs a viewer token (and
+    the OpenAPI document is not served). Raises
     :class:`~locator.errors.ConfigurationError` for a bad setting and
     :class:`~locator.errors.DataError` for bad data.
     """
+    # Secrets (geocoder keys, store tokens) never reach a log line, uvicorn's included.
+    install_log_redaction(_REDACTED_LOGGERS)
     origins = _check_origins(cors_origins)
     ancestors = _check_frame_ancestors(frame_ancestors)
     if (
@@ -201,6 +239,9 @@ def create_app(
 
     app = FastAPI(
         lifespan=lifespan,
+        openapi_url=None if private else "/openapi.json",
+        docs_url=None if private else "/docs",
+        redoc_url=None if private else "/redoc",
         title="locator API",
         version=__version__,
         description=(
@@ -215,7 +256,11 @@ def create_app(
     app.state.live = live
     app.state.frame_ancestors = ancestors
     app.state.cors_origins = origins
-    app.include_router(router)
+    app.state.private = bool(private)
+    app.state.auth_limiter = FailureLimiter()
+    guard = [Depends(private_guard)]
+    app.include_router(router, dependencies=guard)
+    app.include_router(write_router, dependencies=guard)
     app.add_exception_handler(ApiError, _on_api_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
@@ -230,7 +275,11 @@ def create_app(
             allow_credentials=False,
             max_age=600,
         )
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=max_body_bytes,
+        path_limits={"/v1/imports": max(MAX_IMPORT_BYTES, max_body_bytes)},
+    )
     return app
 
 
@@ -243,10 +292,14 @@ def create_app_from_env() -> FastAPI:
     """:func:`create_app` configured from the environment (for ``uvicorn --factory``
     and ``locator serve --workers N``): ``LOCATOR_OUTLETS`` (path),
     ``LOCATOR_CORS_ORIGINS`` and ``LOCATOR_FRAME_ANCESTORS`` (space/comma separated),
-    ``LOCATOR_MAX_BODY_BYTES``. Also installs the secret-redacting log filter on
+    ``LOCATOR_MAX_BODY_BYTES``, ``LOCATOR_PRIVATE`` (``1``: :func:`create_app`'s
+    ``private``). Also installs the secret-redacting log filter on
     uvicorn's loggers (this runs in every worker process)."""
-    install_log_redaction(("geopy", "locator", "uvicorn", "uvicorn.error", "uvicorn.access"))
-    kwargs: dict[str, Any] = {"cors_origins": _env_list("LOCATOR_CORS_ORIGINS")}
+    install_log_redaction(_REDACTED_LOGGERS)
+    kwargs: dict[str, Any] = {
+        "cors_origins": _env_list("LOCATOR_CORS_ORIGINS"),
+        "private": os.environ.get("LOCATOR_PRIVATE", "").strip().lower() in ("1", "true", "yes"),
+    }
     if os.environ.get("LOCATOR_FRAME_ANCESTORS"):
         kwargs["frame_ancestors"] = _env_list("LOCATOR_FRAME_ANCESTORS")
     if os.environ.get("LOCATOR_MAX_BODY_BYTES"):

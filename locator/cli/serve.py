@@ -67,6 +67,14 @@ def serve_command(
     log_level: Annotated[
         str, typer.Option("--log-level", help="uvicorn log level (info, warning, ...).")
     ] = "info",
+    private: Annotated[
+        bool,
+        typer.Option(
+            "--private",
+            help="Require a viewer token (Authorization: Bearer ...) for every endpoint "
+            "but /healthz; the OpenAPI docs are not served. Default: reads are public.",
+        ),
+    ] = False,
     access_log: Annotated[
         bool,
         typer.Option("--access-log/--no-access-log", help="Log every request (costs CPU)."),
@@ -96,6 +104,7 @@ def serve_command(
         "LOCATOR_FRAME_ANCESTORS": " ".join(frame_ancestors or []),
         "LOCATOR_MAX_BODY_BYTES": str(max_body_bytes),
         "LOCATOR_OUTLETS": str(outlets_path) if outlets_path is not None else "",
+        "LOCATOR_PRIVATE": "1" if private else "",
     }
     if database:
         env["LOCATOR_DATABASE_URL"] = database
