@@ -334,7 +334,9 @@ def _geocode(geocoder: Any, text: str, parameter: str) -> dict[str, Any] | None:
     try:
         loc = geocoder.geocode(text)
     except GeocodeError as err:
-        raise VerifyError(parameter, str(err)) from None
+        from .geocoders.redact import redact
+
+        raise VerifyError(parameter, redact(err)[:200]) from None
     return None if loc is None else origin_from_location(loc, text)
 
 
@@ -473,7 +475,7 @@ def _verdict(
                     "authorized",
                     f"{what} is an authorized outlet of this network: " + (_label(best)),
                 )
-            return _listed_not_authorized(what, by_phone[0])
+            return _listed_not_authorized(what, by_phone)
         named = [m for m in matches if _counts(m)]
         if named:
             return (
@@ -484,7 +486,7 @@ def _verdict(
                 f"({named[0].phone})",
             )
         if matches:
-            return _listed_not_authorized(what, matches[0])
+            return _listed_not_authorized(what, matches)
         return False, "not_listed", f"{what} is not an authorized outlet of this network"
     good = [m for m in matches if _counts(m)]
     if good:
@@ -494,11 +496,24 @@ def _verdict(
             f"{what} is an authorized outlet of this network: " + (_label(good[0])),
         )
     if matches:
-        return _listed_not_authorized(what, matches[0])
+        return _listed_not_authorized(what, matches)
     return False, "not_listed", f"{what} is not an authorized outlet of this network"
 
 
-def _listed_not_authorized(what: str, m: Match) -> tuple[bool, Verdict, str]:
+def _listed_not_authorized(what: str, found: list[Match]) -> tuple[bool, Verdict, str]:
+    """No match counts: say which listing(s) it matched and why they do not count."""
+    m = found[0]
+    if len(found) > 1:
+        cities = sorted({x.city for x in found if x.city})
+        where = f" in {len(cities)} cities" if len(cities) > 1 else ""
+        closed = sum(x.status == "closed" for x in found)
+        why = f"; {closed} of them closed" if closed else ""
+        return (
+            False,
+            "closed" if closed == len(found) else "listed_not_authorized",
+            f"{what} is listed but not authorized: it matches {len(found)} listings{where} "
+            f"(e.g. {_label(m)}), none of them an authorized outlet of this network{why}",
+        )
     if m.status == "closed":
         return (
             False,
@@ -650,13 +665,15 @@ def _place(
     if city is not None:
         found = _geocode(geo.get(), city, "city")
         if found is None or not found.get("city"):
-            raise VerifyError("city", f"no city found for {city!r}")
+            raise VerifyError(
+                "city", "no city of this name found (Chinese, pinyin or English, e.g. 桂林)"
+            )
         if found.get("ambiguous"):
             cands = sorted({str(c.get("city")) for c in found.get("candidates", [])} - {"None"})
             if len(cands) > 1:
                 raise VerifyError(
                     "city",
-                    f"{city!r} names several cities ({', '.join(cands)}); give one in Chinese",
+                    f"names several cities ({', '.join(cands)}); give one in Chinese",
                 )
         city_key = _norm_city(found["city"])
         origin = {

@@ -25,6 +25,7 @@ from ..geocoders.redact import install_log_redaction, redact
 from ..pages import SAMPLE_NOTE
 from .params import _PATTERN_REASONS
 from .routes import StrictJSONResponse, _json, router
+from .routes_verify import router as verify_router
 from .security import (
     DEFAULT_MAX_BODY_BYTES,
     BodySizeLimitMiddleware,
@@ -161,6 +162,7 @@ def create_app(
     app.state.frame_ancestors = ancestors
     app.state.cors_origins = origins
     app.include_router(router)
+    app.include_router(verify_router)
     app.add_exception_handler(ApiError, _on_api_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
