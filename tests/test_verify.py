@@ -383,3 +383,31 @@ class TestApi:
         """The endpoint and its parameters are in the OpenAPI document."""
         op = client.get("/openapi.json").json()["paths"]["/v1/verify"]["get"]
         assert {p["name"] for p in op["parameters"]} == {"phone", "name", "q", "city", "lat", "lon"}
+
+
+# --------------------------------------------------------------------------- app
+
+
+class TestApp:
+    def test_verify_box_in_find_view(self) -> None:
+        """The Find view's "Verify a listing" box: an unknown number in 桂林 is not
+        authorized, with the nearest authorized outlets; a sample outlet's number in
+        another spelling is authorized."""
+        from pathlib import Path
+
+        from streamlit.testing.v1 import AppTest
+
+        at = AppTest.from_file(
+            str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=180
+        )
+        at.run()
+        assert any("Verify a listing 核实网点" in s.value for s in at.subheader)
+        at.text_input(key="verify-phone").input("400 618 9123").run()
+        at.text_input(key="verify-city").input("桂林").run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert any("not an authorized outlet of this network" in e.value for e in at.error)
+        nearest = next(d.value for d in at.dataframe if "Authorized outlet" in d.value.columns)
+        assert "ACME家电桂林秀峰区服务中心" in set(nearest["Authorized outlet"])
+        at.text_input(key="verify-phone").input("+86 000-555-0344").run()
+        assert any("is an authorized outlet" in s.value for s in at.success)
+        assert not any("not an authorized outlet" in e.value for e in at.error)
