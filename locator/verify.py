@@ -53,6 +53,7 @@ __all__ = [
     "normalize_name",
     "normalize_phone",
     "verify",
+    "verify_listing",
 ]
 
 #: Two normalized names at least this similar (difflib ratio) match within one city.
@@ -714,3 +715,7 @@ def _nearest(network: Any, index: Any, origin: Mapping[str, Any], k: int) -> lis
     out["distance_km"] = out["distance_km"].round(3)
     out["drive_minutes"] = out["drive_minutes"].round(1)
     return jsonable(out.to_dict("records"))
+
+
+#: :func:`verify` under the name the package exports (``locator.verify`` is this module).
+verify_listing = verify
