@@ -411,3 +411,19 @@ class TestApp:
         at.text_input(key="verify-phone").input("+86 000-555-0344").run()
         assert any("is an authorized outlet" in s.value for s in at.success)
         assert not any("not an authorized outlet" in e.value for e in at.error)
+
+
+class TestReadme:
+    def test_console_examples_exit_as_documented(self) -> None:
+        """The README's ``$ locator verify ...  # exit N`` lines (not authorized, so
+        not in the bash block that must exit 0) exit as they say."""
+        import re
+        import shlex
+        from pathlib import Path
+
+        readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+        lines = re.findall(r"^\$ locator (verify .*?)\s+# exit (\d)", readme, re.M)
+        assert len(lines) >= 2
+        for args, code in lines:
+            r = runner.invoke(cli_app, shlex.split(args))
+            assert r.exit_code == int(code), (args, r.output[-500:])

@@ -22,8 +22,9 @@ def verify_cmd(
     phone: Annotated[
         str | None,
         typer.Argument(
+            metavar="PHONE",
             help="The phone number as found (any spelling: +86, dashes, brackets, 400/800, "
-            "an extension)."
+            "an extension).",
         ),
     ] = None,
     name: Annotated[
@@ -50,13 +51,16 @@ def verify_cmd(
 ) -> None:
     """Is this listing an authorized outlet of the network?
 
-    Give the PHONE found on a search page or flyer, and/or --name or --q. Phones match
-    in any spelling; names match within the city (--city, or the city of --q). When the
-    listing is not authorized, the nearest authorized outlets to the place (--city,
-    --lat/--lon or --q) are shown, with what the audit says about that phone.
+    Give the PHONE found on a search page or a flyer, and/or --name or --q.
+    Phones match in any spelling; names match within the city (--city, or
+    the city of --q). When the listing is not authorized, the nearest
+    authorized outlets to the place (--city, --lat/--lon or --q) are shown,
+    with what the audit says about that phone.
 
-    Exit status: 0 if the listing is an authorized outlet, 1 if it is not, 2 on bad
-    input.
+    Example: ``locator verify 000-555-0344 --city 桂林``
+
+    Exit status: 0 if the listing is an authorized outlet, 1 if it is not,
+    2 on bad input.
     """
     from ..errors import LocatorError
     from ..verify import verify
