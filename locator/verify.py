@@ -46,12 +46,15 @@ from .errors import LocatorError
 from .network import Network, outlets_frame
 
 __all__ = [
+    "FLAG_KINDS",
     "NAME_SIMILARITY",
     "PhoneNumber",
     "VerifyError",
     "VerifyResult",
+    "finding_flags",
     "normalize_name",
     "normalize_phone",
+    "record_findings",
     "verify",
     "verify_listing",
 ]
@@ -549,14 +552,42 @@ def _phone_findings(df: pd.DataFrame, phone_key: str) -> list[dict[str, Any]]:
     ]
 
 
-def _flag_findings(flags: Iterable[Mapping[str, Any]] | None, phone_key: str | None) -> list[dict]:
-    """Recorded flags (e.g. ``store.flags()``) on this phone."""
-    out = []
+def _flag_findings(
+    flags: Iterable[Mapping[str, Any]] | None, phone_key: str | None, outlet_ids: set[str]
+) -> list[dict]:
+    """Recorded flags (e.g. ``store.flags()``) on this phone (in any spelling) or on
+    one of the matched listings, one entry per kind and note (a finding recorded on
+    eight listings is one entry naming the eight)."""
+    grouped: dict[tuple[str, str], dict[str, Any]] = {}
     for flag in flags or ():
-        num = normalize_phone(str(flag.get("phone") or "")) if flag.get("phone") else None
-        if phone_key and num is not None and num.key == phone_key:
-            out.append({"source": "flag", **{str(k): v for k, v in dict(flag).items()}})
-    return out
+        num = normalize_phone(str(flag.get("phone"))) if flag.get("phone") else None
+        on_phone = phone_key is not None and num is not None and num.key == phone_key
+        oid = str(flag.get("outlet_id") or "")
+        if not (on_phone or oid in outlet_ids):
+            continue
+        key = (str(flag.get("kind") or ""), str(flag.get("note") or ""))
+        entry = grouped.setdefault(
+            key,
+            {"source": "flag", "kind": key[0], "message": key[1], "outlet_ids": [],
+             "actor": flag.get("actor"), "at": flag.get("at")},
+        )  # fmt: skip
+        if oid and oid not in entry["outlet_ids"]:
+            entry["outlet_ids"].append(oid)
+    return list(grouped.values())
+
+
+def _merge_findings(audit: list[dict], recorded: list[dict]) -> list[dict]:
+    """Audit findings, each marked ``recorded`` (with who and when) when a flag holds
+    it, then the flags the audit does not find (any more)."""
+    out = []
+    flags = {(f["kind"], f["message"]): f for f in recorded}
+    for f in audit:
+        flag = flags.pop((f["kind"], f["message"]), None)
+        entry = {**f, "recorded": flag is not None}
+        if flag is not None:
+            entry |= {"recorded_by": flag["actor"], "recorded_at": flag["at"]}
+        out.append(entry)
+    return out + list(flags.values())
 
 
 # --------------------------------------------------------------------------- verify
@@ -612,9 +643,10 @@ def verify(
     authorized, verdict, message = _verdict(
         matches, phone=phone_key, what=what, city_key=city_key, notes=notes
     )
-    findings: list[dict[str, Any]] = []
-    if phone_key:
-        findings = _phone_findings(df, phone_key) + _flag_findings(flags, phone_key)
+    findings = _merge_findings(
+        _phone_findings(df, phone_key) if phone_key else [],
+        _flag_findings(flags, phone_key, {m.outlet_id for m in matches}),
+    )
     nearest: list[dict[str, Any]] = []
     if not authorized:
         if origin is None and matches:
@@ -715,6 +747,58 @@ def _nearest(network: Any, index: Any, origin: Mapping[str, Any], k: int) -> lis
     out["distance_km"] = out["distance_km"].round(3)
     out["drive_minutes"] = out["drive_minutes"].round(1)
     return jsonable(out.to_dict("records"))
+
+
+# --------------------------------------------------------------------------- flags
+
+#: Audit finding kinds recorded as flags (``not_authorized`` is a state the store keeps
+#: as authorization records, not a finding about a listing).
+FLAG_KINDS = ("shared_phone", "far_from_city", "duplicate_location", "duplicate_address")
+
+
+def finding_flags(findings: Iterable[Any], network: Network | pd.DataFrame) -> list[dict]:
+    """The flags to record for audit findings: one per finding and listing involved,
+    with that listing's phone, name, address, city and outlet id (so that
+    :func:`verify` finds a flag by the phone, in any spelling)."""
+    df = outlets_frame(network)
+    rows = {str(r["outlet_id"]): r for r in df.to_dict("records")}
+    out = []
+    for f in findings:
+        if f.kind not in FLAG_KINDS:
+            continue
+        for oid in f.outlet_ids:
+            row = rows.get(str(oid))
+            if row is None:
+                continue
+            out.append(
+                {
+                    "kind": f.kind,
+                    "note": f.message,
+                    "phone": str(row.get("phone") or "") or None,
+                    "name": str(row.get("name") or "") or None,
+                    "address": str(row.get("address") or "") or None,
+                    "city": str(row.get("city") or "") or None,
+                    "outlet_id": str(oid),
+                }
+            )
+    return out
+
+
+def record_findings(store: Any, findings: Iterable[Any], *, actor: str) -> tuple[int, int]:
+    """Record audit findings on the store's open network as flags
+    (``store.add_flag``); a flag already recorded (same kind, listing and note) is not
+    added again. Returns ``(added, already_recorded)``."""
+    wanted = finding_flags(findings, store.network())
+    seen = {(f.get("kind"), f.get("outlet_id"), f.get("note")) for f in store.flags()}
+    added = 0
+    for flag in wanted:
+        key = (flag["kind"], flag["outlet_id"], flag["note"])
+        if key in seen:
+            continue
+        store.add_flag(actor=actor, **flag)
+        seen.add(key)
+        added += 1
+    return added, len(wanted) - added
 
 
 #: :func:`verify` under the name the package exports (``locator.verify`` is this module).

@@ -180,7 +180,7 @@ class TestVerifyPhone:
             {"phone": "0773-5550101", "kind": "other", "note": "unrelated"},
         ]
         r = verify(network, phone="8005550199", flags=flags)
-        notes = [f["note"] for f in r.findings if f["source"] == "flag"]
+        notes = [f["message"] for f in r.findings if f["source"] == "flag"]
         assert notes == ["seen on a map app"]
 
     def test_number_of_another_city(self, network: pd.DataFrame, geocoder: OfflineGeocoder) -> None:
@@ -324,6 +324,46 @@ class TestCli:
         assert r.exit_code == 0
         flat = " ".join(r.output.split())
         assert "0 if the listing is an authorized outlet, 1 if it is not" in flat
+
+
+class TestRecordedFlags:
+    """``locator audit --record`` leaves flags in the store; ``locator verify`` shows
+    them (on SQLite and PostGIS)."""
+
+    def test_audit_record_then_verify(self, store_url: str) -> None:
+        """The sample's shared hotline: recording adds one flag per listing, once (a
+        second run adds none); verify on that number says the finding is recorded."""
+        r = runner.invoke(cli_app, ["audit", "--record", "--database", store_url])
+        assert r.exit_code == 0, r.output
+        assert "recorded 9 new flag(s)" in r.output  # 8 listings of the hotline + 1 far
+        again = runner.invoke(cli_app, ["audit", "--record", "--database", store_url])
+        assert "recorded 0 new flag(s)" in again.output and "9 already recorded" in again.output
+        v = runner.invoke(cli_app, ["verify", "+86 000 555 9999", "--database", store_url,
+                                    "--json"])  # fmt: skip
+        assert v.exit_code == 1
+        shared = [f for f in json.loads(v.stdout)["findings"] if f["kind"] == "shared_phone"]
+        assert len(shared) == 1 and shared[0]["recorded"] is True
+        assert shared[0]["recorded_by"].startswith("cli:")
+
+    def test_a_flag_the_audit_does_not_find(self, store_url: str) -> None:
+        """A flag recorded by hand on a number (another spelling) is shown by verify,
+        in the table and in --json."""
+        from locator.store import open_store
+
+        store = open_store(store_url)
+        try:
+            store.add_flag(kind="customer_report", note="asked for a deposit", actor="test",
+                           phone="+86 000-555-0344")  # fmt: skip
+        finally:
+            store.dispose()
+        v = runner.invoke(cli_app, ["verify", "0005550344", "--database", store_url])
+        assert v.exit_code == 0, v.output
+        assert "recorded flag: customer_report: asked for a deposit" in v.output
+
+    def test_record_needs_the_store(self, network_file: str) -> None:
+        """--record with a file: one clear error, exit 2."""
+        r = runner.invoke(cli_app, ["audit", network_file, "--record"])
+        assert r.exit_code == 2 and "--record audits the network store" in r.output
 
 
 # --------------------------------------------------------------------------- API

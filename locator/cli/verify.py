@@ -47,6 +47,15 @@ def verify_cmd(
         typer.Option("--outlets", help="Outlets file (CSV/XLSX/GeoJSON); default: bundled."),
     ] = None,
     sheet: SheetOpt = None,
+    database: Annotated[
+        str | None,
+        typer.Option(
+            "--database",
+            metavar="URL",
+            help="The network store to check against, with its recorded flags (default: "
+            "$LOCATOR_DATABASE_URL, else the default SQLite store), unless --outlets.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Is this listing an authorized outlet of the network?
@@ -59,6 +68,9 @@ def verify_cmd(
 
     Example: ``locator verify 000-555-0344 --city 桂林``
 
+    Checks the network store (--database) with the flags `locator audit
+    --record` left on listings, or a file (--outlets).
+
     Exit status: 0 if the listing is an authorized outlet, 1 if it is not,
     2 on bad input.
     """
@@ -67,9 +79,17 @@ def verify_cmd(
 
     if phone is None and name is None and q is None:
         fail("give a PHONE, --name or --q")
-    network = load_network(None if outlets is None else str(outlets), sheet)
+    if outlets is not None and database is not None:
+        fail("give --outlets (a file) or --database (the store), not both")
+    flags: list[dict[str, Any]] = []
+    if outlets is None:
+        network, flags = _from_store(database)
+    else:
+        network = load_network(str(outlets), sheet)
     try:
-        result = verify(network, phone=phone, name=name, q=q, city=city, lat=lat, lon=lon)
+        result = verify(
+            network, phone=phone, name=name, q=q, city=city, lat=lat, lon=lon, flags=flags
+        )
     except LocatorError as err:
         fail(str(err))
     if as_json:
@@ -78,6 +98,14 @@ def verify_cmd(
         _print(result.to_dict())
     if not result.authorized:
         raise typer.Exit(1)
+
+
+def _from_store(database: str | None) -> tuple[Any, list[dict[str, Any]]]:
+    """The store's open network and its recorded flags."""
+    from .db import opened
+
+    with opened(database) as store:
+        return store.network(), store.flags()
 
 
 def _print(doc: dict[str, Any]) -> None:
@@ -107,8 +135,10 @@ def _print(doc: dict[str, Any]) -> None:
             )
         console.print(table)
     for f in doc["findings"]:
-        console.print(text(f"{f.get('source')}: {f.get('kind')}: {f.get('message') or ''}"
-                           f"{f.get('note') or ''}", style="yellow"))  # fmt: skip
+        src = "recorded flag" if f.get("source") == "flag" else "audit"
+        if f.get("recorded"):
+            src += " (recorded as a flag)"
+        console.print(text(f"{src}: {f.get('kind')}: {f.get('message') or ''}", style="yellow"))
     if doc["nearest"]:
         origin = doc.get("origin") or {}
         table = Table(
