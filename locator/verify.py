@@ -34,6 +34,7 @@ from __future__ import annotations
 import difflib
 import functools
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -361,7 +362,7 @@ def _listings(network: Network | pd.DataFrame, closed: pd.DataFrame | None) -> p
     df = df.assign(status=_status(df))
     if closed is not None and len(closed):
         extra = pd.DataFrame(closed).reset_index(drop=True).copy()
-        for col in ("outlet_id", "name", "city", "address", "phone"):
+        for col in ("outlet_id", "name", "province", "city", "address", "phone"):
             if col not in extra.columns:
                 extra[col] = ""
         if "authorized" not in extra.columns:
@@ -373,41 +374,90 @@ def _listings(network: Network | pd.DataFrame, closed: pd.DataFrame | None) -> p
     return df
 
 
+class _Lookup:
+    """The listings with their comparison keys, built once per network (a request
+    then costs dictionary look-ups, not a parse of every phone number)."""
+
+    def __init__(self, df: pd.DataFrame) -> None:
+        self.df = df
+        self.city = np.array([_norm_city(c) for c in df["city"].tolist()], dtype=object)
+        self.phones: dict[str, list[int]] = {}
+        for i, cell in enumerate(df["phone"].tolist()):
+            for key in _phone_keys(cell):
+                self.phones.setdefault(key, []).append(i)
+        self.names = [normalize_name(str(c or "")) for c in df["name"].tolist()]
+        self.exact: dict[str, list[int]] = {}
+        for i, n in enumerate(self.names):
+            if n:
+                self.exact.setdefault(n, []).append(i)
+        self.addresses = [_norm_address(c) for c in df["address"].tolist()]
+        self.cores = [
+            _address_core(a, p, c)
+            for a, p, c in zip(
+                self.addresses, df["province"].tolist(), df["city"].tolist(), strict=True
+            )
+        ]
+
+    def rows_in(self, city_key: str) -> np.ndarray:
+        return np.flatnonzero(self.city == city_key) if city_key else np.arange(len(self.df))
+
+
+_LOOKUPS: dict[str, _Lookup] = {}
+_LOOKUPS_LOCK = threading.Lock()
+
+
+def _lookup(network: Network | pd.DataFrame, closed: pd.DataFrame | None) -> _Lookup:
+    """The :class:`_Lookup` of these listings, cached by the network's checksum
+    (the last four networks; ``closed`` listings are looked up fresh)."""
+    version = Network.coerce(network).version
+    if closed is None:
+        with _LOOKUPS_LOCK:
+            found = _LOOKUPS.get(version)
+        if found is not None:
+            return found
+    built = _Lookup(_listings(network, closed))
+    if closed is None:
+        with _LOOKUPS_LOCK:
+            _LOOKUPS[version] = built
+            while len(_LOOKUPS) > 4:
+                _LOOKUPS.pop(next(iter(_LOOKUPS)))
+    return built
+
+
 def _match(
-    df: pd.DataFrame, phone_key: str | None, name: str | None, addr: str | None, city_key: str
+    lk: _Lookup, phone_key: str | None, name: str | None, addr: str | None, city_key: str
 ) -> list[Match]:
     """Listings matching by phone, name (in the city) or address, best first."""
-    city = df["city"].map(_norm_city).to_numpy(dtype=object)
-    in_city = (city == city_key) if city_key else np.ones(len(df), dtype=bool)
     by: dict[int, list[str]] = {}
     sim: dict[int, float] = {}
-    if phone_key:
-        for i, cell in enumerate(df["phone"].tolist()):
-            if phone_key in _phone_keys(cell):
-                by.setdefault(i, []).append("phone")
-    if name:
-        want = normalize_name(name)
-        for i, cell in enumerate(df["name"].tolist()):
-            have = normalize_name(str(cell or ""))
-            if not have or not want:
-                continue
-            ratio = 1.0 if have == want else difflib.SequenceMatcher(None, want, have).ratio()
-            if (ratio == 1.0 and (not city_key or in_city[i])) or (
-                city_key and in_city[i] and ratio >= NAME_SIMILARITY
-            ):
+    local = lk.rows_in(city_key)
+    local_set = set(local.tolist())
+    for i in lk.phones.get(phone_key or "", []):
+        by.setdefault(i, []).append("phone")
+    want = normalize_name(name) if name else ""
+    if want:
+        for i in lk.exact.get(want, []):
+            if not city_key or i in local_set:
                 by.setdefault(i, []).append("name")
-                sim[i] = round(ratio, 3)
-    if addr:
-        want_addr = _norm_address(addr)
-        for i, cell in enumerate(df["address"].tolist()):
-            have = _norm_address(cell)
-            core = _address_core(have, df["province"].iat[i], df["city"].iat[i])
-            same = have and (have == want_addr or (len(core) >= 6 and core in want_addr))
-            if same and (not city_key or in_city[i]):
+                sim[i] = 1.0
+        if city_key:  # close spellings, only within the city
+            for i in local.tolist():
+                have = lk.names[i]
+                if i in sim or not have:
+                    continue
+                ratio = difflib.SequenceMatcher(None, want, have).ratio()
+                if ratio >= NAME_SIMILARITY:
+                    by.setdefault(i, []).append("name")
+                    sim[i] = round(ratio, 3)
+    want_addr = _norm_address(addr) if addr else ""
+    if want_addr:
+        for i in local.tolist():
+            have, core = lk.addresses[i], lk.cores[i]
+            if have and (have == want_addr or (len(core) >= 6 and core in want_addr)):
                 by.setdefault(i, []).append("address")
     out = []
     for i, fields in by.items():
-        row = df.iloc[i]
+        row = lk.df.iloc[i]
         out.append(
             Match(
                 outlet_id=str(row["outlet_id"]),
@@ -535,15 +585,15 @@ def _listed_not_authorized(what: str, found: list[Match]) -> tuple[bool, Verdict
 # --------------------------------------------------------------------------- findings
 
 
-def _phone_findings(df: pd.DataFrame, phone_key: str) -> list[dict[str, Any]]:
+def _phone_findings(lk: _Lookup, phone_key: str) -> list[dict[str, Any]]:
     """What the audit says about the listings with this phone: a hotline shared across
     cities, a listing far from the city it claims."""
     from .audit import audit_outlets
 
-    rows = [i for i, cell in enumerate(df["phone"].tolist()) if phone_key in _phone_keys(cell)]
+    rows = lk.phones.get(phone_key, [])
     if not rows:
         return []
-    sub = df.iloc[rows].drop(columns=["status"], errors="ignore")
+    sub = lk.df.iloc[rows].drop(columns=["status"], errors="ignore")
     found = audit_outlets(sub)
     return [
         {"source": "audit", **f.to_dict()}
@@ -636,21 +686,21 @@ def verify(
     notes: list[str] = []
     geo = _Geo(geocoder)
     city_key, origin = _place(geo, city_t, q_t, point, notes)
-    df = _listings(network, closed)
+    lk = _lookup(network, closed)
     phone_key = number.key if number is not None else None
-    matches = _match(df, phone_key, name_t or q_t, q_t, city_key)
+    matches = _match(lk, phone_key, name_t or q_t, q_t, city_key)
     what = phone_t or name_t or q_t or ""
     authorized, verdict, message = _verdict(
         matches, phone=phone_key, what=what, city_key=city_key, notes=notes
     )
     findings = _merge_findings(
-        _phone_findings(df, phone_key) if phone_key else [],
+        _phone_findings(lk, phone_key) if phone_key else [],
         _flag_findings(flags, phone_key, {m.outlet_id for m in matches}),
     )
     nearest: list[dict[str, Any]] = []
     if not authorized:
         if origin is None and matches:
-            m = df[df["outlet_id"].astype(str) == matches[0].outlet_id].iloc[0]
+            m = lk.df[lk.df["outlet_id"].astype(str) == matches[0].outlet_id].iloc[0]
             origin = {"lat": float(m["lat"]), "lon": float(m["lon"]), "source": "listing"}
             origin["label"] = f"the listing {matches[0].outlet_id}"
         if origin is not None:
