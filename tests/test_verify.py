@@ -419,6 +419,23 @@ class TestApi:
         assert r.status_code == 422, r.text
         assert r.json()["parameter"] == parameter
 
+    def test_flags_from_the_store(self, store: Any) -> None:
+        """Served from the network store (``app.state.store``, as the factory sets it),
+        /v1/verify returns the flags recorded on the phone."""
+        from fastapi.testclient import TestClient
+
+        from locator.api import create_app
+
+        store.add_flag(kind="customer_report", note="asked for a deposit", actor="test",
+                       phone="000-555-0344")  # fmt: skip
+        app = create_app(outlets=store.network().frame)
+        app.state.store = store
+        with TestClient(app) as c:
+            r = c.get("/v1/verify", params={"phone": "+86 0005550344"})
+        assert r.status_code == 200
+        flags = [f for f in r.json()["findings"] if f["source"] == "flag"]
+        assert [f["message"] for f in flags] == ["asked for a deposit"]
+
     def test_in_openapi(self, client: Any) -> None:
         """The endpoint and its parameters are in the OpenAPI document."""
         op = client.get("/openapi.json").json()["paths"]["/v1/verify"]["get"]

@@ -131,7 +131,9 @@ class _ServiceGeocoder:
     "which listings matched and by what (`phone`, `name`, `address`). When not "
     "authorized, `nearest` lists the nearest authorized outlets to `city` (its "
     "centre), `lat`/`lon` (WGS-84) or `q`; `findings` hold what the audit says about "
-    "that phone (a hotline shared across cities, a listing far from its city).",
+    "that phone (a hotline shared across cities, a listing far from its city) and, "
+    "when the API serves the network store, the flags `locator audit --record` left "
+    "on it (`recorded: true`, or `source: flag`).",
     responses={
         200: {"content": {"application/json": {"example": _EXAMPLE}}},
         422: _422,
@@ -149,7 +151,9 @@ def verify_listing(
 ) -> Response:
     """The verify answer (a sync endpoint: runs in the thread pool)."""
     svc = _service(request)
+    store = getattr(request.app.state, "store", None)  # the network store, when served
     try:
+        flags = store.flags() if store is not None else None
         result = verify(
             svc.outlets,
             phone=phone,
@@ -160,6 +164,7 @@ def verify_listing(
             lon=lon,
             index=svc.index,
             geocoder=_ServiceGeocoder(request),
+            flags=flags,
         )
     except VerifyError as err:
         raise ApiError(
