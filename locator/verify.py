@@ -131,8 +131,6 @@ def normalize_phone(text: str) -> PhoneNumber | None:
     >>> normalize_phone("400-618-9123 转 8").kind, normalize_phone("400-618-9123 转 8").key
     ('shared_cost', '4006189123')
     """
-    import phonenumbers
-
     raw = unicodedata.normalize("NFKC", str(text)).strip()
     extension = None
     m = _EXTENSION.search(raw)
@@ -142,17 +140,34 @@ def normalize_phone(text: str) -> PhoneNumber | None:
     digits = re.sub(r"\D", "", compact)
     if not digits:
         return None
+    found = _valid_number(compact)
+    dash = _DASH_EXTENSION.match(raw) if found is None and extension is None else None
+    if dash is not None:  # 0773-5550101-8: switchboard number, extension 8
+        found = _valid_number(_SEPARATORS.sub("", dash.group(1)))
+        extension = dash.group(2) if found is not None else None
+    if found is not None:
+        return PhoneNumber(str(text), found[0], found[1], extension)
+    return PhoneNumber(str(text), _digits_key(digits), "other", extension)
+
+
+#: A trailing "-8" / "-123" after a number (the switchboard-extension way of writing).
+_DASH_EXTENSION = re.compile(r"^(.*\d)\s*[-‐‑–—]\s*(\d{1,5})$")
+
+
+def _valid_number(compact: str) -> tuple[str, str] | None:
+    """``(key, kind)`` if libphonenumber (region CN) reads ``compact`` as a valid number."""
+    import phonenumbers
+
     try:
         num = phonenumbers.parse(compact, "CN")
     except phonenumbers.NumberParseException:
-        num = None
-    if num is not None and phonenumbers.is_valid_number(num):
-        ntype = phonenumbers.PhoneNumberType.to_string(phonenumbers.number_type(num))
-        kind = _KINDS.get(ntype or "", "other")
-        nn = str(num.national_number)
-        key = nn if num.country_code == 86 else f"+{num.country_code}{nn}"
-        return PhoneNumber(str(text), key, kind, extension)
-    return PhoneNumber(str(text), _digits_key(digits), "other", extension)
+        return None
+    if not phonenumbers.is_valid_number(num):
+        return None
+    ntype = phonenumbers.PhoneNumberType.to_string(phonenumbers.number_type(num))
+    nn = str(num.national_number)
+    key = nn if num.country_code == 86 else f"+{num.country_code}{nn}"
+    return key, _KINDS.get(ntype or "", "other")
 
 
 #: Several numbers in one cell: "0773-2825123 / 13800000000", "a；b".

@@ -73,7 +73,8 @@ class TestNormalizePhone:
     @pytest.mark.parametrize(
         "text",
         ["0773-5550101", "+86 773 555 0101", "0086-773-5550101", "(0773) 555 0101",
-         "7735550101", "０７７３－５５５０１０１", "0773-5550101转88", "0773 5550101 ext. 7"],
+         "7735550101", "０７７３－５５５０１０１", "0773-5550101转88", "0773 5550101 ext. 7",
+         "0773-5550101-8", "+86(0)773 5550101"],
     )  # fmt: skip
     def test_one_landline_written_many_ways(self, text: str) -> None:
         """Country code, brackets, dashes, full-width digits, the trunk 0 left off and an
