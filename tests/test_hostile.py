@@ -447,6 +447,27 @@ class TestVerify:
         assert_terminal_safe(result.output)
         assert_not_evaluated(result.output)
 
+    def test_recorded_flags(self, store_url: str) -> None:
+        """Flags whose kind and note are payloads (recorded in the store): verify's
+        table shows them as text, its --json gives them back exactly."""
+        from locator.store import open_store
+
+        notes = [encodable(p).replace("\x00", "") for p in ALL]
+        store = open_store(store_url)
+        try:
+            for note in notes:
+                store.add_flag(kind=note[:50] or "x", note=note, actor="t", phone="000-555-0344")
+        finally:
+            store.dispose()
+        human = run("verify", "000-555-0344", "--database", store_url)
+        assert human.exit_code == 0, human.output[-500:]
+        assert_terminal_safe(human.output)
+        assert_not_evaluated(human.output)
+        assert "ACME [/bold]" in human.output and "␛[31mred" in human.output
+        as_json = run("verify", "000-555-0344", "--database", store_url, "--json")
+        got = {f["message"] for f in json.loads(as_json.stdout)["findings"]}
+        assert set(notes) <= got
+
     def test_api_round_trips_and_never_500(self, client: Any) -> None:
         """/v1/verify with every payload as name, q and city: a JSON answer or a 4xx,
         never a 500; a matched outlet's name comes back exactly."""
