@@ -49,6 +49,7 @@ from .network import Network, outlets_frame
 __all__ = [
     "FLAG_KINDS",
     "NAME_SIMILARITY",
+    "ListingIndex",
     "PhoneNumber",
     "VerifyError",
     "VerifyResult",
@@ -389,11 +390,16 @@ def _listings(network: Network | pd.DataFrame, closed: pd.DataFrame | None) -> p
     return df
 
 
-class _Lookup:
-    """The listings with their comparison keys, built once per network (a request
-    then costs dictionary look-ups, not a parse of every phone number)."""
+class ListingIndex:
+    """The listings of a network (and any ``closed`` ones) with their comparison keys
+    (phone keys, folded names, addresses, city keys), built once: a :func:`verify`
+    then costs dictionary look-ups, not a parse of every phone number. Pass it as
+    ``verify(..., listings=...)`` to skip even the network's checksum (a long-lived
+    service builds one per network); without it, :func:`verify` keeps the last few,
+    keyed by checksum."""
 
-    def __init__(self, df: pd.DataFrame) -> None:
+    def __init__(self, network: Network | pd.DataFrame, closed: pd.DataFrame | None = None) -> None:
+        df = _listings(network, closed)
         self.df = df
         self.city = np.array([_norm_city(c) for c in df["city"].tolist()], dtype=object)
         self.phones: dict[str, list[int]] = {}
@@ -417,12 +423,12 @@ class _Lookup:
         return np.flatnonzero(self.city == city_key) if city_key else np.arange(len(self.df))
 
 
-_LOOKUPS: dict[str, _Lookup] = {}
+_LOOKUPS: dict[str, ListingIndex] = {}
 _LOOKUPS_LOCK = threading.Lock()
 
 
-def _lookup(network: Network | pd.DataFrame, closed: pd.DataFrame | None) -> _Lookup:
-    """The :class:`_Lookup` of these listings, cached by the network's checksum
+def _lookup(network: Network | pd.DataFrame, closed: pd.DataFrame | None) -> ListingIndex:
+    """The :class:`ListingIndex` of these listings, cached by the network's checksum
     (the last four networks; ``closed`` listings are looked up fresh)."""
     version = Network.coerce(network).version
     if closed is None:
@@ -430,7 +436,7 @@ def _lookup(network: Network | pd.DataFrame, closed: pd.DataFrame | None) -> _Lo
             found = _LOOKUPS.get(version)
         if found is not None:
             return found
-    built = _Lookup(_listings(network, closed))
+    built = ListingIndex(network, closed)
     if closed is None:
         with _LOOKUPS_LOCK:
             _LOOKUPS[version] = built
@@ -440,19 +446,19 @@ def _lookup(network: Network | pd.DataFrame, closed: pd.DataFrame | None) -> _Lo
 
 
 def _match(
-    lk: _Lookup, phone_key: str | None, name: str | None, addr: str | None, city_key: str
+    lk: ListingIndex, phone_key: str | None, name: str | None, addr: str | None, city_key: str
 ) -> list[Match]:
     """Listings matching by phone, name (in the city) or address, best first."""
     by: dict[int, list[str]] = {}
     sim: dict[int, float] = {}
-    local = lk.rows_in(city_key)
-    local_set = set(local.tolist())
     for i in lk.phones.get(phone_key or "", []):
         by.setdefault(i, []).append("phone")
     want = normalize_name(name) if name else ""
+    want_addr = _norm_address(addr) if addr else ""
+    local = lk.rows_in(city_key) if (want and city_key) or want_addr else np.zeros(0, int)
     if want:
         for i in lk.exact.get(want, []):
-            if not city_key or i in local_set:
+            if not city_key or lk.city[i] == city_key:
                 by.setdefault(i, []).append("name")
                 sim[i] = 1.0
         if city_key:  # close spellings, only within the city
@@ -464,7 +470,6 @@ def _match(
                 if ratio >= NAME_SIMILARITY:
                     by.setdefault(i, []).append("name")
                     sim[i] = round(ratio, 3)
-    want_addr = _norm_address(addr) if addr else ""
     if want_addr:
         for i in local.tolist():
             have, core = lk.addresses[i], lk.cores[i]
@@ -600,7 +605,7 @@ def _listed_not_authorized(what: str, found: list[Match]) -> tuple[bool, Verdict
 # --------------------------------------------------------------------------- findings
 
 
-def _phone_findings(lk: _Lookup, phone_key: str) -> list[dict[str, Any]]:
+def _phone_findings(lk: ListingIndex, phone_key: str) -> list[dict[str, Any]]:
     """What the audit says about the listings with this phone: a hotline shared across
     cities, a listing far from the city it claims."""
     from .audit import audit_outlets
@@ -672,6 +677,7 @@ def verify(
     closed: pd.DataFrame | None = None,
     flags: Iterable[Mapping[str, Any]] | None = None,
     k: int = NEAREST_K,
+    listings: ListingIndex | None = None,
 ) -> VerifyResult:
     """Is a listing (``phone``, shop ``name``, or ``q``: an address or shop name) an
     authorized outlet of ``network``?
@@ -683,6 +689,7 @@ def verify(
     one, built only when a city or ``q`` needs it). ``closed``: listings no longer open
     (e.g. from the store) so a match on one says so; ``flags``: recorded findings
     (dicts with ``phone``, ``kind``, ``note``), those on this phone are returned.
+    ``listings``: a :class:`ListingIndex` of ``network`` built beforehand.
 
     Raises :class:`VerifyError` naming the parameter when none of phone, name and q
     is given, or a value cannot be used.
@@ -701,7 +708,7 @@ def verify(
     notes: list[str] = []
     geo = _Geo(geocoder)
     city_key, origin = _place(geo, city_t, q_t, point, notes)
-    lk = _lookup(network, closed)
+    lk = listings if listings is not None else _lookup(network, closed)
     phone_key = number.key if number is not None else None
     matches = _match(lk, phone_key, name_t or q_t, q_t, city_key)
     what = phone_t or name_t or q_t or ""

@@ -7,6 +7,8 @@ parameters, lends the service's geocoder and index, and maps errors to statuses 
 
 from __future__ import annotations
 
+import threading
+import weakref
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -14,10 +16,10 @@ from fastapi import Query as _Query
 from fastapi.responses import Response
 
 from ..errors import GeocodeError, GeocoderServiceError
-from ..verify import MAX_INPUT_LENGTH, VerifyError, verify
+from ..verify import MAX_INPUT_LENGTH, ListingIndex, VerifyError, verify
 from .params import Q_PATTERN, Lat, Lon, _422
 from .routes import _json, _service, reject_unknown_params
-from .service import ApiError, log
+from .service import ApiError, LocatorService, log
 
 router = APIRouter(dependencies=[Depends(reject_unknown_params)])
 
@@ -102,6 +104,23 @@ _EXAMPLE = {
 }
 
 
+_LISTINGS: weakref.WeakKeyDictionary[LocatorService, ListingIndex] = weakref.WeakKeyDictionary()
+_LISTINGS_LOCK = threading.Lock()
+
+
+def _listings(svc: LocatorService) -> ListingIndex:
+    """The service's :class:`ListingIndex`, built on first use. A service holds one
+    network for its life (a change to the store makes a new service), so the index
+    lives as long as its service."""
+    with _LISTINGS_LOCK:
+        found = _LISTINGS.get(svc)
+    if found is None:
+        found = ListingIndex(svc.outlets)
+        with _LISTINGS_LOCK:
+            found = _LISTINGS.setdefault(svc, found)
+    return found
+
+
 class _ServiceGeocoder:
     """The service's geocoder, its failures as 503s (a geocoder bug is not a 500)."""
 
@@ -165,6 +184,7 @@ def verify_listing(
             index=svc.index,
             geocoder=_ServiceGeocoder(request),
             flags=flags,
+            listings=_listings(svc),
         )
     except VerifyError as err:
         raise ApiError(
