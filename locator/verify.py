@@ -163,9 +163,12 @@ def _valid_number(compact: str) -> tuple[str, str] | None:
         num = phonenumbers.parse(compact, "CN")
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_valid_number(num):
+    # number_type is UNKNOWN exactly when is_valid_number is false (one metadata pass
+    # instead of two: this runs for every listed number when a network is indexed)
+    code = phonenumbers.number_type(num)
+    if code == phonenumbers.PhoneNumberType.UNKNOWN:
         return None
-    ntype = phonenumbers.PhoneNumberType.to_string(phonenumbers.number_type(num))
+    ntype = phonenumbers.PhoneNumberType.to_string(code)
     nn = str(num.national_number)
     key = nn if num.country_code == 86 else f"+{num.country_code}{nn}"
     return key, _KINDS.get(ntype or "", "other")
