@@ -40,6 +40,7 @@ bench: $(STAMP_TEST)
 	$(BIN)/python benchmarks/bench_nearest.py
 	$(BIN)/python benchmarks/bench_coverage.py
 	$(BIN)/python benchmarks/bench_geocode.py
+	$(BIN)/python benchmarks/bench_store.py
 
 data: $(STAMP_APP)
 	$(BIN)/python -m locator.datasets build

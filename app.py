@@ -16,6 +16,7 @@ import html
 import io
 import json
 import re
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -62,12 +63,37 @@ def _reference() -> tuple[pd.DataFrame, pd.DataFrame]:
     return load_cities(), load_places()
 
 
+@st.cache_resource(show_spinner=False)
+def _store() -> Any:
+    """The network store ($LOCATOR_DATABASE_URL, else the SQLite store in the user data
+    dir, seeded with the bundled sample on first use): one per server process."""
+    from locator.store import open_store
+
+    return open_store()
+
+
+def _store_key() -> str:
+    """The cache key of the store's network: its revision (a cheap one-row query) and
+    the day (an authorization expires at the end of its valid-until day), so every
+    rerun after a change, made here or by another process, reads the new network."""
+    return f"{SAMPLE_KEY}:{_store().revision()}:{date.today().isoformat()}"
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
 def _network(key: str, data: bytes | None, name: str | None) -> pd.DataFrame:
-    """The outlets of the sample network, or of an uploaded file (cached by content)."""
+    """The store's network (``key`` from :func:`_store_key`), or an uploaded file's
+    outlets (cached by content)."""
     if data is None:
-        return load_outlets()
+        return _store().network().frame
     return load_outlets(io.BytesIO(data), name=name)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _is_sample(key: str) -> bool:
+    """Whether the store's network is still exactly the bundled synthetic sample."""
+    from locator.data import load_network
+
+    return bool(_store().network().version == load_network().version)
 
 
 @st.cache_resource(show_spinner="Indexing outlets…", max_entries=8)
@@ -112,7 +138,7 @@ def _embed_page(
         listed_cities=listed,
         tiles=tiles,
         title=f"ACME outlets — {city or 'all listed cities'}",
-        sample=key == SAMPLE_KEY,
+        sample=key.startswith(SAMPLE_KEY) and _is_sample(key),
     )
 
 
@@ -146,16 +172,19 @@ def _show_map(m: folium.Map, *, key: str, height: int = 560, clicks: bool = Fals
 _static_assets()
 cities, places = _reference()
 upload = st.session_state.get("upload")  # (sha, bytes, name) of the uploaded network
-net_key = upload[0] if upload else SAMPLE_KEY
+net_key = upload[0] if upload else _store_key()
 try:
     outlets = _network(net_key, upload[1] if upload else None, upload[2] if upload else None)
 except DataError:  # validated when uploaded; only a changed file could get here
     st.session_state.pop("upload", None)
-    net_key, outlets, upload = SAMPLE_KEY, _network(SAMPLE_KEY, None, None), None
+    net_key, upload = _store_key(), None
+    outlets = _network(net_key, None, None)
 
 with st.sidebar:
     st.header("Outlet locator")
-    if upload is None:
+    if upload is None and not _is_sample(net_key):
+        st.info(f"Network: the store ({len(outlets)} open outlets).")
+    elif upload is None:
         st.warning(
             "**Sample data.** The outlets shown belong to *ACME家电*, a fictional brand: "
             "synthetic locations and `000-555` phone numbers. Upload your network under "

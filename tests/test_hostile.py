@@ -570,3 +570,54 @@ class TestApp:
             assert_not_evaluated(shown_text)
             assert "<img" not in shown_text and "<script" not in shown_text
         assert any("is an authorized outlet" in s.value for s in at.success)
+
+
+# --------------------------------------------------------------------------- store
+
+
+class TestStoreExport:
+    """``locator db export`` (the network store, #13) writes every payload safely."""
+
+    @pytest.fixture
+    def store_file(self, outlets_file: Path, tmp_path: Path) -> str:
+        """A store holding the corpus; the NUL payload, which no database keeps, is
+        refused by name (row and column) with nothing imported."""
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+        refused = run("db", "import", str(outlets_file), "--database", url)
+        assert refused.exit_code == 2 and "contains a NUL character" in refused.output
+        assert_terminal_safe(refused.output)
+        path = tmp_path / "storable.csv"
+        hostile_outlets([p for p in ALL if "\x00" not in p]).to_csv(
+            path, index=False, quoting=csv.QUOTE_ALL
+        )
+        result = run("db", "import", str(path), "--database", url)
+        assert result.exit_code == 0, result.output
+        assert_terminal_safe(result.output)
+        return url
+
+    def test_csv_export_is_spreadsheet_safe(self, store_file: str, tmp_path: Path) -> None:
+        """The CSV export starts no formula and every row parses back whole."""
+        out = tmp_path / "net.csv"
+        result = run("db", "export", str(out), "--database", store_file)
+        assert result.exit_code == 0, result.output
+        rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"), newline="")))
+        assert_csv_cells_safe([c for row in rows for c in row])
+        assert len({len(r) for r in rows}) == 1, "a row was split or shifted"
+        assert len(rows) == len(hostile_outlets()) - 1 + 1  # the corpus but NUL, a header
+
+    def test_geojson_export_round_trips(self, store_file: str, tmp_path: Path) -> None:
+        """The GeoJSON export is strict JSON holding every payload as it was stored."""
+        from locator.store import open_store
+
+        out = tmp_path / "net.geojson"
+        assert run("db", "export", str(out), "--database", store_file).exit_code == 0
+        features = json.loads(out.read_text(encoding="utf-8"))["features"]
+        stored = open_store(store_file).network().frame
+        assert [f["properties"]["address"] for f in features] == stored["address"].tolist()
+        assert_not_evaluated(out.read_text(encoding="utf-8"))
+
+    def test_history_shows_payloads_as_text(self, store_file: str) -> None:
+        """``locator history`` prints stored payloads with no raw control character."""
+        result = run("history", "H001", "--database", store_file)
+        assert result.exit_code == 0, result.output
+        assert_terminal_safe(result.output)

@@ -31,9 +31,11 @@ class TestOpen:
         """A new store seeded from the sample serves the same outlets as the CSV."""
         from locator.data import load_network
 
-        sample = load_network().frame
+        sample_net = load_network()
+        sample = sample_net.frame
         net = store.network()
         assert isinstance(net, Network)
+        assert net.version == sample_net.version  # same content and dtypes
         assert list(net.frame.columns) == list(OUTLET_COLUMNS)
         assert net.frame["outlet_id"].tolist() == sample["outlet_id"].tolist()
         for col in OUTLET_COLUMNS:
@@ -82,8 +84,13 @@ class TestEdits:
         """An edit shows in the next network() and appends a version with old -> new."""
         oid = _first(store)
         before = store.get(oid)
-        after = store.update(oid, {"phone": "0571-1234567"}, expected_version=before["version"],
-                             actor=ACTOR, reason="new number")  # fmt: skip
+        after = store.update(
+            oid,
+            {"phone": "0571-1234567"},
+            expected_version=before["version"],
+            actor=ACTOR,
+            reason="new number",
+        )
         assert after["version"] == before["version"] + 1
         frame = store.network().frame
         assert frame.loc[frame["outlet_id"] == oid, "phone"].item() == "0571-1234567"
@@ -150,8 +157,10 @@ class TestEdits:
 
     def test_create_is_not_authorized(self, store) -> None:
         """A created outlet is in the network but not authorized until an admin grants it."""
-        out = store.create({"outlet_id": "N1", "name": "新网点", "lat": 30.2, "lon": 120.1,
-                            "city": "杭州"}, actor=ACTOR)  # fmt: skip
+        out = store.create(
+            {"outlet_id": "N1", "name": "新网点", "lat": 30.2, "lon": 120.1, "city": "杭州"},
+            actor=ACTOR,
+        )
         assert out["version"] == 1 and out["authorized"] is False
         frame = store.network().frame
         assert not frame.loc[frame["outlet_id"] == "N1", "authorized"].item()
@@ -160,8 +169,17 @@ class TestEdits:
 
     def test_create_normalizes_through_the_contract(self, store) -> None:
         """GCJ-02 input is stored in WGS-84 and kinds are canonical, as for a file."""
-        out = store.create({"outlet_id": "N2", "name": "x", "lat": 30.2, "lon": 120.1,
-                            "coord_sys": "gcj02", "kind": "Repair Point"}, actor=ACTOR)  # fmt: skip
+        out = store.create(
+            {
+                "outlet_id": "N2",
+                "name": "x",
+                "lat": 30.2,
+                "lon": 120.1,
+                "coord_sys": "gcj02",
+                "kind": "Repair Point",
+            },
+            actor=ACTOR,
+        )
         assert out["kind"] == "repair_point" and out["coord_sys"] == "wgs84"
         assert out["lat"] != 30.2
 
@@ -197,8 +215,9 @@ class TestAuthorization:
         oid = _first(store)
         with pytest.raises(DataError, match="reason"):
             store.set_authorization(oid, granted=False, actor="admin", reason="")
-        store.set_authorization(oid, granted=False, actor="admin", reason="fake listing",
-                                evidence="complaint 17")  # fmt: skip
+        store.set_authorization(
+            oid, granted=False, actor="admin", reason="fake listing", evidence="complaint 17"
+        )
         frame = store.network().frame
         assert not frame.loc[frame["outlet_id"] == oid, "authorized"].item()
         rec = store.authorization_records(oid)[-1]
@@ -214,8 +233,9 @@ class TestAuthorization:
         """Past valid_until an outlet is not authorized; on the day itself it still is."""
         oid = _first(store)
         until = date(2026, 6, 30)
-        store.set_authorization(oid, granted=True, actor="admin", reason="contract",
-                                valid_until=until)  # fmt: skip
+        store.set_authorization(
+            oid, granted=True, actor="admin", reason="contract", valid_until=until
+        )
 
         def authorized(day: date) -> bool:
             f = store.network(on=day).frame
@@ -229,8 +249,13 @@ class TestAuthorization:
         ids = store.network().frame["outlet_id"].tolist()[:3]
         today = date.today()
         for oid, days in zip(ids, (10, 40, -2), strict=True):
-            store.set_authorization(oid, granted=True, actor="admin", reason="contract",
-                                    valid_until=today + timedelta(days=days))  # fmt: skip
+            store.set_authorization(
+                oid,
+                granted=True,
+                actor="admin",
+                reason="contract",
+                valid_until=today + timedelta(days=days),
+            )
         soon = store.authorizations(expiring_within_days=30)
         assert [(a["outlet_id"], a["days_left"]) for a in soon] == [(ids[2], -2), (ids[0], 10)]
 
@@ -287,3 +312,103 @@ class TestFlags:
         store.add_flag(phone="4006189123", kind="shared_hotline", note="12 cities", actor="audit")
         assert [f["note"] for f in store.flags(phone="4006189123")] == ["12 cities"]
         assert store.flags(phone="1") == []
+
+
+class TestHostile:
+    """The shared hostile corpus (tests/hostile.py) in every stored field."""
+
+    def test_every_payload_is_stored_and_read_back_equal(self, store, tmp_path) -> None:
+        """Each payload comes back from the store exactly as the contract read it from
+        the user's file, in the network, in get() and in the history, on both backends;
+        the same table given as a frame is stored the same."""
+        import csv
+
+        from hostile import ALL, hostile_outlets
+
+        from locator.data import load_outlets
+
+        frame = hostile_outlets([p for p in ALL if "\x00" not in p])
+        path = tmp_path / "hostile.csv"
+        frame.to_csv(path, index=False, quoting=csv.QUOTE_ALL)
+        expected = load_outlets(path).set_index("outlet_id")
+        diff = store.import_frame(str(path), actor="t", reason="hostile")
+        assert len(diff.added) == len(expected)
+        got = store.network().frame.set_index("outlet_id").loc[expected.index]
+        for col in ("name", "district", "address", "hours", "phone", "kind", "lat", "lon"):
+            assert got[col].tolist() == expected[col].tolist(), col
+        for oid in expected.index:
+            assert store.get(oid)["address"] == expected.at[oid, "address"]
+            assert store.history(oid)[0].changes["name"][1] == expected.at[oid, "name"]
+        again = store.import_frame(
+            frame.assign(outlet_id=frame["outlet_id"]), actor="t", dry_run=True
+        )
+        assert again.empty, again.lines()
+
+    def test_payloads_in_edits_reasons_and_tokens(self, store) -> None:
+        """Payloads as an edit, a reason, an actor and a flag note round-trip too."""
+        from hostile import ALL, encodable
+
+        oid = _first(store)
+        storable = [q for q in ALL if "\x00" not in q and q == encodable(q) and q.strip()]
+        for i, p in enumerate(storable):
+            store.update(oid, {"hours": p}, expected_version=i + 1, actor=p, reason=p)
+            last = store.history(oid)[-1]
+            assert (last.actor, last.reason) == (p, p)
+            assert store.get(oid)["hours"] == p.strip()
+            store.add_flag(kind="note", note=p, actor=p)
+        assert [f["note"] for f in store.flags(kind="note")] == storable
+
+    def test_nul_is_refused_by_name(self, store) -> None:
+        """A NUL character (PostgreSQL cannot store one) is a DataError naming the row
+        and column, on both backends, and nothing is written."""
+        from hostile import hostile_outlets
+
+        rev = store.revision()
+        with pytest.raises(DataError, match=r"row \d+, column 'address': contains a NUL"):
+            store.import_frame(hostile_outlets(["ok", "nul\x00byte"]), actor="t")
+        with pytest.raises(DataError, match="column 'name': contains a NUL"):
+            store.update(_first(store), {"name": "a\x00b"}, expected_version=1, actor="t")
+        with pytest.raises(DataError, match="column 'address': contains a lone surrogate"):
+            store.update(_first(store), {"address": "x\ud800"}, expected_version=1, actor="t")
+        with pytest.raises(DataError, match="column 'reason': contains a lone surrogate"):
+            store.close(_first(store), reason="x\ud800", actor="t")
+        assert store.revision() == rev
+
+
+class TestSpatialColumn:
+    def test_postgis_geography_follows_lat_lon(self, store) -> None:
+        """On PostGIS other tools get a geography(Point, 4326) column with a GiST index,
+        derived from lat/lon (an edit moves it); SQLite keeps plain lat/lon columns."""
+        cols = {c["name"]: c for c in sa.inspect(store.engine).get_columns("outlets")}
+        if store.dialect == "sqlite":
+            assert "geog" not in cols and {"lat", "lon"} <= set(cols)
+            return
+        with store.engine.connect() as conn:
+            typ = conn.execute(
+                sa.text("SELECT type FROM geography_columns WHERE f_table_name = 'outlets'")
+            ).scalar()
+            assert typ == "Point"
+            index = conn.execute(
+                sa.text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_outlets_geog'")
+            ).scalar()
+            assert "gist" in index.lower()
+
+            def nearest(lon: float, lat: float) -> str:
+                return conn.execute(
+                    sa.text(
+                        "SELECT outlet_id FROM outlets ORDER BY geog <-> "
+                        "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography LIMIT 1"
+                    ),
+                    {"lon": lon, "lat": lat},
+                ).scalar()
+
+            assert nearest(116.402398, 39.93245) == "00001"
+        store.update("00001", {"lat": 22.5, "lon": 114.05}, expected_version=1, actor="t")
+        with store.engine.connect() as conn:
+            dist = conn.execute(
+                sa.text(
+                    "SELECT ST_Distance(geog, ST_SetSRID(ST_MakePoint(114.05, 22.5), 4326)"
+                    "::geography) FROM outlets WHERE outlet_id = '00001'"
+                )
+            ).scalar()
+        assert dist < 1.0

@@ -221,3 +221,46 @@ class TestAuthorizeRevert:
         assert open_store(store_url).get("00001")["authorized"] is True
         res = runner.invoke(app, ["db", "revert", "00001", "--to", "1", "--database", store_url])
         assert res.exit_code == 2  # --reason is required
+
+
+class TestReadPath:
+    def test_commands_read_the_store(
+        self, runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """With no --outlets file the CLI reads the store: a closed outlet is gone."""
+        monkeypatch.setenv("LOCATOR_DATA_DIR", str(tmp_path))
+        res = runner.invoke(app, ["audit", "--json"])
+        assert json.loads(res.stdout)["outlets"] == 391
+        store = open_store()
+        store.close("00001", reason="gone", actor="t")
+        store.dispose()
+        res = runner.invoke(app, ["audit", "--json"])
+        assert json.loads(res.stdout)["outlets"] == 390
+
+    def test_audit_lists_expiring_authorizations(
+        self, runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """locator audit names authorizations that end within 30 days (and only those)."""
+        from datetime import date, timedelta
+
+        monkeypatch.setenv("LOCATOR_DATA_DIR", str(tmp_path))
+        store = open_store()
+        soon = date.today() + timedelta(days=12)
+        store.set_authorization(
+            "00001", granted=True, actor="a", reason="contract", valid_until=soon, evidence="C-17"
+        )
+        store.set_authorization(
+            "00002",
+            granted=True,
+            actor="a",
+            reason="contract",
+            valid_until=soon + timedelta(days=60),
+        )
+        store.dispose()
+        res = runner.invoke(app, ["audit", "--json"])
+        expiring = json.loads(res.stdout)["expiring_authorizations"]
+        assert [(a["outlet_id"], a["days_left"], a["evidence"]) for a in expiring] == [
+            ("00001", 12, "C-17")
+        ]
+        res = runner.invoke(app, ["audit"])
+        assert "Authorizations ending within 30 days" in res.stdout and "C-17" in res.stdout

@@ -22,7 +22,9 @@ from .. import __version__
 from ..drive import DriveTimeModel
 from ..errors import ConfigurationError, LocatorError
 from ..geocoders.redact import install_log_redaction, redact
+from ..network import Network
 from ..pages import SAMPLE_NOTE
+from ..store import LiveNetwork, Store
 from .params import _PATTERN_REASONS
 from .routes import StrictJSONResponse, _json, router
 from .routes_verify import router as verify_router
@@ -81,23 +83,37 @@ async def _on_unexpected(request: Request, exc: Exception) -> Response:
     return _json({"error": "internal error"}, status_code=500)
 
 
-def _load(outlets: pd.DataFrame | str | os.PathLike[str] | None) -> tuple[pd.DataFrame, bool]:
-    """The outlets frame and whether it is the bundled sample."""
+def _load(
+    outlets: pd.DataFrame | str | os.PathLike[str] | Store | None,
+) -> tuple[pd.DataFrame, bool, Store | None]:
+    """The outlets frame, whether it is the bundled sample, and the store it comes from
+    (``None`` for a file or a frame: read-only, as loaded)."""
     from ..data import load_outlets
 
     if outlets is None:
-        return load_outlets(), True
+        from ..store import open_store
+
+        outlets = open_store()  # $LOCATOR_DATABASE_URL or the default SQLite store
+    if isinstance(outlets, Store):
+        return pd.DataFrame(), False, outlets
     if isinstance(outlets, pd.DataFrame):
-        return outlets, False
+        return outlets, False, None
     if isinstance(outlets, str | Path | os.PathLike):
-        return load_outlets(outlets), False
+        return load_outlets(outlets), False, None
     raise ConfigurationError(
-        f"outlets must be a DataFrame, a path or None, got {type(outlets).__name__}"
+        f"outlets must be a Store, a DataFrame, a path or None, got {type(outlets).__name__}"
     )
 
 
+def _is_sample(network: Network) -> bool:
+    """Whether a store's network is (still) exactly the bundled synthetic sample."""
+    from ..data import load_network
+
+    return network.version == load_network().version
+
+
 def create_app(
-    outlets: pd.DataFrame | str | os.PathLike[str] | None = None,
+    outlets: pd.DataFrame | str | os.PathLike[str] | Store | None = None,
     *,
     cors_origins: Iterable[str] = (),
     frame_ancestors: Iterable[str] = ("'self'",),
@@ -106,13 +122,19 @@ def create_app(
     places: pd.DataFrame | None = None,
     cities: pd.DataFrame | None = None,
     drive_model: DriveTimeModel | None = None,
+    poll_interval: float = 1.0,
 ) -> FastAPI:
     """The locator HTTP API as a FastAPI app.
 
-    ``outlets``: a frame from :func:`locator.data.load_outlets`, a path to load, or
-    ``None`` for the bundled synthetic sample. ``cors_origins``: origins allowed to call
-    the API from a browser (``https://www.example.com``; default none, i.e. no CORS
-    headers). ``frame_ancestors``: who may embed ``/embed/map`` in a frame (CSP
+    ``outlets``: a :class:`~locator.store.Store`, or ``None`` for the store at
+    ``$LOCATOR_DATABASE_URL`` (default: the SQLite store in the user data dir, seeded
+    with the bundled synthetic sample): the network is live, changes are served
+    without a restart (in this process at once, from other processes within
+    ``poll_interval`` seconds; ``app.state.store`` and ``app.state.live`` hold them).
+    A frame from :func:`locator.data.load_outlets` or a path is served read-only.
+    ``cors_origins``: origins allowed to call the API from a browser
+    (``https://www.example.com``; default none, i.e. no CORS headers).
+    ``frame_ancestors``: who may embed ``/embed/map`` in a frame (CSP
     ``frame-ancestors``; default ``'self'``). ``max_body_bytes``: request bodies above
     this get 413. ``geocoder``: a geopy-style geocoder or a factory (default: the
     offline geocoder, built on first use). Raises
@@ -129,15 +151,40 @@ def create_app(
         raise ConfigurationError(
             f"max_body_bytes must be a non-negative integer, got {max_body_bytes!r}"
         )
-    frame, sample = _load(outlets)
-    service = LocatorService(
-        frame,
-        places=places,
-        cities=cities,
-        geocoder=geocoder,
-        drive_model=drive_model,
-        sample=sample,
-    )
+    frame, sample, store = _load(outlets)
+    live: LiveNetwork[LocatorService] | None = None
+    if store is None:
+        service = LocatorService(
+            frame,
+            places=places,
+            cities=cities,
+            geocoder=geocoder,
+            drive_model=drive_model,
+            sample=sample,
+        )
+    else:
+        built: list[LocatorService] = []
+
+        def build(network: Network) -> LocatorService:
+            if built:  # a change: share what does not depend on the outlets
+                new = built[0].successor(network)
+            else:
+                new = LocatorService(
+                    network.frame,
+                    places=places,
+                    cities=cities,
+                    geocoder=geocoder,
+                    drive_model=drive_model,
+                    sample=_is_sample(network),
+                )
+            built[:] = [new]
+            return new
+
+        def publish(new: LocatorService) -> None:
+            app.state.locator = new  # one assignment: a request sees one network
+
+        live = LiveNetwork(store, build, interval=poll_interval, on_swap=publish)
+        service = live.current
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -145,7 +192,13 @@ def create_app(
         # "warming" until the geocoder (with its index) and coverage model are built;
         # requests meanwhile wait for the one build under the service's locks.
         threading.Thread(target=service.warm, name="locator-warm", daemon=True).start()
-        yield
+        if live is not None:
+            live.start()  # other processes' changes: polled off the request path
+        try:
+            yield
+        finally:
+            if live is not None:
+                live.stop()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -154,11 +207,13 @@ def create_app(
         description=(
             "Nearest authorized after-sales outlets, offline geocoding, outlets as GeoJSON, "
             "coverage figures and an embeddable map page. Distances are WGS-84 geodesics; "
-            "drive times are estimates. " + (SAMPLE_NOTE if sample else "")
+            "drive times are estimates. " + (SAMPLE_NOTE if service.sample else "")
         ),
         default_response_class=StrictJSONResponse,
     )
     app.state.locator = service
+    app.state.store = store
+    app.state.live = live
     app.state.frame_ancestors = ancestors
     app.state.cors_origins = origins
     app.include_router(router)

@@ -30,6 +30,16 @@ def serve_command(
             "--outlets", help="Outlets file (CSV/XLSX/GeoJSON); default: the bundled sample."
         ),
     ] = None,
+    database: Annotated[
+        str | None,
+        typer.Option(
+            "--database",
+            metavar="URL",
+            help="The network store (default: $LOCATOR_DATABASE_URL, else the SQLite store "
+            "in the user data dir, seeded with the bundled sample). Served live: changes "
+            "show without a restart. --outlets serves a file read-only instead.",
+        ),
+    ] = None,
     cors: Annotated[
         list[str] | None,
         typer.Option(
@@ -87,6 +97,8 @@ def serve_command(
         "LOCATOR_MAX_BODY_BYTES": str(max_body_bytes),
         "LOCATOR_OUTLETS": str(outlets_path) if outlets_path is not None else "",
     }
+    if database:
+        env["LOCATOR_DATABASE_URL"] = database
     os.environ.update(env)
     # Build once here so that bad settings or data end in one clear line, not a
     # traceback per worker; the workers then build their own copy from the same env.

@@ -25,12 +25,14 @@ from ._types import (
     role_allows,
 )
 from .core import Conflict, Store
+from .live import LiveNetwork
 from .open import default_url, open_store
 
 __all__ = [
     "ROLES",
     "Conflict",
     "ImportDiff",
+    "LiveNetwork",
     "NotFound",
     "PermissionDenied",
     "StaleVersion",

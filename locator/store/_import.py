@@ -16,9 +16,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..errors import ConfigurationError, DataError, Problem
-from ..network import REQUIRED_OUTLET_COLUMNS, DataWarning, Network
+from ..network import OUTLET_COLUMNS, DataWarning, Network, validate_outlets
+from ..network.rules import _MARK, _validated
 from ._types import ImportDiff, PermissionDenied, StaleVersion
-from .core import _FIELDS, _STATE, Conflict, _now
+from .core import _FIELDS, _STATE, Conflict, _cell, _now, storable_problems
 from .models import authorizations, outlets, versions
 
 if TYPE_CHECKING:
@@ -28,20 +29,33 @@ _CHUNK = 5000
 
 
 def _network(src: Any, sheet: str | None) -> Network:
-    """The table to import, validated by the contract (every bad row reported)."""
+    """The table to import, validated by the contract (every bad row reported, with
+    the rows numbered as in a file: the header is row 1)."""
     if isinstance(src, Network | pd.DataFrame):
         frame = src.frame if isinstance(src, Network) else src
-        missing = [c for c in REQUIRED_OUTLET_COLUMNS if c not in frame.columns]
-        if missing:
-            raise DataError(
-                [Problem(None, c, None, "missing column") for c in missing], source="import"
-            )
-        return Network.coerce(src, source="import")
-    from ..data import load_network
+        if _validated(frame):
+            net = Network.coerce(frame, source="import")
+        else:  # built in code: the file rules, on its cells as text
+            text = pd.DataFrame({c: [_cell(v) for v in frame[c].tolist()] for c in frame.columns})
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DataWarning)  # kept in network.warnings
+                checked = validate_outlets(text, source="import")
+            net = Network(checked, "import", checked.attrs[_MARK])
+    else:
+        from ..data import load_network
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DataWarning)  # kept in network.warnings
-        return load_network(src, sheet=sheet)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataWarning)  # kept in network.warnings
+            net = load_network(src, sheet=sheet)
+    missing = [c for c in OUTLET_COLUMNS if c not in net.frame.columns]
+    if missing:  # a validated frame made in code may lack optional columns
+        raise DataError(
+            [Problem(None, c, None, "missing column") for c in missing], source=net.source
+        )
+    problems = storable_problems(net.frame)
+    if problems:
+        raise DataError(problems, source=net.source)
+    return net
 
 
 def _current(conn: Connection) -> pd.DataFrame:

@@ -8,6 +8,7 @@ checked by the outlet contract (:func:`locator.network.validate_outlets`), never
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -89,6 +90,49 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _unstorable(value: Any) -> str | None:
+    """Why a text value cannot be stored (a NUL, a lone surrogate), or ``None``."""
+    if not isinstance(value, str):
+        return None
+    found = _UNSTORABLE.search(value)
+    if found is None:
+        return None
+    if found.group(0) == "\x00":
+        return "contains a NUL character, which cannot be stored"
+    return "contains a lone surrogate (not valid Unicode text), which cannot be stored"
+
+
+def checked_text(**values: Any) -> None:
+    """Refuse free text (reason, actor, evidence, notes) that cannot be stored, naming
+    the parameter: DataError."""
+    problems = [
+        Problem(None, name, None, why)
+        for name, value in values.items()
+        if (why := _unstorable(value)) is not None
+    ]
+    if problems:
+        raise DataError(problems, source="change")
+
+
+def storable_problems(frame: pd.DataFrame, row_offset: int | None = 2) -> list[Problem]:
+    """Text the database cannot keep as it is: a NUL character (PostgreSQL refuses it;
+    SQLite would keep it, so both refuse it alike). One problem per cell."""
+    out = []
+    for col in TEXT_COLUMNS:
+        values = frame[col].tolist()
+        if not _UNSTORABLE.search("".join(v for v in values if isinstance(v, str))):
+            continue  # the common case: one search per column
+        for i, value in enumerate(values):
+            why = _unstorable(value)
+            if why is not None:
+                row = None if row_offset is None else i + row_offset
+                out.append(Problem(row, col, None, why))
+    return sorted(out, key=lambda p: -1 if p.row is None else p.row)
+
+
 def validated_fields(fields: Mapping[str, Any], *, source: str) -> dict[str, Any]:
     """One outlet's fields checked and normalized by the outlet contract (the same steps
     as a file row), as stored values; :class:`DataError` names the field and why."""
@@ -99,6 +143,9 @@ def validated_fields(fields: Mapping[str, Any], *, source: str) -> dict[str, Any
             [Problem(None, k, None, f"unknown field; expected one of {expected}") for k in unknown],
             source=source,
         )
+    bad = [Problem(None, k, None, why) for k, v in fields.items() if (why := _unstorable(v))]
+    if bad:
+        raise DataError(bad, source=source)
     cells = {k: _cell(v) for k, v in fields.items()}
     # Authorization is its own record: a placeholder flag keeps the contract from
     # assuming "no column: authorized" (and from warning about it).
@@ -110,6 +157,9 @@ def validated_fields(fields: Mapping[str, Any], *, source: str) -> dict[str, Any
             frame = validate_outlets(raw, source=source)
     except DataError as err:
         raise DataError([replace(p, row=None) for p in err.errors], source=source) from None
+    problems = storable_problems(frame, row_offset=None)
+    if problems:
+        raise DataError(problems, source=source)
     row = frame.iloc[0]
     return {c: (float(row[c]) if c in ("lat", "lon") else str(row[c])) for c in _FIELDS} | {
         "outlet_id": str(row["outlet_id"]),
@@ -124,6 +174,7 @@ class Store:
         self.engine = engine
         self._url = url
         self._cache: tuple[tuple[int, date], Network] | None = None
+        self._listeners: list[Callable[[], None]] = []
         from .tokens import Tokens
 
         self.tokens = Tokens(self)
@@ -145,6 +196,11 @@ class Store:
         """Close the connection pool."""
         self.engine.dispose()
 
+    def subscribe(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` after every change committed through this store
+        (:class:`~locator.store.live.LiveNetwork` uses it)."""
+        self._listeners.append(callback)
+
     @contextmanager
     def _write(self) -> Iterator[Connection]:
         with _engine.write_conn(self.engine) as conn:
@@ -152,6 +208,8 @@ class Store:
             conn.execute(
                 meta.update().where(meta.c.key == "revision").values(value=meta.c.value + 1)
             )
+        for callback in list(self._listeners):
+            callback()
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
@@ -187,7 +245,10 @@ class Store:
                 .where(outlets.c.status == "open")
                 .order_by(outlets.c.seq)
             ).all()
-        frame = pd.DataFrame(rows, columns=[*TEXT_COLUMNS, "lat", "lon", "auth", "until"])
+        # object columns holding str, as the contract's (pandas would infer "str")
+        frame = pd.DataFrame(
+            rows, columns=[*TEXT_COLUMNS, "lat", "lon", "auth", "until"], dtype=object
+        )
         frame["authorized"] = authorized_on(frame["auth"], frame["until"], day)
         frame = frame[list(OUTLET_COLUMNS)].astype({"lat": "float64", "lon": "float64"})
         net = Network.coerce(frame, source=self.url_for_display)
@@ -300,6 +361,7 @@ class Store:
         """A new outlet (version 1, open, **not** authorized: granting authorization is
         :meth:`set_authorization`). :class:`DataError` for bad fields,
         :class:`Conflict` if the id exists."""
+        checked_text(actor=actor, reason=reason)
         if "authorized" in fields:
             raise DataError(
                 [
@@ -355,6 +417,7 @@ class Store:
         (:class:`StaleVersion` otherwise: nothing written). The merged outlet is checked
         by the contract (:class:`DataError` naming the field). ``authorized`` is changed
         by :meth:`set_authorization`, ``outlet_id`` never."""
+        checked_text(actor=actor, reason=reason)
         bad = [k for k in changes if k in ("authorized", "outlet_id")]
         if bad:
             why = {
@@ -391,6 +454,7 @@ class Store:
     ) -> dict[str, Any]:
         """Close an outlet on ``on`` (default today) for ``reason`` (required); it leaves
         the network but nothing is deleted (:meth:`reopen`)."""
+        checked_text(actor=actor, reason=reason)
         why = _required_reason(reason, "close an outlet")
         with self._write() as conn:
             row = self._row(conn, outlet_id)
@@ -412,6 +476,7 @@ class Store:
         self, outlet_id: str, *, reason: str, actor: str, expected_version: int | None = None
     ) -> dict[str, Any]:
         """Reopen a closed outlet (``reason`` required)."""
+        checked_text(actor=actor, reason=reason)
         why = _required_reason(reason, "reopen an outlet")
         with self._write() as conn:
             row = self._row(conn, outlet_id)
@@ -443,6 +508,7 @@ class Store:
         """Grant or revoke the outlet's authorization (``reason`` required; ``evidence``
         e.g. a contract number; past ``valid_until`` it no longer counts as authorized).
         Appends an authorization record and a version."""
+        checked_text(actor=actor, reason=reason, evidence=evidence)
         why = _required_reason(reason, "change an authorization")
         if not isinstance(granted, bool):
             raise DataError(
@@ -554,6 +620,7 @@ class Store:
     def revert(self, outlet_id: str, *, to_version: int, actor: str, reason: str) -> dict:
         """Restore the outlet as it was at ``to_version``, as a **new** version (history
         is kept). ``reason`` required."""
+        checked_text(actor=actor, reason=reason)
         why = _required_reason(reason, "revert an outlet")
         with self._write() as conn:
             row = self._row(conn, outlet_id)
@@ -611,6 +678,7 @@ class Store:
         ``allow_authorization=False`` refuses (:class:`PermissionDenied`, role admin)
         a table that would grant or revoke an authorization. ``on_write(diff)`` is called
         once the diff is known, just before the rows are written (a progress line)."""
+        checked_text(actor=actor, reason=reason)
         from ._import import run_import
 
         return run_import(
@@ -645,6 +713,16 @@ class Store:
         outlet_id: str | None = None,
     ) -> dict[str, Any]:
         """Record a finding about a listing (a shared hotline, a far-from-city claim)."""
+        checked_text(
+            kind=kind,
+            note=note,
+            actor=actor,
+            phone=phone,
+            name=name,
+            address=address,
+            city=city,
+            outlet_id=outlet_id,
+        )
         if not str(kind or "").strip():
             raise DataError([Problem(None, "kind", None, "a flag needs a kind")], source="flag")
         values = {
