@@ -262,6 +262,7 @@ def _show_verify(phone: str, name: str, city: str) -> None:
             city=city.strip() or None,
             index=index,
             geocoder=_geocoder(),
+            flags=_store().flags() if upload is None else None,  # the store's, recorded
         )
     except LocatorError as err:
         st.error(_md(err))
@@ -270,7 +271,8 @@ def _show_verify(phone: str, name: str, city: str) -> None:
     for note in result.notes:
         st.info(_md(note))
     for f in result.findings:
-        st.warning(_md(f"{f.get('kind')}: {f.get('message') or f.get('note') or ''}"))
+        where = "recorded flag" if f.get("source") == "flag" else "audit"
+        st.warning(_md(f"{where}: {f.get('kind')}: {f.get('message') or ''}"))
     if result.matches:
         st.dataframe(
             pd.DataFrame(

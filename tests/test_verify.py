@@ -450,7 +450,7 @@ class TestApp:
     def test_verify_box_in_find_view(self) -> None:
         """The Find view's "Verify a listing" box: an unknown number in 桂林 is not
         authorized, with the nearest authorized outlets; a sample outlet's number in
-        another spelling is authorized."""
+        another spelling is authorized, with the flag recorded on it in the store."""
         from pathlib import Path
 
         from streamlit.testing.v1 import AppTest
@@ -466,9 +466,20 @@ class TestApp:
         assert any("not an authorized outlet of this network" in e.value for e in at.error)
         nearest = next(d.value for d in at.dataframe if "Authorized outlet" in d.value.columns)
         assert "ACME家电桂林秀峰区服务中心" in set(nearest["Authorized outlet"])
+        from locator.store import open_store
+
+        store = open_store()  # the app's default store (a private data dir in tests)
+        try:
+            store.add_flag(kind="app_test_report", note="asked for a deposit", actor="test",
+                           phone="000-555-0344")  # fmt: skip
+        finally:
+            store.dispose()
         at.text_input(key="verify-phone").input("+86 000-555-0344").run()
         assert any("is an authorized outlet" in s.value for s in at.success)
         assert not any("not an authorized outlet" in e.value for e in at.error)
+        assert any(
+            "recorded flag: app\\_test\\_report: asked for a deposit" in w.value for w in at.warning
+        ), [w.value for w in at.warning]
 
 
 class TestReadme:
