@@ -48,6 +48,7 @@ from locator.labels import CATEGORY_LABELS, KIND_LABELS
 from locator.maps import build_map
 from locator.outputs import csv_bytes
 from locator.pages import city_keys, network_page
+from locator.verify import verify as verify_listing
 from locator.webassets import export_assets, localize_map
 
 HERE = Path(__file__).resolve().parent
@@ -431,6 +432,64 @@ def _origin_from_query(query: str) -> dict[str, Any] | None:
     return origin
 
 
+def _show_verify(phone: str, name: str, city: str) -> None:
+    """The verify answer (locator.verify.verify) for the box in the Find view."""
+    try:
+        result = verify_listing(
+            outlets,
+            phone=phone.strip() or None,
+            q=name.strip() or None,
+            city=city.strip() or None,
+            index=index,
+            geocoder=_geocoder(),
+            flags=_store().flags() if upload is None else None,  # the store's, recorded
+        )
+    except LocatorError as err:
+        st.error(_md(err))
+        return
+    (st.success if result.authorized else st.error)(_md(result.message))
+    for note in result.notes:
+        st.info(_md(note))
+    for f in result.findings:
+        where = "recorded flag" if f.get("source") == "flag" else "audit"
+        st.warning(_md(f"{where}: {f.get('kind')}: {f.get('message') or ''}"))
+    if result.matches:
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "Listing": [m.name for m in result.matches],
+                    "City": [m.city for m in result.matches],
+                    "Phone": [m.phone for m in result.matches],
+                    "Matched by": [", ".join(m.by) for m in result.matches],
+                    "Authorized": ["yes" if m.authorized else "NO" for m in result.matches],
+                    "Status": [m.status for m in result.matches],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+            key="verify-matches",
+        )
+    if result.nearest:
+        where = (result.origin or {}).get("label") or "the place given"
+        st.markdown(f"**Nearest authorized outlets to {_md(where)}:**")
+        st.dataframe(
+            pd.DataFrame(result.nearest)[
+                ["name", "phone", "address", "distance_km", "drive_minutes"]
+            ].rename(
+                columns={
+                    "name": "Authorized outlet",
+                    "phone": "Phone",
+                    "address": "Address",
+                    "distance_km": "km",
+                    "drive_minutes": "Drive min (est.)",
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+            key="verify-nearest",
+        )
+
+
 with find_tab:
     left, right = st.columns([1, 2], gap="large")
     with left:
@@ -598,6 +657,20 @@ with find_tab:
                 "Distances are geodesic (WGS-84 ellipsoid), not routes. "
                 + DriveTimeModel().describe()
             )
+
+    # ----------------------------------------------------------------- verify
+    with st.container(border=True):
+        st.subheader("Verify a listing 核实网点")
+        st.caption(
+            "Found an “official service center” on a search page or a flyer? Check its "
+            "phone number (any spelling) or name against this network."
+        )
+        v1, v2, v3 = st.columns(3)
+        v_phone = v1.text_input("Phone 电话", key="verify-phone", placeholder="400-618-9123")
+        v_name = v2.text_input("Name or address 名称/地址", key="verify-name")
+        v_city = v3.text_input("City 城市", key="verify-city", placeholder="桂林 · Guilin")
+        if v_phone.strip() or v_name.strip():
+            _show_verify(v_phone, v_name, v_city)
 
 
 # --------------------------------------------------------------------------- coverage

@@ -30,6 +30,9 @@ _EXPORTS: dict[str, str] = {
     "outlets_frame": "network",
     "audit_outlets": "audit",
     "AuditFinding": "audit",
+    # "is this listing authorized?" (``locator.verify`` is the module)
+    "verify_listing": "verify",
+    "VerifyResult": "verify",
     # geocoding
     "OfflineGeocoder": "geocode",
     "get_geocoder": "geocode",

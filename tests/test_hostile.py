@@ -530,6 +530,81 @@ class TestCli:
         assert_terminal_safe(result.output)
 
 
+# --------------------------------------------------------------------------- verify
+
+
+class TestVerify:
+    """``locator verify`` (table, --json), ``/v1/verify`` and the app's box, with
+    payloads in the outlet data and in what the user checks."""
+
+    @pytest.mark.parametrize("payload", ALL, ids=range(len(ALL)))
+    def test_cli_table_and_json(self, outlets_file: Path, payload: str) -> None:
+        """A payload as the name checked (it is the name of a hostile outlet): the
+        table and the message show it as text; --json gives it back exactly. Inputs
+        verify cannot use (NUL, a lone surrogate, too long) are one error line."""
+        name = f"ACME {payload}"
+        human = run("verify", "--name", name, "--outlets", str(outlets_file))
+        assert human.exit_code in (0, 2), human.output[-500:]
+        assert_terminal_safe(human.output)
+        assert_not_evaluated(human.output)
+        as_json = run("verify", "--name", name, "--json", "--outlets", str(outlets_file))
+        assert as_json.exit_code == human.exit_code
+        if human.exit_code == 0:
+            assert "AUTHORIZED" in human.output
+            doc = json.loads(as_json.stdout)
+            assert doc["query"]["name"] == name.strip()
+            assert name.strip() in {m["name"] for m in doc["matches"]}
+        else:
+            assert "error: name:" in human.output
+
+    def test_cli_nearest_table(self, outlets_file: Path) -> None:
+        """An unknown number near the hostile outlets: the nearest-outlets table shows
+        their payloads as text."""
+        result = run("verify", "400-618-9123", "--lat", "30.27", "--lon", "120.15",
+                     "--outlets", str(outlets_file))  # fmt: skip
+        assert result.exit_code == 1
+        assert "Nearest authorized outlets" in result.output
+        assert_terminal_safe(result.output)
+        assert_not_evaluated(result.output)
+
+    def test_recorded_flags(self, store_url: str) -> None:
+        """Flags whose kind and note are payloads (recorded in the store): verify's
+        table shows them as text, its --json gives them back exactly."""
+        from locator.store import open_store
+
+        notes = [encodable(p).replace("\x00", "") for p in ALL]
+        store = open_store(store_url)
+        try:
+            for note in notes:
+                store.add_flag(kind=note[:50] or "x", note=note, actor="t", phone="000-555-0344")
+        finally:
+            store.dispose()
+        human = run("verify", "000-555-0344", "--database", store_url)
+        assert human.exit_code == 0, human.output[-500:]
+        assert_terminal_safe(human.output)
+        assert_not_evaluated(human.output)
+        assert "ACME [/bold]" in human.output and "␛[31mred" in human.output
+        as_json = run("verify", "000-555-0344", "--database", store_url, "--json")
+        got = {f["message"] for f in json.loads(as_json.stdout)["findings"]}
+        assert set(notes) <= got
+
+    def test_api_round_trips_and_never_500(self, client: Any) -> None:
+        """/v1/verify with every payload as name, q and city: a JSON answer or a 4xx,
+        never a 500; a matched outlet's name comes back exactly."""
+        for payload in ALL:
+            for param in ("name", "q", "city", "phone"):
+                params = {param: encodable(payload)}
+                if param != "phone":
+                    params["phone"] = "000-555-0001"
+                r = client.get("/v1/verify", params=params)
+                assert r.status_code < 500, (param, payload, r.status_code, r.text[:200])
+                json.loads(r.text)
+                assert_not_evaluated(r.text)
+        r = client.get("/v1/verify", params={"name": "ACME {{7*7}}"})
+        assert r.status_code == 200
+        assert "ACME {{7*7}}" in {m["name"] for m in r.json()["matches"]}
+
+
 # --------------------------------------------------------------------------- spreadsheets
 
 
@@ -597,6 +672,24 @@ class TestApp:
         assert (
             shown("ACME {{7*7}}") in page or maps._script_json(shown("ACME {{7*7}}"))[1:-1] in page
         )
+
+    def test_verify_box(self, outlets_file: Path) -> None:
+        """The Find view's verify box with the hostile network uploaded and a payload
+        checked: no exception, nothing evaluated, the messages escaped."""
+        from streamlit.testing.v1 import AppTest
+
+        app_path = str(Path(__file__).resolve().parent.parent / "app.py")
+        at = AppTest.from_file(app_path, default_timeout=240)
+        at.run()
+        data = outlets_file.read_bytes()
+        at.get("file_uploader")[0].set_value(("outlets.csv", data, "text/csv")).run()
+        for payload in TEMPLATE + XSS + ["ACME [/bold]"]:
+            at.text_input(key="verify-name").input(f"ACME {payload}").run()
+            assert not at.exception, [e.value for e in at.exception]
+            shown_text = "\n".join(str(m.value) for m in [*at.success, *at.error, *at.markdown])
+            assert_not_evaluated(shown_text)
+            assert "<img" not in shown_text and "<script" not in shown_text
+        assert any("is an authorized outlet" in s.value for s in at.success)
 
 
 # --------------------------------------------------------------------------- write API

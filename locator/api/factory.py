@@ -28,6 +28,7 @@ from ..store import LiveNetwork, Store
 from .auth import FailureLimiter, private_guard
 from .params import _PATTERN_REASONS
 from .routes import StrictJSONResponse, _json, router
+from .routes_verify import router as verify_router
 from .routes_write import MAX_IMPORT_BYTES
 from .routes_write import router as write_router
 from .security import (
@@ -261,6 +262,7 @@ def create_app(
     guard = [Depends(private_guard)]
     app.include_router(router, dependencies=guard)
     app.include_router(write_router, dependencies=guard)
+    app.include_router(verify_router, dependencies=guard)
     app.add_exception_handler(ApiError, _on_api_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)

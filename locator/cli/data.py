@@ -21,6 +21,19 @@ def audit(
         50.0, "--far-km", min=0.1, help="Flag outlets farther than this from their city."
     ),
     sheet: SheetOpt = None,
+    record: bool = typer.Option(
+        False,
+        "--record",
+        help="Audit the network store (not a file) and record the findings as flags on "
+        "the listings involved, which `locator verify` then shows for their phones.",
+    ),
+    database: str = typer.Option(
+        None,
+        "--database",
+        metavar="URL",
+        help="With --record: the store's database URL (default: $LOCATOR_DATABASE_URL, "
+        "else the default SQLite store).",
+    ),
     fail_on: str = typer.Option(
         "none",
         "--fail-on",
@@ -44,8 +57,14 @@ def audit(
             findings_at_or_above([], level)
         except ConfigurationError as err:
             fail(f"--fail-on: {err}; or none")
-    outlets = load_network(path, sheet)
+    if record and path is not None:
+        fail("--record audits the network store; give --database, not a file")
+    if database is not None and not record:
+        fail("--database is used with --record")
+    outlets = _store_network(database) if record else load_network(path, sheet)
     findings = audit_outlets(outlets, far_km=far_km)
+    if record:
+        _record(database, findings)
     failing = [] if level == "none" else findings_at_or_above(findings, level)
     expiring: list[dict] = _expiring_authorizations() if path is None else []
     if as_json:
@@ -72,6 +91,24 @@ def audit(
         table.add_row(text(f.severity), text(f.kind), text(f.message), text(ids))
     console.print(table)
     _exit_if_failing(failing, level)
+
+
+def _store_network(database: str | None):  # -> Network
+    from .db import opened
+
+    with opened(database) as store:
+        return store.network()
+
+
+def _record(database: str | None, findings: list) -> None:
+    """Record the findings as flags in the store; one line on stderr says how many."""
+    from ..verify import record_findings
+    from .db import actor, opened
+
+    with opened(database) as store:
+        added, known = record_findings(store, findings, actor=actor())
+        where = store.url_for_display
+    echo(f"recorded {added} new flag(s) in {where} ({known} already recorded)", err=True)
 
 
 EXPIRY_DAYS = 30
