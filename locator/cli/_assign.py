@@ -244,3 +244,127 @@ def input_encoding(path: Path, encoding: str) -> str:
     if problem is not None:
         fail(f"{path.name}: {problem}; nothing written")
     return encoding
+
+
+# --------------------------------------------------------------------------- --engine dask
+@dataclasses.dataclass(frozen=True)
+class DaskOptions:
+    """Where ``--engine dask`` runs: a scheduler's address, or a LocalCluster of
+    ``workers`` processes; ``blocksize``: bytes of CSV per partition."""
+
+    source: str  # the input as given: a local path or an fsspec URL
+    scheduler: str | None
+    workers: int | None
+    blocksize: str
+
+
+def is_url(source: str) -> bool:
+    """Whether ``source`` is an fsspec URL (``s3://...``, ``gs://...``), not a local path."""
+    return "://" in source and not source.startswith("file://")
+
+
+def check_engine(engine: str, address_col: str | None, dask_given: bool) -> None:
+    """Refuse an unknown engine, and Dask-only options without ``--engine dask``."""
+    if engine not in ("pandas", "dask"):
+        fail(f"unknown --engine {engine!r}; choose pandas or dask")
+    if engine == "pandas" and dask_given:
+        fail("--scheduler, --workers and --blocksize need --engine dask")
+    if engine == "dask":
+        from ..batch_dask import DaskMissing, require_dask
+
+        try:
+            require_dask()
+        except DaskMissing as err:
+            fail(str(err))
+        if address_col:
+            fail(
+                "--address-col is not supported with --engine dask; geocode first "
+                "(locator geocode-csv) and assign the lat/lon columns"
+            )
+
+
+def check_parquet_output(output: Path) -> None:
+    """A Parquet OUT may be a folder only if it is a previous assign output (only
+    ``part.NNNNN.parquet`` files), which is replaced; any other folder is refused."""
+    import re
+
+    if not output.is_dir():
+        return
+    ours = re.compile(r"part\.\d{5}\.parquet")
+    if not all(ours.fullmatch(p.name) for p in output.iterdir()):
+        fail(f"cannot write {output}: is a folder that is not a previous assign output")
+
+
+def dask_encoding(opts: DaskOptions, encoding: str) -> str:
+    """The encoding of a CSV given by URL (detected from its first MiB for ``auto``)."""
+    if encoding.strip().lower() != "auto":
+        return encoding
+    import fsspec
+
+    from ..data import detect_encoding
+    from ..errors import DataError
+
+    try:
+        with fsspec.open(opts.source, "rb") as fh:
+            head = fh.read(2**20)
+        return detect_encoding(head, name=opts.source)
+    except FileNotFoundError:
+        fail(f"no such file: {opts.source}")
+    except DataError as err:
+        fail(f"{opts.source}: {err.errors[0].reason}; give --encoding")
+    except (OSError, ValueError, ImportError) as err:
+        fail(f"cannot read {opts.source}: {err}")
+
+
+def run_dask(job: AssignJob, opts: DaskOptions, console: Any, progress: bool) -> Tally:
+    """Run the job on Dask (:func:`locator.batch_dask.assign_dask`); errors become one
+    ``error:`` line, as with the pandas engine."""
+    from ..batch_dask import assign_dask, dask_client
+    from ..errors import LocatorError
+
+    bar = progress_bar(console, progress)
+    rows = 0
+
+    def on_part(part: Any, total: int) -> None:
+        nonlocal rows
+        if not bar.tasks:
+            bar.add_task("assign", total=total, rows=0)
+        rows += part.rows
+        bar.update(bar.tasks[0].id, advance=1, rows=rows)
+
+    try:
+        with dask_client(opts.scheduler, opts.workers) as client, bar:
+            result = assign_dask(
+                opts.source, job.output, job.index, job.spec, client=client,
+                strict=job.strict, encoding=job.encoding, out_encoding=job.out_encoding,
+                blocksize=opts.blocksize, on_part=on_part,
+            )  # fmt: skip
+    except UnicodeDecodeError as err:
+        other = "utf-8" if job.encoding.lower().startswith("gb") else "gb18030"
+        fail(f"{job.spec.source} is not {job.encoding} text ({err.reason}); try --encoding {other}")
+    except pd.errors.EmptyDataError:
+        fail(f"{job.spec.source} is empty (no header row)")
+    except pd.errors.ParserError as err:
+        _fail_parser_error(job, err)
+    except LocatorError as err:
+        fail(str(err))
+    except FileNotFoundError as err:
+        if err.filename is None or os.fspath(err.filename) != os.fspath(job.output):
+            fail(f"no such file: {opts.source}")
+        raise
+    except OSError as err:
+        _fail_if_output_error(err, job)
+        raise
+    tally = Tally(result.rows, result.bad, result.bad_rows, result.ambiguous)
+    if job.strict and tally.bad:
+        fail(strict_message(tally))
+    return tally
+
+
+def _fail_parser_error(job: AssignJob, err: Exception) -> None:
+    from ..data import parser_error_problem
+
+    problem = parser_error_problem(err)
+    if problem is not None:
+        fail(f"{job.spec.source}: {problem}; nothing written")
+    fail(f"cannot parse {job.spec.source}: {err}")
