@@ -81,3 +81,21 @@ def node() -> str:
             pytest.fail("node not found but LOCATOR_REQUIRE_NODE=1 (apt-get install nodejs)")
         pytest.skip("node not found (apt-get install nodejs)")
     return exe
+
+
+@pytest.fixture(scope="session")
+def dask_scheduler() -> Iterator[str]:
+    """The address of a real Dask LocalCluster (2 single-threaded worker processes, on
+    loopback) for ``locator assign --engine dask --scheduler``; one per test session."""
+    import distributed  # the test extra installs it: never a skip
+    cluster = distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+    )
+    try:
+        yield cluster.scheduler_address
+    finally:
+        cluster.close()
