@@ -94,8 +94,8 @@ class TestSameAsPandas:
         """A CSV whose quoted cells hold line breaks gives every row once, intact (a
         split at every line end would cut those rows in two)."""
         src = tmp_path / "notes.csv"
-        n = 300
-        frame = pd.DataFrame({"order": range(n), "note": [f"line1\nline2 {i}" for i in range(n)],
+        n = 2000  # ~25 partitions; most line ends are inside quotes
+        frame = pd.DataFrame({"order": range(n), "note": [f"a\nb\nc\nd {i}" for i in range(n)],
                               "lat": 31.23, "lon": 121.47})  # fmt: skip
         frame.to_csv(src, index=False)
         pd_out, dk_out, _, _ = both_engines(src, tmp_path, dask=("--scheduler", dask_scheduler))
