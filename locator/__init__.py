@@ -36,6 +36,7 @@ _EXPORTS: dict[str, str] = {
     # nearest
     "OutletIndex": "index",
     "DriveTimeModel": "drive",
+    "assign_dask": "batch_dask",
     # coverage
     "CoverageModel": "coverage",
     "coverage_report": "coverage",

@@ -348,11 +348,14 @@ def staged_parts(path: str | os.PathLike[str]) -> Iterator[Path]:
     writer left beside ``path`` (its pid is gone) are removed first."""
     dest = Path(path)
     target = Path(os.path.realpath(dest)) if dest.is_symlink() else dest
+    # A stream (/dev/stdout, a FIFO) has no folder to write beside: the temp folder.
+    where = None if is_stream(dest) else target.parent
     try:
-        _remove_stale_parts(target)
+        if where is not None:
+            _remove_stale_parts(target)
         folder = Path(
             tempfile.mkdtemp(
-                prefix=f".{target.name}.{os.getpid()}.", suffix=_PARTS_SUFFIX, dir=target.parent
+                prefix=f".{target.name}.{os.getpid()}.", suffix=_PARTS_SUFFIX, dir=where
             )
         )
         folder.chmod(0o777 & ~_umask())

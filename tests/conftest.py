@@ -88,6 +88,7 @@ def dask_scheduler() -> Iterator[str]:
     """The address of a real Dask LocalCluster (2 single-threaded worker processes, on
     loopback) for ``locator assign --engine dask --scheduler``; one per test session."""
     import distributed  # the test extra installs it: never a skip
+
     cluster = distributed.LocalCluster(
         n_workers=2,
         threads_per_worker=1,
