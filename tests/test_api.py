@@ -196,6 +196,13 @@ RESULT_KEYS = {
     "drive_minutes",
     "meets_promise",
     "within_max",
+    "open_now",
+    "opens_at",
+    "closes_at",
+    "hours_label",
+    "holidays_known",
+    "directions",
+    "tel",
 }
 
 
@@ -270,7 +277,9 @@ class TestNearest:
         got = svc.nearest(31.2, 121.4, 5, max_km=30.0)
         fields = ["outlet_id", "name", "kind", "province", "city", "district", "address",
                   "phone", "hours", "categories", "authorized", "lat", "lon", "distance_km",
-                  "bearing_deg", "drive_minutes", "meets_promise", "within_max"]  # fmt: skip
+                  "bearing_deg", "drive_minutes", "meets_promise", "within_max", "open_now",
+                  "opens_at", "closes_at", "hours_label", "holidays_known", "directions",
+                  "tel"]  # fmt: skip
         assert [list(g) for g in got] == [fields] * len(want) and len(want) > 1
         assert [g["distance_km"] for g in got] == [round(x, 3) for x in want["distance_km"]]
         assert [g["bearing_deg"] for g in got] == [round(x, 1) for x in want["bearing_deg"]]
@@ -1365,3 +1374,77 @@ class TestFilterAliases:
         assert a.status_code == b.status_code == 200
         ids = [r["outlet_id"] for r in a.json()["results"]]
         assert ids == [r["outlet_id"] for r in b.json()["results"]] and ids
+
+
+class TestNearestHours:
+    """open_now / at on /v1/nearest (issue #14): real 2026 dates of the sample network."""
+
+    HOLIDAY = "2026-10-01T10:00:00+08:00"  # National Day
+
+    def test_every_result_says_open_or_not(self, client: TestClient) -> None:
+        """Each result carries open_now, opens_at/closes_at (ISO, +08:00) and a label."""
+        body = strict_json(
+            client.get("/v1/nearest", params={"lat": 31.23, "lon": 121.47, "at": self.HOLIDAY})
+        )
+        assert body["at"] == self.HOLIDAY
+        for res in body["results"]:
+            assert res["open_now"] in (True, False, None)
+            change = res["closes_at"] if res["open_now"] else res["opens_at"]
+            if change is not None:
+                assert change.endswith("+08:00") and change > self.HOLIDAY
+            assert " / " in res["hours_label"]
+        # The sample's repair points close on public holidays: some nearest one is shut.
+        assert any(r["open_now"] is False for r in body["results"])
+
+    def test_open_now_filter_on_a_holiday(self, client: TestClient) -> None:
+        """open_now=true on National Day drops the outlets closed then (PH off) and keeps
+        the open ones, nearest first."""
+        base = {"lat": 31.23, "lon": 121.47, "k": 10, "at": self.HOLIDAY}
+        every = strict_json(client.get("/v1/nearest", params=base))["results"]
+        body = strict_json(client.get("/v1/nearest", params={**base, "open_now": "true"}))
+        got = body["results"]
+        assert got and all(r["open_now"] is not False for r in got)
+        closed = {r["outlet_id"] for r in every if r["open_now"] is False}
+        assert closed and not closed & {r["outlet_id"] for r in got}
+        dists = [r["distance_km"] for r in got if r["open_now"]]
+        assert dists == sorted(dists)
+
+    def test_make_up_workday(self, client: TestClient) -> None:
+        """Saturday 2026-10-10 is a make-up workday: the weekday-only repair points
+        (Sa,Su off) are open at 10:00; the Saturday after they are closed."""
+        weekday_only = "Mo-Fr 09:00-12:00,13:30-18:00; Sa,Su off; PH off"
+
+        def states(when: str) -> set[bool | None]:
+            params = {"lat": 31.23, "lon": 121.47, "k": 50, "at": when}
+            results = strict_json(client.get("/v1/nearest", params=params))["results"]
+            return {r["open_now"] for r in results if r["hours"] == weekday_only}
+
+        assert states("2026-10-10T10:00:00+08:00") == {True}
+        assert states("2026-10-17T10:00:00+08:00") == {False}
+
+    def test_directions_route_from_the_origin(self, client: TestClient) -> None:
+        """Each result links AMap/Baidu/OSM directions from the query point, and tel:."""
+        from locator.crs import wgs84_to_gcj02
+
+        body = strict_json(client.get("/v1/nearest", params={"lat": 31.23, "lon": 121.47}))
+        glon, glat = wgs84_to_gcj02(121.47, 31.23)
+        for res in body["results"]:
+            assert f"from={glon:.6f},{glat:.6f}," in res["directions"]["amap"]
+            assert "api.map.baidu.com/direction?origin=latlng:" in res["directions"]["baidu"]
+            assert "route=31.230000,121.470000%3B" in res["directions"]["osm"]
+            assert res["tel"] == ["tel:" + "".join(c for c in res["phone"] if c.isdigit())]
+
+    @pytest.mark.parametrize("bad", ["tomorrow", "2026-13-01T10:00", "10:00", "2026-10-01T25:00"])
+    def test_bad_at_is_422(self, client: TestClient, bad: str) -> None:
+        """A bad at is a 422 naming the parameter, never a 500."""
+        r = client.get("/v1/nearest", params={"lat": 31.23, "lon": 121.47, "at": bad})
+        assert r.status_code == 422
+        assert r.json()["parameter"] == "at"
+        assert "ISO 8601" in r.json()["reason"]  # a bad value, not an unknown parameter
+
+    def test_bad_open_now_is_422(self, client: TestClient) -> None:
+        """open_now must be a boolean: a 422 naming it."""
+        r = client.get("/v1/nearest", params={"lat": 31.23, "lon": 121.47, "open_now": "maybe"})
+        assert r.status_code == 422
+        assert r.json()["parameter"] == "open_now"
+        assert "boolean" in r.json()["reason"]  # a bad value, not an unknown parameter

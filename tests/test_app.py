@@ -57,6 +57,17 @@ class TestFindACenter:
         assert "Authorized" not in table.columns  # authorized only by default
         assert "Nearest to" in texts(at) and "min drive (est.)" in texts(at)
 
+    def test_open_now_filter_and_routes(self, at: AppTest) -> None:
+        """With "Open now" ticked every listed outlet is open now (or its hours are
+        unknown, labelled so), and directions route from the searched place."""
+        next(c for c in at.checkbox if "Open now" in c.label).check().run()
+        at.text_input(key="query").input("杭州西湖区").run()
+        assert not at.exception
+        table = results_table(at)
+        assert len(table) and table["Open 营业"].str.match("营业中|24小时营业|营业时间未知").all()
+        assert table["AMap"].str.contains("/navigation?from=", regex=False).all()
+        assert table["OSM"].str.startswith("https://www.openstreetmap.org/directions?").all()
+
     def test_ambiguous_query_offers_candidates(self, at: AppTest) -> None:
         """鼓楼区 (Nanjing, Fuzhou, Xuzhou, Kaifeng) offers its candidates; picking another
         one moves the results to that city."""
@@ -83,6 +94,12 @@ class TestFindACenter:
         at.text_input(key="query").input("qwxzzzy plimf").run()
         assert not at.exception
         assert any("No place found" in e.value for e in at.error)
+
+    def test_a_street_alone_says_why(self, at: AppTest) -> None:
+        """A street alone (中山北路1号) is no place, and the message says it is a street."""
+        at.text_input(key="query").input("中山北路1号").run()
+        assert not at.exception
+        assert any("No place found" in e.value and "street name" in e.value for e in at.error)
 
     def test_kind_filter(self, at: AppTest) -> None:
         """With only repair points selected, every result is a repair point."""

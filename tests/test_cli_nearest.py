@@ -410,3 +410,79 @@ class TestDistrictCandidates:
         assert result.exit_code == 0, result.output
         assert "长春市 朝阳区" in result.output and "北京市 朝阳区" in result.output
         assert "18,960,744" not in result.output and "population" not in result.output
+
+
+class TestNearestHours:
+    """``--open-now`` and ``--at`` (issue #14), on a file with known hours."""
+
+    @pytest.fixture
+    def hours_csv(self, tmp_path: Path) -> Path:
+        rows = [
+            ("H1", "Weekdays", 31.2300, 121.4700, "周一至周五 09:00-18:00；法定节假日休息"),
+            ("H2", "Always", 31.2400, 121.4800, "24/7"),
+            ("H3", "Mystery", 31.2500, 121.4900, "看心情"),
+        ]
+        lines = [COLUMNS]
+        for oid, name, lat, lon, hours in rows:
+            lines.append(
+                f"{oid},{name},service_center,上海,上海,D,road 1,{lat},{lon},000-555-0001,"
+                f"{hours},tv,true,wgs84"
+            )
+        path = tmp_path / "hours.csv"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return path
+
+    def nearest(self, path: Path, *extra: str):
+        return run("nearest", "--lat", "31.23", "--lon", "121.47", "--outlets", str(path),
+                   "--json", *extra)  # fmt: skip
+
+    def test_open_now_on_a_holiday(self, hours_csv: Path) -> None:
+        """On National Day the weekday outlet (closed on holidays) is left out; the 24/7
+        one is listed, then the one with unknown hours."""
+        r = self.nearest(hours_csv, "--open-now", "--at", "2026-10-01T10:00")
+        assert r.exit_code == 0, r.output
+        doc = json.loads(r.stdout)
+        assert [x["outlet_id"] for x in doc["results"]] == ["H2", "H3"]
+        assert doc["results"][1]["open_now"] is None
+        assert doc["results"][1]["hours_label"] == "营业时间未知 / hours unknown"
+        assert doc["at"] == "2026-10-01T10:00:00+08:00"
+
+    def test_at_answers_for_another_moment(self, hours_csv: Path) -> None:
+        """--at without --open-now labels every outlet for that moment."""
+        r = self.nearest(hours_csv, "--at", "2026-12-02T10:00+08:00")
+        doc = json.loads(r.stdout)
+        first = doc["results"][0]
+        assert first["outlet_id"] == "H1" and first["open_now"] is True
+        assert first["closes_at"] == "2026-12-02T18:00:00+08:00"
+        assert first["hours_label"] == "营业中 · 18:00 打烊 / open until 18:00"
+        assert first["hours"] == "Mo-Fr 09:00-18:00; PH off"  # converted on load
+        assert first["holidays_known"] is True
+
+    def test_year_without_holiday_data_is_flagged(self, hours_csv: Path) -> None:
+        """2027 is not in chinese-calendar 1.11: answered as ordinary days, flagged."""
+        doc = json.loads(self.nearest(hours_csv, "--at", "2027-10-01T10:00").stdout)
+        assert doc["results"][0]["open_now"] is True
+        assert {r["holidays_known"] for r in doc["results"]} == {False}
+
+    def test_json_has_routes_and_tel(self, hours_csv: Path) -> None:
+        """--json results carry directions from the origin and tel: links."""
+        doc = json.loads(self.nearest(hours_csv).stdout)
+        res = doc["results"][0]
+        assert res["directions"]["amap"].startswith("https://uri.amap.com/navigation?from=")
+        assert "origin=latlng:" in res["directions"]["baidu"]
+        assert "route=31.230000,121.470000%3B" in res["directions"]["osm"]
+        assert res["tel"] == ["tel:0005550001"]
+
+    def test_table_shows_the_label(self, hours_csv: Path) -> None:
+        """The table shows the open-now label, unknown hours included."""
+        r = run("nearest", "--lat", "31.23", "--lon", "121.47", "--outlets", str(hours_csv),
+                "--at", "2026-10-01T10:00", "-k", "3")  # fmt: skip
+        assert r.exit_code == 0, r.output
+        assert "今日休息" in r.stdout and "营业时间未知" in r.stdout
+
+    def test_bad_at(self, hours_csv: Path) -> None:
+        """A bad --at is a clear error naming the option, exit 2, no traceback."""
+        r = run("nearest", "--lat", "31.23", "--lon", "121.47", "--outlets", str(hours_csv),
+                "--at", "next tuesday")  # fmt: skip
+        assert_clean_error(r, 2, "--at")
+        assert "not an ISO 8601 date and time" in r.stderr

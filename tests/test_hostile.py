@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -189,6 +190,17 @@ class TestApi:
         got = {encodable(x["name"]) for x in r.json()["results"]}
         assert {encodable(f"ACME {p}") for p in ALL} <= got
 
+    def test_no_match_reason_is_data(self, client: Any) -> None:
+        """The 404 reason quotes the street the query names (``<payload>路``): valid
+        JSON, the payload as text, never evaluated."""
+        for payload in TEMPLATE + XSS:
+            r = client.get("/v1/geocode", params={"q": f"{payload}中山路"})
+            assert r.status_code in (404, 422), (payload, r.status_code)
+            body = json.loads(r.text)
+            assert_not_evaluated(r.text)
+            if r.status_code == 404:
+                assert "street name" in body["reason"]
+
     @pytest.mark.parametrize("path", ["/v1/nearest", "/v1/geocode"])
     def test_query_payloads_never_500(self, client: Any, path: str) -> None:
         """Every payload as ``q``: an answer or a 4xx, always valid JSON, never a 500."""
@@ -202,6 +214,105 @@ class TestApi:
             r = client.get(f"{path}?q={raw}")
             assert r.status_code < 500, (raw, r.status_code, r.text[:200])
             json.loads(r.text)
+
+
+# --------------------------------------------------------------------------- links and hours
+
+#: What a directions or tel: link may hold: payload text only percent-encoded.
+SAFE_URL = re.compile(r"https://[A-Za-z0-9:/?&=.,%_~+-]+")
+SAFE_TEL = re.compile(r"tel:\+?[0-9]+")
+
+
+def assert_links_safe(result: dict[str, Any]) -> None:
+    """A nearest result's directions and tel links hold no raw payload character."""
+    assert set(result["directions"]) == {"amap", "baidu", "osm"}
+    for url in result["directions"].values():
+        assert SAFE_URL.fullmatch(url), url
+    for tel in result["tel"]:
+        assert SAFE_TEL.fullmatch(tel), tel
+
+
+class TestLinksAndHours:
+    @pytest.mark.parametrize("payload", ALL)
+    def test_links_encode_every_payload(self, payload: str) -> None:
+        """A payload as outlet name, origin name or phone never leaves the link's safe
+        characters: names are percent-encoded, phones reduced to digits."""
+        from locator.directions import directions_links, tel_links
+
+        links = directions_links(
+            (30.27, 120.15), origin=(30.3, 120.2), to_name=payload, origin_name=payload
+        )
+        for url in links.values():
+            assert SAFE_URL.fullmatch(url), url
+        for tel in tel_links(payload) + tel_links(f"0571-{payload}-8888"):
+            assert SAFE_TEL.fullmatch(tel), tel
+
+    def test_popup_links_and_phones(self) -> None:
+        """Map popups: every href is a safe directions or tel: link, the phone and the
+        hours text (a payload: unreadable, so hours unknown) are escaped text."""
+        import html as html_lib
+
+        for p in ALL:
+            row = {"name": f"ACME {p}", "phone": f"{p} 0571-8888", "hours": p[:60],
+                   "hours_label": p, "lat": 30.27, "lon": 120.15}  # fmt: skip
+            page = maps.outlet_popup_html(row, origin=(30.3, 120.2))
+            assert_not_evaluated(page)
+            for href in re.findall(r'href="([^"]*)"', page):
+                href = html_lib.unescape(href)
+                assert SAFE_URL.fullmatch(href) or SAFE_TEL.fullmatch(href), (p, href)
+            assert shown(p) in page, p  # the label, as text
+
+    def test_api_nearest_new_fields(self, client: Any) -> None:
+        """/v1/nearest on the hostile network: links are safe, the hours payload comes back
+        exactly as stored, labelled hours unknown (never guessed)."""
+        from locator.hours import UNKNOWN_LABEL, to_osm
+
+        r = client.get(
+            "/v1/nearest",
+            params={"lat": 30.27, "lon": 120.15, "k": 50, "at": "2026-10-01T10:00+08:00"},
+        )
+        assert r.status_code == 200
+        assert_not_evaluated(r.text)
+        results = r.json()["results"]
+        assert results
+        for res in results:
+            assert_links_safe(res)
+            if res["hours"] and to_osm(res["hours"]) is None:
+                assert res["hours_label"] == UNKNOWN_LABEL and res["open_now"] is None
+        stored = {encodable(p)[:60] for p in ALL}
+        assert {encodable(x["hours"]) for x in results} <= stored | {""}
+        r = client.get(
+            "/v1/nearest",
+            params={"lat": 30.27, "lon": 120.15, "k": 50, "open_now": "true"},
+        )
+        assert r.status_code == 200  # unknown hours are never hidden by the filter
+        assert r.json()["count"] == len(results)
+
+    @pytest.mark.parametrize("payload", TEMPLATE + XSS)
+    def test_api_at_payloads_are_422(self, client: Any, payload: str) -> None:
+        """A payload as ``at``: a 422 naming the parameter, never echoed as markup."""
+        r = client.get("/v1/nearest", params={"lat": 30.27, "lon": 120.15, "at": payload})
+        assert r.status_code == 422, r.text[:200]
+        assert r.json()["parameter"] == "at"
+        reason = r.json()["reason"]
+        assert "ISO 8601" in reason or "at most 40 characters" in reason, reason
+        assert_not_evaluated(r.text)
+
+    def test_cli_json_links(self, outlets_file: Path) -> None:
+        """``nearest --json`` links on the hostile network are safe."""
+        result = run("nearest", "杭州", "--k", "50", "--outlets", str(outlets_file), "--json")
+        assert result.exit_code == 0, result.output[-500:]
+        for res in json.loads(result.stdout)["results"]:
+            assert_links_safe(res)
+
+    @pytest.mark.parametrize("payload", TEMPLATE + XSS + ["\x1b[31mred", "[bold]x"])
+    def test_cli_at_payload(self, outlets_file: Path, payload: str) -> None:
+        """A payload as ``--at``: a clear error, shown as inert text."""
+        result = run("nearest", "杭州", "--outlets", str(outlets_file), "--at", payload)
+        assert result.exit_code == 2
+        assert "--at" in result.output and "ISO 8601" in result.output
+        assert_terminal_safe(result.output)
+        assert_not_evaluated(result.output)
 
 
 # --------------------------------------------------------------------------- CLI
@@ -324,6 +435,15 @@ class TestCli:
         assert as_json.exit_code in (0, 1)
         if as_json.exit_code == 0:
             assert json.loads(as_json.stdout)["query"] == f"杭州 {payload}"
+
+    @pytest.mark.parametrize("payload", TEMPLATE[:3] + XSS[:3] + ["ACME [/bold]", "\x1b[31mred"])
+    def test_no_match_reason_is_text(self, payload: str) -> None:
+        """``locator geocode '<payload>中山路'``: the 'not found' line quotes the street,
+        as text on the terminal."""
+        human = run("geocode", f"{payload}中山路")
+        assert human.exit_code in (1, 2)
+        assert_terminal_safe(human.output)
+        assert_not_evaluated(human.output)
 
     def test_map_title_is_literal(self, tmp_path: Path) -> None:
         """``locator map --title`` with template and script payloads: shown as text."""

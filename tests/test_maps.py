@@ -339,8 +339,10 @@ class TestOutletsLayer:
             "000-555-0000",
             "09:00-18:00",
             "Washer 洗衣机, TV 电视",
-            "uri.amap.com/marker?position=",
+            "uri.amap.com/navigation?to=",
             "api.map.baidu.com/marker?location=",
+            "openstreetmap.org/directions?",
+            'href="tel:0005550000"',
         ):
             assert text in html, text
         assert "Not authorized" not in html

@@ -146,9 +146,11 @@ class TestWheel:
         )
 
     def test_wheel_ships_the_data_and_version(self, unpacked: Path) -> None:
-        """The wheel holds the bundled CSV files and declares locator.__version__."""
+        """The wheel holds the bundled CSV files and boundaries, and declares
+        locator.__version__."""
         assert {p.name for p in (unpacked / "locator" / "_data").iterdir()} >= {
             "cities.csv", "places.csv", "outlets.csv",
+            "districts.geojson.gz", "offset-area.geojson.gz",
         }  # fmt: skip
         (meta,) = unpacked.glob("locator-*.dist-info/METADATA")
         assert f"Version: {locator.__version__}" in meta.read_text("utf-8").splitlines()

@@ -131,6 +131,25 @@ IncludeUnauthorized = Annotated[
         examples=[False],
     ),
 ]
+OpenNow = Annotated[
+    bool,
+    Query(
+        description="Only outlets open at `at` (default now, Asia/Shanghai; Chinese "
+        "public holidays and make-up workdays counted). Outlets whose hours are unknown "
+        "are never hidden: they are listed after the open ones, labelled.",
+        examples=[True],
+    ),
+]
+At = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=40,
+        description="The moment the opening hours are answered for: ISO 8601 "
+        "(`2026-10-01T10:00+08:00`; without an offset, Asia/Shanghai time). Default: now.",
+        examples=["2026-10-01T10:00:00+08:00"],
+    ),
+]
 City = Annotated[
     str | None,
     Query(
@@ -265,7 +284,7 @@ _NEAREST_EXAMPLE = {
             "district": "黄浦区",
             "address": "上海市黄浦区...",
             "phone": "000-555-0042",
-            "hours": "周一至周日 09:00-18:00",
+            "hours": "Mo-Su 09:00-18:00; PH off",
             "categories": ["refrigerator", "washer"],
             "authorized": True,
             "lat": 31.23,
@@ -275,6 +294,17 @@ _NEAREST_EXAMPLE = {
             "drive_minutes": 3.3,
             "meets_promise": True,
             "within_max": True,
+            "open_now": True,
+            "opens_at": None,
+            "closes_at": "2026-12-02T18:00:00+08:00",
+            "hours_label": "营业中 · 18:00 打烊 / open until 18:00",
+            "holidays_known": True,
+            "directions": {
+                "amap": "https://uri.amap.com/navigation?from=...&to=...&mode=car",
+                "baidu": "https://api.map.baidu.com/direction?origin=...&destination=...",
+                "osm": "https://www.openstreetmap.org/directions?engine=fossgis_osrm_car&route=...",
+            },
+            "tel": ["tel:0005550042"],
         }
     ],
     "count": 1,

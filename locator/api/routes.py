@@ -3,6 +3,7 @@ unknown query parameters. The work is done by :class:`~.service.LocatorService`.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
 from collections.abc import Mapping
@@ -15,12 +16,14 @@ from fastapi.responses import JSONResponse, Response
 
 from .. import __version__, pages
 from ..errors import ConfigurationError
+from ..hours import as_local
 from .params import (
     _404_CITY,
     _404_Q,
     _NEAREST_EXAMPLE,
     _Q_XOR_LATLON,
     _RADIUS_XOR_MINUTES,
+    At,
     BBox,
     Category,
     City,
@@ -35,6 +38,7 @@ from .params import (
     Level,
     Lon,
     MaxKm,
+    OpenNow,
     Q,
     QRequired,
     RadiusKm,
@@ -165,6 +169,17 @@ async def healthz(request: Request) -> Response:
     )
 
 
+def _moment(at: str | None) -> dt.datetime:
+    """``at`` (ISO 8601) in Asia/Shanghai, or now; a 422 naming ``at`` otherwise."""
+    if at is None:
+        return as_local(None)
+    try:
+        parsed = dt.datetime.fromisoformat(at.strip())
+    except ValueError:
+        raise _invalid("at", "not an ISO 8601 date and time, e.g. 2026-10-01T10:00+08:00") from None
+    return as_local(parsed)
+
+
 @router.get(
     "/v1/nearest",
     summary="The nearest authorized outlets to a point or an address",
@@ -173,7 +188,12 @@ async def healthz(request: Request) -> Response:
     "their coordinates are WGS-84; `drive_minutes` is an estimate. An ambiguous `q` "
     "(e.g. Suzhou: 苏州 or 宿州) is answered for the best candidate with "
     "`origin.ambiguous: true` and the candidates listed. Repeated `kind`: any of them; "
-    "repeated `category`: all of them. Unknown parameters are a 422.",
+    "repeated `category`: all of them. Every result has `open_now`, `opens_at`/"
+    "`closes_at` (the next change, ISO 8601 +08:00) and `hours_label` for `at` (default "
+    "now, Asia/Shanghai, Chinese holidays and make-up workdays counted), `directions` "
+    "(AMap GCJ-02, Baidu BD-09 and OpenStreetMap routes from the origin) and `tel` links. "
+    "`open_now=true` drops the outlets closed at that moment; those with unknown hours "
+    "are listed after the open ones. Unknown parameters are a 422.",
     responses={
         200: {"content": {"application/json": {"example": _NEAREST_EXAMPLE}}},
         404: _404_Q,
@@ -192,6 +212,8 @@ def nearest(
     max_km: MaxKm = None,
     include_unauthorized: IncludeUnauthorized = False,
     coord_sys: CoordSys = "wgs84",
+    open_now: OpenNow = False,
+    at: At = None,
 ) -> Response:
     """The nearest matching outlets to ``lat``/``lon`` or to the geocoded ``q``.
 
@@ -208,6 +230,7 @@ def nearest(
             raise _invalid("lon", "give lon together with lat")
     kind_ = svc.check_kinds(kind)
     cat_ = svc.check_categories(category)
+    moment = _moment(at)
     if text is not None:
         place = svc.geocode(text)
         origin = {**place, "source": "geocoder", "geocoder": place.get("source")}
@@ -232,6 +255,8 @@ def nearest(
         kind=kind_,
         category=cat_,
         authorized_only=not include_unauthorized,
+        open_at=moment if open_now else None,
+        at=moment,
     )
     body: dict[str, Any] = {
         "origin": origin,
@@ -239,8 +264,13 @@ def nearest(
         "count": len(results),
         "coord_sys": "wgs84",  # of every coordinate in the answer
     }
+    body["at"] = moment.isoformat()
     if not results:
-        body["message"] = "no outlet matches these filters"
+        body["message"] = (
+            "no outlet matching these filters is open at this time"
+            if open_now
+            else "no outlet matches these filters"
+        )
     elif not results[0]["within_max"]:
         body["message"] = (
             f"no outlet within {max_km:g} km; the nearest is "
@@ -255,7 +285,8 @@ def nearest(
     summary="Geocode an address, district or city (offline)",
     description="The best match with its administrative fields. Ambiguous names "
     "(朝阳区, Taizhou, Suzhou) answer the best candidate with `ambiguous: true` and "
-    "`candidates`.",
+    "`candidates`. A former division (杭州下城区) answers today's successor with "
+    '`renamed_from: {"name": "下城区", "successor": "拱墅区", "year": 2021}` (else null).',
     responses={
         200: {
             "content": {
@@ -489,6 +520,11 @@ def _render_embed(
         label = place.get("query") or ""
         if place.get("ambiguous"):
             notes.append("This place name is ambiguous; the best match is shown.")
+        from ..geocode import renamed_note
+
+        former = renamed_note(place.get("renamed_from"))
+        if former:
+            notes.append(f"Former name: {former}.")
     return pages.network_page(
         svc.outlets[svc.authorized],
         layers=wanted,

@@ -8,6 +8,7 @@ error answered as JSON; :func:`dumps` writes strict JSON.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import json
 import logging
@@ -22,9 +23,11 @@ import pandas as pd
 
 from ..crs import to_wgs84
 from ..data import normalize_category, normalize_kind
+from ..directions import directions_links, tel_links
 from ..drive import DriveTimeModel
 from ..errors import ConfigurationError, GeocodeError, GeocoderServiceError, LocatorError
 from ..geocoders.redact import install_log_redaction, redact
+from ..hours import as_local, hours_status
 from ..index import CATEGORIES, KINDS, OutletIndex
 from ..network import OUTLET_COLUMNS, OUTLET_DTYPES, outlets_frame
 from ..outputs import jsonable
@@ -415,12 +418,13 @@ class LocatorService:
             log.exception("geocoder failed for a query")  # redacted by the log filter
             raise ApiError(503, "geocoding failed", reason=type(err).__name__) from None
         if loc is None:
+            why = getattr(geocoder, "no_match_reason", None)  # offline: a street alone...
             raise ApiError(
                 404,
                 "no match",
                 parameter=parameter,
-                reason="no place matches this query; try a city, district or address "
-                "in Chinese, pinyin or English, or give lat and lon",
+                reason=(why(q) if why is not None else "no place matches this query")
+                + "; or give lat and lon",
             )
         from ..geocode import origin_from_location
 
@@ -448,6 +452,9 @@ class LocatorService:
         kind: str | Sequence[str] | None = None,
         category: str | Sequence[str] | None = None,
         authorized_only: bool = True,
+        open_at: dt.datetime | None = None,
+        at: dt.datetime | None = None,
+        origin_name: str = "",
     ) -> list[dict[str, Any]]:
         """Result records, nearest first: :meth:`OutletIndex.nearest_arrays` (the rows,
         order and values of :meth:`OutletIndex.nearest`) as JSON-ready records, rounded
@@ -456,6 +463,12 @@ class LocatorService:
 
         With ``max_km`` and nothing inside it, the single nearest is returned with
         ``within_max: false``.
+
+        ``open_at`` keeps the outlets open then (unknown hours listed after, see
+        :mod:`locator.index`); every record carries ``open_now``, ``opens_at``,
+        ``closes_at``, ``hours_label`` and ``holidays_known`` at ``at`` (default
+        ``open_at``, else now), ``directions`` (AMap, Baidu, OSM links from the origin,
+        see :mod:`locator.directions`) and ``tel`` links.
         """
         found = self.index.nearest_arrays(
             lat,
@@ -465,7 +478,9 @@ class LocatorService:
             kinds=kind,
             categories=category,
             authorized_only=authorized_only,
+            open_at=open_at,
         )
+        moment = as_local(at if at is not None else open_at)
         out = []
         for row, km, bearing, minutes, meets, within in zip(
             found.positions.tolist(),
@@ -482,6 +497,14 @@ class LocatorService:
             rec["drive_minutes"] = round(minutes, 1)
             rec["meets_promise"] = meets
             rec["within_max"] = within
+            rec.update(hours_status(rec.get("hours"), moment).as_dict())
+            rec["directions"] = directions_links(
+                (rec["lat"], rec["lon"]),
+                origin=(lat, lon),
+                to_name=rec.get("name") or "",
+                origin_name=origin_name,
+            )
+            rec["tel"] = tel_links(rec.get("phone"))
             out.append(rec)
         return out
 

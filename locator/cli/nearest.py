@@ -177,6 +177,23 @@ def nearest_cmd(
     as_json: Annotated[
         bool, typer.Option("--json", help='Print JSON {"origin": ..., "results": [...]}.')
     ] = False,
+    open_now: Annotated[
+        bool,
+        typer.Option(
+            "--open-now",
+            help="Only outlets open now (or at --at), Chinese holidays and make-up "
+            "workdays counted; outlets with unknown hours are listed after them.",
+        ),
+    ] = False,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at",
+            metavar="ISO",
+            help="Answer the opening hours for this moment, e.g. 2026-10-01T10:00 "
+            "(no offset: Asia/Shanghai time). Default: now.",
+        ),
+    ] = None,
     sheet: SheetOpt = None,
 ) -> None:
     """Nearest authorized outlets to a place, by geodesic distance (WGS-84 ellipsoid).
@@ -192,6 +209,7 @@ def nearest_cmd(
         fail("give either QUERY or --lat/--lon, not both")
     if lat is None and query is None:
         fail("give a QUERY (address, district or city) or --lat and --lon")
+    moment = _moment(at)
     index = _index(outlets, sheet)
     filters = _filters(kind, category, include_all)
     try:
@@ -208,13 +226,25 @@ def nearest_cmd(
             }
         else:
             origin = _origin_from_query(str(query))
-        result = index.nearest(origin["lat"], origin["lon"], k=k, max_km=max_km, **filters)
+        result = index.nearest(
+            origin["lat"],
+            origin["lon"],
+            k=k,
+            max_km=max_km,
+            open_at=moment if open_now else None,
+            at=moment,
+            **filters,
+        )
     except LocatorError as err:
         fail(str(err))
 
     note = None
     if result.empty:
-        note = "no outlet matches the filters"
+        note = (
+            "no outlet matching the filters is open at this time"
+            if open_now
+            else "no outlet matches the filters"
+        )
     elif not bool(result["within_max"].all()):
         note = (
             f"no matching outlet within {max_km:g} km; the nearest is "
@@ -224,7 +254,8 @@ def nearest_cmd(
         echo_json(
             {
                 "origin": origin,
-                "results": result.to_dict("records"),
+                "at": moment.isoformat(),
+                "results": _json_records(result, origin),
                 "note": note,
                 "drive_time": index.drive_model.describe(),
             }
@@ -233,6 +264,43 @@ def nearest_cmd(
         _print_table(origin, result, note, index.drive_model.describe(), include_all)
     if result.empty:
         raise typer.Exit(1)
+
+
+def _moment(at: str | None) -> Any:  # -> datetime
+    """``--at`` in Asia/Shanghai (now if not given); a clear error naming --at."""
+    import datetime as dt
+
+    from ..hours import as_local
+
+    if at is None:
+        return as_local(None)
+    try:
+        return as_local(dt.datetime.fromisoformat(at.strip()))
+    except ValueError:
+        fail(f"--at: {at!r} is not an ISO 8601 date and time (e.g. 2026-10-01T10:00+08:00)")
+
+
+def _json_records(result: pd.DataFrame, origin: dict[str, Any]) -> list[dict[str, Any]]:
+    """Result rows for ``--json``: times as ISO 8601 (+08:00), plus ``directions``
+    (AMap, Baidu, OSM from the origin) and ``tel`` links."""
+    from ..directions import directions_links, tel_links
+
+    out: list[dict[str, Any]] = []
+    for record in result.to_dict("records"):
+        row = {str(k): v for k, v in record.items()}
+        for c in ("opens_at", "closes_at"):
+            value = row.get(c)
+            row[c] = None if value is None or pd.isna(value) else value.isoformat()
+        if row.get("open_now") is pd.NA:
+            row["open_now"] = None
+        row["directions"] = directions_links(
+            (row["lat"], row["lon"]),
+            origin=(origin["lat"], origin["lon"]),
+            to_name=str(row.get("name") or ""),
+        )
+        row["tel"] = tel_links(row.get("phone"))
+        out.append(row)
+    return out
 
 
 def _print_table(
@@ -247,6 +315,11 @@ def _print_table(
     where = _place_label(origin) or origin.get("address") or ""
     head = f"From {where} " if where else "From "
     console.print(Text(f"{head}({origin['lat']:.5f}, {origin['lon']:.5f}, WGS-84)"))
+    from ..geocode import renamed_note
+
+    former = renamed_note(origin.get("renamed_from"))
+    if former:
+        console.print(Text(f"Former name: {former}.", style="yellow"))
     if origin.get("ambiguous"):
         cands = origin.get("candidates") or []
         console.print(
@@ -278,7 +351,7 @@ def _print_table(
             title.append(f"  {clean(kind)}", style="dim")
         if show_auth and "authorized" in row and not bool(row["authorized"]):
             title.append("  NOT AUTHORIZED", style="bold red")
-        details = [str(row.get(c) or "") for c in ("address", "phone", "hours")]
+        details = [str(row.get(c) or "") for c in ("address", "phone", "hours_label")]
         for line in (details[0], " · ".join(d for d in details[1:] if d)):
             if line:
                 title.append("\n" + clean(line))

@@ -19,7 +19,10 @@ import pandas as pd
 from folium.plugins import MarkerCluster
 
 from ..crs import wgs84_to_bd09, wgs84_to_gcj02
+from ..directions import directions_links as route_links
+from ..directions import phone_links
 from ..errors import ConfigurationError
+from ..hours import UNKNOWN_LABEL, to_osm
 from ..labels import CATEGORY_LABELS, KIND_LABELS, NOT_AUTHORIZED
 from ._cells import _bool, _bounds, _coords, _float, _records, _require, _text
 from .base import _project, _project_point, _with_css, display_coord_sys
@@ -51,13 +54,23 @@ def _kind_class(kind: str) -> str:
     return f"kind-{kind}" if kind in KIND_LABELS else "kind-other"
 
 
-def outlet_popup_html(row: Mapping[str, Any], *, distance_km: float | None = None) -> str:
+def outlet_popup_html(
+    row: Mapping[str, Any],
+    *,
+    distance_km: float | None = None,
+    origin: tuple[float, float] | None = None,
+) -> str:
     """The popup HTML for one outlet (every data value escaped with :func:`escape_text`).
 
     ``row`` is a mapping with outlet columns (``name``, ``kind``, ``address``,
     ``phone``, ``hours``, ``categories``, ``authorized``, ``lat``, ``lon``, ...);
-    missing keys are skipped. The returned string holds no backtick, ``$`` or
-    backslash, so it is safe inside folium's template literals.
+    missing keys are skipped. Hours show as stored (OSM ``opening_hours`` syntax), or
+    "营业时间未知 / hours unknown" when unreadable, with the ``hours_label`` of a
+    search result when the row has one. Phones are ``tel:`` links; the directions
+    links (AMap, Baidu, OpenStreetMap, :func:`locator.directions.directions_links`)
+    route from ``origin`` (WGS-84 ``(lat, lon)``) when given. The returned string
+    holds no backtick, ``$`` or backslash, so it is safe inside folium's template
+    literals.
     """
     name = _text(row.get("name"))
     kind = _text(row.get("kind"))
@@ -76,35 +89,47 @@ def outlet_popup_html(row: Mapping[str, Any], *, distance_km: float | None = Non
     place = " ".join(
         _text(row.get(c)) for c in ("province", "city", "district") if _text(row.get(c))
     )
+    hours = _text(row.get("hours"))
+    if hours and to_osm(hours) is None:
+        hours = UNKNOWN_LABEL
     for label, value in (
         ("Area", place),
         ("Address", _text(row.get("address"))),
-        ("Phone", _text(row.get("phone"))),
-        ("Hours", _text(row.get("hours"))),
+        ("Hours", hours),
+        ("Open", _text(row.get("hours_label"))),
     ):
         if value:
             rows.append((label, value))
     cats = [c.strip() for c in _text(row.get("categories")).split(";") if c.strip()]
     if cats:
         rows.append(("Repairs", ", ".join(CATEGORY_LABELS.get(c, c) for c in cats)))
-    if rows:
-        parts.append("<table>")
-        parts.extend(
-            f"<tr><th>{escape_text(k)}</th><td>{escape_text(v)}</td></tr>" for k, v in rows
+    phone = _text(row.get("phone"))
+    cells = [f"<tr><th>{escape_text(k)}</th><td>{escape_text(v)}</td></tr>" for k, v in rows]
+    if phone:
+        tels = phone_links(phone)
+        shown = (
+            " ".join(f'<a href="{escape_text(t)}">{escape_text(s)}</a>' for s, t in tels)
+            if tels
+            else escape_text(phone)
         )
+        at = sum(1 for k, _ in rows if k in ("Area", "Address"))
+        cells.insert(at, f"<tr><th>Phone</th><td>{shown}</td></tr>")
+    if cells:
+        parts.append("<table>")
+        parts.extend(cells)
         parts.append("</table>")
     try:
         lat, lon = float(row["lat"]), float(row["lon"])
     except (KeyError, TypeError, ValueError):
         lat = lon = math.nan
-    if math.isfinite(lat) and math.isfinite(lon):
-        links = directions_links(lat, lon, name)
-        parts.append(
-            f'<div class="links">Directions: <a href="{escape_text(links["amap"])}" '
-            'target="_blank" rel="noopener noreferrer">AMap 高德</a> · '
-            f'<a href="{escape_text(links["baidu"])}" target="_blank" '
-            'rel="noopener noreferrer">Baidu 百度</a></div>'
+    if math.isfinite(lat) and math.isfinite(lon) and abs(lat) <= 90 and abs(lon) <= 180:
+        links = route_links((lat, lon), origin=origin, to_name=name)
+        anchors = " · ".join(
+            f'<a href="{escape_text(links[key])}" target="_blank" '
+            f'rel="noopener noreferrer">{label}</a>'
+            for key, label in (("amap", "AMap 高德"), ("baidu", "Baidu 百度"), ("osm", "OSM"))
         )
+        parts.append(f'<div class="links">Directions 路线: {anchors}</div>')
     parts.append("</div>")
     return "".join(parts)
 
@@ -469,7 +494,11 @@ def search_layer(
                 icon=_pin_icon(classes, 18, "locator-result"),
                 tooltip=folium.Tooltip(escape_text(tip), sticky=False),
                 popup=folium.Popup(
-                    outlet_popup_html(row, distance_km=d if math.isfinite(d) else None),
+                    outlet_popup_html(
+                        row,
+                        distance_km=d if math.isfinite(d) else None,
+                        origin=(float(origin[0]), float(origin[1])),
+                    ),
                     max_width=340,
                 ),
             ).add_to(group)

@@ -68,6 +68,7 @@ from .rules import (
     _categories,
     _coord_systems,
     _flags,
+    _hours,
     _id_problems,
     _kinds,
     _mark,
@@ -135,7 +136,11 @@ def _validate_frame(frame: Any, source: str = "outlets") -> pd.DataFrame:
     lon = _as_float(df["lon"].to_numpy(dtype=object))
     shown = {"lat": df["lat"].tolist(), "lon": df["lon"].tolist()}
     errors = coordinate_problems(lat, lon, shown=shown)
-    text = {c: _text(df[c]) for c in ("outlet_id", "kind", "coord_sys", "categories") if c in df}
+    text = {
+        c: _text(df[c])
+        for c in ("outlet_id", "kind", "coord_sys", "categories", "hours")
+        if c in df
+    }
 
     def missing(i: int, col: str) -> Problem:
         return Problem(i + 2, col, "", "missing required value")
@@ -164,6 +169,10 @@ def _validate_frame(frame: Any, source: str = "outlets") -> pd.DataFrame:
         cats, cat_notes = _categories(text["categories"], 2)
         out["categories"] = cats
         notes += [str(p) for p in cat_notes]
+    if "hours" in text:
+        hours, hour_notes = _hours(text["hours"], 2)
+        out["hours"] = hours
+        notes += [str(p) for p in hour_notes]
     # Notes a loader made (kept in attrs of a frame derived from its table) are not
     # repeated: only what this validation finds.
     _warn(notes, source)

@@ -24,6 +24,7 @@ from .rules import (
     _categories,
     _coord_systems,
     _flags,
+    _hours,
     _id_problems,
     _in_extent,
     _kinds,
@@ -232,12 +233,14 @@ def validate_outlets(
     if errors:
         raise DataError(errors, source=source)
     cats, cat_notes = _categories(out["categories"], row_offset)
+    hours, hour_notes = _hours(out["hours"], row_offset)
     _to_wgs84(lat, lon, systems)
-    rows = _by_row(_abroad(lat, lon, row_offset) + cat_notes)
+    rows = _by_row(_abroad(lat, lon, row_offset) + cat_notes + hour_notes)
     notes = [*frame.attrs.get("warnings", []), *map(str, rows), *flag_notes]
     result = pd.DataFrame(out)
     result["kind"] = kinds
     result["categories"] = cats
+    result["hours"] = hours
     result["authorized"] = np.ones(len(raw), dtype=bool) if flags is None else flags
     result["coord_sys"] = "wgs84"
     result["lat"] = lat

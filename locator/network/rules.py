@@ -19,6 +19,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from .. import crs
 from ..errors import DataError, LocatorError, Problem
+from ..hours import to_osm
 
 # --------------------------------------------------------------------------- columns
 OUTLET_COLUMNS = (
@@ -417,6 +418,31 @@ def _categories(values: pd.Series, row_offset: int) -> tuple[list[str], list[Pro
         if unknown
     ]
     return [joined for joined, _ in cells.tolist()], notes
+
+
+#: Why an ``hours`` cell is kept as it is (a warning, never an error).
+HOURS_UNREADABLE = "opening hours not readable (kept as text, shown as hours unknown)"
+
+
+def _hours_cell(value: str | None) -> tuple[str, bool]:
+    """An ``hours`` cell as (OSM text, or the cell as it is; whether it is readable)."""
+    if not value:
+        return "", True
+    osm = to_osm(value)
+    return (value, False) if osm is None else (osm, True)
+
+
+def _hours(values: pd.Series, row_offset: int) -> tuple[list[str], list[Problem]]:
+    """``hours`` in OSM ``opening_hours`` syntax (the Chinese forms converted, see
+    :func:`locator.hours.to_osm`); an unreadable value is kept, with a warning naming
+    the row and the value. An empty cell is no hours (shown as unknown, no warning)."""
+    cells = _per_value(values, _hours_cell)
+    notes = [
+        Problem(i + row_offset, "hours", text, HOURS_UNREADABLE)
+        for i, (text, ok) in enumerate(cells.tolist())
+        if not ok
+    ]
+    return [text for text, _ in cells.tolist()], notes
 
 
 def _flags(
