@@ -238,6 +238,10 @@ class TestErrors:
             (["--engine", "spark"], "unknown --engine 'spark'"),
             (["--workers", "2"], "need --engine dask"),
             (["--engine", "dask", "--address-col", "a"], "--address-col is not supported"),
+            (
+                ["--engine", "dask", "--scheduler", "tcp://127.0.0.1:9", "--workers", "2"],
+                "not both",
+            ),
         ],
     )
     def test_options(self, tmp_path: Path, args: list[str], message: str) -> None:

@@ -263,12 +263,15 @@ def is_url(source: str) -> bool:
     return "://" in source and not source.startswith("file://")
 
 
-def check_engine(engine: str, address_col: str | None, dask_given: bool) -> None:
-    """Refuse an unknown engine, and Dask-only options without ``--engine dask``."""
+def check_engine(engine: str, address_col: str | None, opts: DaskOptions, given: bool) -> None:
+    """Refuse an unknown engine, Dask-only options (``given``) without ``--engine dask``,
+    and both --scheduler and --workers (the user's cluster has its own workers)."""
     if engine not in ("pandas", "dask"):
         fail(f"unknown --engine {engine!r}; choose pandas or dask")
-    if engine == "pandas" and dask_given:
+    if engine == "pandas" and given:
         fail("--scheduler, --workers and --blocksize need --engine dask")
+    if opts.scheduler is not None and opts.workers is not None:
+        fail("give --scheduler (your cluster) or --workers (a local one), not both")
     if engine == "dask":
         from ..batch_dask import DaskMissing, require_dask
 

@@ -474,8 +474,8 @@ def assign_cmd(
     """
     from ..outputs import is_stream
 
-    check_engine(engine, address_col, (scheduler, workers, blocksize) != (None, None, None))
     opts = DaskOptions(source, scheduler, workers, blocksize or "64MB")
+    check_engine(engine, address_col, opts, (scheduler, workers, blocksize) != (None, None, None))
     input_csv = Path(source)
     url = engine == "dask" and is_url(source)
     if not url and not input_csv.is_file():
