@@ -39,6 +39,7 @@ _EXPORTS: dict[str, str] = {
     # nearest
     "OutletIndex": "index",
     "DriveTimeModel": "drive",
+    "assign_dask": "batch_dask",
     # coverage
     "CoverageModel": "coverage",
     "coverage_report": "coverage",

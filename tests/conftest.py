@@ -180,3 +180,22 @@ def store(store_url: str) -> Iterator[object]:
         yield s
     finally:
         s.dispose()
+
+
+@pytest.fixture(scope="session")
+def dask_scheduler() -> Iterator[str]:
+    """The address of a real Dask LocalCluster (2 single-threaded worker processes, on
+    loopback) for ``locator assign --engine dask --scheduler``; one per test session."""
+    import distributed  # the test extra installs it: never a skip
+
+    cluster = distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+    )
+    try:
+        yield cluster.scheduler_address
+    finally:
+        cluster.close()

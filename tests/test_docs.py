@@ -65,6 +65,9 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     pd.DataFrame({"order": [1, 2, 3], "地址": ["杭州西湖区", "深圳南山区科技园", "Xi'an"]}).to_csv(
         tmp_path / "orders.csv", index=False
     )
+    pd.DataFrame({"order": [1, 2], "lat": [30.27, 22.54], "lon": [120.15, 114.06]}).to_parquet(
+        tmp_path / "orders.parquet", index=False
+    )
     pd.DataFrame({"address": ["北京海淀区", "成都武侯区", "苏州工业园区"]}).to_csv(
         tmp_path / "customers.csv", index=False
     )

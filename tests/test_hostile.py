@@ -494,6 +494,36 @@ class TestCli:
         assert len(rows) == len(payloads) + 1
         assert_csv_cells_safe([c for row in rows for c in row])
 
+    @pytest.mark.slow
+    def test_assign_dask_csv_is_spreadsheet_safe(
+        self, outlets_file: Path, tmp_path: Path, dask_scheduler: str
+    ) -> None:
+        """``assign --engine dask`` (a new CSV sink: parts written by workers, joined
+        after): every payload in a passthrough column and in a header, and every
+        hostile outlet name, comes out formula-safe, one row per input row, and the
+        file is the pandas engine's, byte for byte."""
+        src = tmp_path / "orders.csv"
+        payloads = [encodable(p) for p in ALL]
+        heads = ["=cmd|' /C calc'!A0", "@SUM(1)", "ok\r=1+1"]
+        with src.open("w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["order", "note", *heads, "lat", "lon"])
+            for i, p in enumerate(payloads * 3):
+                w.writerow([i, p, p, p, p, 30.27, 120.15])
+        out, ref = tmp_path / "dask.csv", tmp_path / "pandas.csv"
+        result = run("assign", str(src), "-o", str(out), "--outlets", str(outlets_file),
+                     "--engine", "dask", "--scheduler", dask_scheduler, "--blocksize", "2000",
+                     "--no-progress")  # fmt: skip
+        assert result.exit_code == 0, result.output
+        rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"), newline="")))
+        assert len(rows) == 3 * len(payloads) + 1
+        assert len({len(r) for r in rows}) == 1, "a row was split or shifted"
+        assert_csv_cells_safe([c for row in rows for c in row])
+        assert_terminal_safe(result.output)
+        pandas_run = run("assign", str(src), "-o", str(ref), "--outlets", str(outlets_file))
+        assert pandas_run.exit_code == 0, pandas_run.output
+        assert out.read_bytes() == ref.read_bytes()
+
     def test_assign_keeps_hostile_headers_safe(self, outlets_file: Path, tmp_path: Path) -> None:
         """Input column *names* are copied to ``assign``'s output: formula-safe there too,
         and the header row still has one cell per column."""
