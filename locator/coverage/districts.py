@@ -164,6 +164,14 @@ def _geometries(simplify_deg: float | None) -> dict[str, Any]:
     return dict(zip(d["adcode"].astype(str), geoms, strict=True))
 
 
+@functools.lru_cache(maxsize=2)
+def _geometry_dicts(simplify_deg: float | None, decimals: int) -> dict[str, Any]:
+    """adcode -> RFC 7946 geometry dict. Cached: treat the dicts as read-only."""
+    from .areas import geometry_to_geojson
+
+    return {a: geometry_to_geojson(g, decimals) for a, g in _geometries(simplify_deg).items()}
+
+
 def districts_geojson(
     rows: list[DistrictCoverage],
     *,
@@ -174,10 +182,9 @@ def districts_geojson(
 ) -> dict[str, Any]:
     """The districts as an RFC 7946 FeatureCollection (WGS-84 lon/lat, CCW exteriors),
     one Feature per row, its properties the row's figures (plus ``radius_km`` and
-    ``drive_minutes`` when given). ``simplify_deg`` draws lighter polygons (maps)."""
-    from .areas import geometry_to_geojson
-
-    geoms = _geometries(simplify_deg)
+    ``drive_minutes`` when given). ``simplify_deg`` draws lighter polygons (maps).
+    Geometries are shared with a per-process cache: copy one before changing it."""
+    geoms = _geometry_dicts(simplify_deg, decimals)
     feats = []
     for r in rows:
         props = r.to_dict()
@@ -189,7 +196,7 @@ def districts_geojson(
             {
                 "type": "Feature",
                 "properties": props,
-                "geometry": None if geom is None else geometry_to_geojson(geom, decimals),
+                "geometry": geom,
             }
         )
     return {"type": "FeatureCollection", "features": feats}

@@ -158,8 +158,9 @@ class CoverageReport:
             columns=list(DistrictCoverage.__dataclass_fields__),
         )
 
-    def districts_geojson(self, decimals: int = 6) -> dict[str, Any]:
-        """The districts with their figures as an RFC 7946 FeatureCollection."""
+    def districts_geojson(self, decimals: int = 4) -> dict[str, Any]:
+        """The districts with their figures as an RFC 7946 FeatureCollection (4
+        decimals by default: the bundled polygons are on a 1e-4 degree grid)."""
         if not self.districts:
             raise ConfigurationError("this report has no districts: ask report(by='district')")
         return districts_geojson(
