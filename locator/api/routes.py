@@ -25,6 +25,7 @@ from .params import (
     _RADIUS_XOR_MINUTES,
     At,
     BBox,
+    By,
     Category,
     City,
     CoordSys,
@@ -396,7 +397,8 @@ def outlets(
     "nationally, per listed city and per province; the largest gaps; listed cities "
     "without an authorized outlet; and the service areas (geodesic circles dissolved "
     "per `level`) as a GeoJSON FeatureCollection. Give `radius_km`, or `drive_minutes` "
-    "for the radius an engineer covers in that time (an estimate), not both. Answers "
+    "for the radius an engineer covers in that time (an estimate), not both. "
+    "`by=district` adds every district (figures, and their polygons as GeoJSON). Answers "
     "are cached per radius. Unknown parameters are a 422.",
     responses={
         200: {
@@ -430,10 +432,11 @@ def coverage(
     drive_minutes: DriveMinutes = None,
     level: Level = "city",
     gaps: GapLimit = 20,
+    by: By = "city",
 ) -> Response:
     """Coverage figures and service areas (cached per radius)."""
     svc = _service(request)
-    body = svc.coverage(radius_km, drive_minutes, level, int(gaps))
+    body = svc.coverage(radius_km, drive_minutes, level, int(gaps), by=by)
     return Response(body, media_type="application/json")
 
 
