@@ -341,7 +341,7 @@ class TestChoropleth:
         wgs = maps.districts_layer(rep, tiles=None)
         gcj = maps.districts_layer(rep, tiles="amap")
 
-        def first_ring(layer):  # noqa: ANN001, ANN202
+        def first_ring(layer):
             gj = next(c for c in layer._children.values() if hasattr(c, "data"))
             f = gj.data["features"][0]["geometry"]["coordinates"]
             while isinstance(f[0][0], list):
