@@ -351,3 +351,29 @@ class TestChoropleth:
         lon, lat = first_ring(wgs)
         glon, glat = wgs84_to_gcj02(np.array([lon]), np.array([lat]))
         assert first_ring(gcj) == pytest.approx([float(glon[0]), float(glat[0])], abs=2e-6)
+
+
+class TestApiEmbedDriveMinutes:
+    @pytest.fixture(scope="class")
+    @classmethod
+    def client(cls) -> TestClient:
+        from locator.api import create_app
+
+        return TestClient(create_app())
+
+    def test_equals_the_radius(self, client: TestClient) -> None:
+        """``/embed/map?drive_minutes=120`` draws the page of the equivalent radius."""
+        r = DriveTimeModel().reach_km(120)
+        base = {"layers": "coverage", "tiles": "none", "city": "杭州"}
+        a = client.get("/embed/map", params={**base, "drive_minutes": 120})
+        b = client.get("/embed/map", params={**base, "radius_km": r})
+        assert a.status_code == b.status_code == 200
+        strip = re.compile(r"\b(map|feature_group|geo_json|layer_control|tile_layer)_[0-9a-f]{32}")
+        assert strip.sub("x", a.text) == strip.sub("x", b.text)
+
+    @pytest.mark.parametrize(
+        "params", [{"drive_minutes": -1}, {"drive_minutes": 120, "radius_km": 50}]
+    )
+    def test_bad_values_are_422(self, client: TestClient, params: dict) -> None:
+        r = client.get("/embed/map", params=params)
+        assert r.status_code == 422 and r.json()["parameter"] == "drive_minutes"

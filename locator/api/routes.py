@@ -49,6 +49,7 @@ from .params import (
 )
 from .security import _csp
 from .service import (
+    MAX_API_RADIUS_KM,
     ApiError,
     LocatorService,
     _clean_q,
@@ -472,9 +473,16 @@ def embed_map(
     tiles: Tiles = "osm",
     k: K = 5,
     radius_km: RadiusKm = 50.0,
+    drive_minutes: DriveMinutes = None,
 ) -> Response:
     """The self-contained map page with its security headers."""
     svc = _service(request)
+    if drive_minutes is not None:  # the coverage/gaps layers by drive time (an estimate)
+        if "radius_km" in request.query_params:
+            raise _invalid("drive_minutes", "give radius_km or drive_minutes, not both")
+        radius_km = svc.drive_model.reach_km(float(drive_minutes))
+        if not 0 < radius_km <= MAX_API_RADIUS_KM:
+            raise _invalid("drive_minutes", f"reaches {radius_km:.0f} km, outside the limits")
     wanted = _parse_layers(layers)
     city_keys = svc.resolve_city(city) if city is not None else None
     text = _clean_q(q)
