@@ -60,19 +60,12 @@ def outlines_geojson(tiles: str | None = None) -> dict[str, Any]:
 
 
 class _Outlines(folium.MacroElement):
-    """The outline base layer of a map; ``tile_layer`` is the map's tile layer or None."""
+    """The outline base layer of a map; ``tile_layer`` is the map's tile layer or None.
 
-    _template = folium.template.Template(
-        """
-        {% macro script(this, kwargs) %}
-        (function() {
-            {{ this.js }}
-            locatorOutlines({{ this._parent.get_name() }}, {{ this.tiles_var }},
-                            {{ this.data_json }});
-        })();
-        {% endmacro %}
-        """
-    )
+    Unlike the other elements it writes its script as a :class:`~locator.maps.base._Verbatim`
+    fragment itself: branca would wrap a macro's output in ``Element(text)``, whose
+    constructor lexes the text as a Jinja template, which for ~0.5 MB of coordinates
+    costs ~0.1 s per map for nothing (the text is our JS file and ``_script_json`` data)."""
 
     def __init__(self, tiles: str | None, tile_layer: folium.TileLayer | None) -> None:
         super().__init__()
@@ -81,3 +74,14 @@ class _Outlines(folium.MacroElement):
         self.data_json = _outlines_json(normalize_tiles(tiles))
         # a folium variable name (an identifier it made), or the JS literal null
         self.tiles_var = tile_layer.get_name() if tile_layer is not None else "null"
+
+    def render(self, **kwargs: Any) -> str:
+        from .base import _Verbatim
+
+        parent = self._parent.get_name()  # type: ignore[union-attr]
+        text = (
+            f"(function() {{\n{self.js}\nlocatorOutlines({parent}, {self.tiles_var}, "
+            f"{self.data_json});\n}})();\n"
+        )
+        self.get_root().script.add_child(_Verbatim(text), name=self.get_name())  # type: ignore[attr-defined]
+        return ""
