@@ -146,7 +146,7 @@ class TestCliDriveMinutes:
         args = [*cmd.replace("x.html", str(tmp_path / "x.html")).split(), "--drive-minutes", bad]
         res = self.runner.invoke(cli_app, args)
         assert res.exit_code == 2
-        assert "--drive-minutes" in res.output or "drive-minutes" in res.output
+        assert "drive-minutes" in res.output or "drive_minutes" in res.output
         assert "Traceback" not in res.output
 
 

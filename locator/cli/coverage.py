@@ -62,9 +62,7 @@ def _radius(radius_km: float | None, drive_minutes: float | None = None) -> floa
     try:
         return radius_for(radius_km, drive_minutes)
     except LocatorError as err:
-        fail(
-            str(err).replace("radius_km", "--radius-km").replace("drive_minutes", "--drive-minutes")
-        )
+        fail(str(err))
 
 
 def _reach_note(radius: float, drive_minutes: float | None) -> str:
