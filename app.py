@@ -708,7 +708,11 @@ with coverage_tab:
 
     cities_df = report.cities_frame()
     gaps_df = report.gaps_frame()
-    show_areas = st.toggle("Show service areas", value=True, key="cov-areas")
+    # planner controls (#15): district choropleth and the coverage curve, same reach as above
+    p1, p2 = st.columns(2)
+    show_areas = p1.toggle("Show service areas", value=True, key="cov-areas")
+    by_district = p2.toggle("Colour districts by share covered", value=False, key="cov-district")
+    districts_report = model.report(r, by="district", gap_limit=0) if by_district else None
     city_points = cities_df.merge(cities[["adcode", "lat", "lon"]], on="adcode", how="left")
     cov_map = build_map(
         None,
@@ -716,8 +720,27 @@ with coverage_tab:
         service_areas=_areas_geojson(net_key, outlets, r) if show_areas else None,
         gaps=gaps_df.head(300),
         cities=city_points,
+        districts=districts_report,
     )
     _show_map(cov_map, key="coverage-map", height=520)
+    if districts_report is not None:
+        st.caption(
+            "Districts are coloured by the share of their population within reach; grey = "
+            "no demand data (no GeoNames place in the district), not 0 %."
+        )
+        with st.expander("Districts (table)"):
+            st.dataframe(districts_report.districts_frame(), hide_index=True, width="stretch")
+    with st.expander("Coverage curve: where does more reach stop paying?"):
+        if mode == "Distance (km)":
+            curve = model.curve(range(0, 301, 10)).set_index("radius_km")
+        else:
+            curve = model.curve(drive_minutes=range(0, 361, 15)).set_index("drive_minutes")
+        st.line_chart(curve[["share_covered", "share_backup"]])
+        st.caption(
+            "Share of the demand layer's population with an authorized outlet (and with two) "
+            "within each reach. "
+            + (model.drive_model.describe() if mode != "Distance (km)" else "")
+        )
 
     t1, t2, t3, t4 = st.tabs(["Listed cities", "Provinces", "Largest gaps", "Suggested sites"])
     with t1:

@@ -357,3 +357,58 @@ def build_districts_file() -> bytes:
         {"type": "FeatureCollection", "features": feats}, ensure_ascii=False, separators=(",", ":")
     )
     return gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0)
+
+
+# --------------------------------------------------------------------------- outlines
+#: The base layer drawn under every map (see :mod:`locator.maps.outlines`).
+OUTLINES_FILE = "outlines.geojson.gz"
+#: Outline simplification (degrees, about 2 km) and grid (1e-3 degree, about 110 m):
+#: enough for a country-to-prefecture view, a few hundred KB in a page.
+OUTLINE_SIMPLIFY_DEG = 0.02
+OUTLINE_GRID_DEG = 1e-3
+
+
+def build_outlines_file(districts_file: bytes) -> bytes:
+    """The outline layer's bytes: two features, ``level`` ``province`` (every province
+    border and the coast, one MultiLineString) and ``prefecture`` (the prefecture borders
+    inside provinces), each shared border drawn once. Dissolved from the district
+    polygons (coverage unions: they share edges), simplified along shared edges, rounded
+    to :data:`OUTLINE_GRID_DEG`; gzip, mtime 0 (reproducible)."""
+    import shapely
+
+    d = read_districts(districts_file)
+    geoms = d["geometry"].to_numpy()
+    pref_codes = d["prefecture_adcode"].to_numpy()
+    prefs = [shapely.coverage_union_all(geoms[pref_codes == c]) for c in sorted(set(pref_codes))]
+    simple = shapely.coverage_simplify(np.array(prefs, dtype=object), OUTLINE_SIMPLIFY_DEG)
+    simple = shapely.set_precision(simple, OUTLINE_GRID_DEG)
+    prov_of = [str(c)[:2] for c in sorted(set(pref_codes))]
+    provs = [
+        shapely.coverage_union_all(simple[[p == code for p in prov_of]])
+        for code in sorted(set(prov_of))
+    ]
+    prov_lines = shapely.line_merge(shapely.union_all(shapely.boundary(np.array(provs))))
+    all_lines = shapely.union_all(shapely.boundary(simple))
+    pref_lines = shapely.line_merge(
+        shapely.difference(all_lines, shapely.buffer(prov_lines, OUTLINE_GRID_DEG / 2))
+    )
+    feats = []
+    for level, lines in (("province", prov_lines), ("prefecture", pref_lines)):
+        lines = shapely.set_precision(lines, OUTLINE_GRID_DEG)
+        geom = json.loads(shapely.to_geojson(shapely.multilinestrings(shapely.get_parts(lines))))
+        feats.append({"type": "Feature", "properties": {"level": level}, "geometry": geom})
+    text = json.dumps({"type": "FeatureCollection", "features": feats}, separators=(",", ":"))
+    return gzip.compress(text.encode("ascii"), compresslevel=9, mtime=0)
+
+
+@functools.lru_cache(maxsize=1)
+def _outlines_text() -> str:
+    from .reference import data_path
+
+    return gzip.decompress(data_path(OUTLINES_FILE).read_bytes()).decode("ascii")
+
+
+def outlines() -> dict[str, Any]:
+    """The bundled outline layer (WGS-84 lon/lat): a FeatureCollection of two features,
+    ``level`` = ``province`` and ``prefecture``, each a MultiLineString. A fresh copy."""
+    return json.loads(_outlines_text())

@@ -27,6 +27,8 @@ one short name a line). Outputs, in the package's data folder ``locator/_data/``
   population >= 1,000 (the demand layer for coverage).
 * ``districts.geojson.gz``, ``offset-area.geojson.gz``: the district polygons and the
   area where the GCJ-02 offset applies (see :mod:`locator.boundaries`).
+* ``outlines.geojson.gz``: province and prefecture outlines dissolved from the district
+  polygons, the offline base layer of every map (see :mod:`locator.maps.outlines`).
 * ``outlets.csv``: a **synthetic** sample network for the fictional brand
   "ACME家电 (ACME Appliances)", generated from a fixed seed.
 
@@ -387,8 +389,10 @@ def build_all(listed_path: Path | None = None) -> dict[str, str | bytes]:
     from .boundaries import (
         AREA_FILE,
         DATA_FILE,
+        OUTLINES_FILE,
         build_districts_file,
         build_offset_area_file,
+        build_outlines_file,
         read_districts,
     )
 
@@ -410,6 +414,7 @@ def build_all(listed_path: Path | None = None) -> dict[str, str | bytes]:
         "outlets.csv": _to_csv_text(outlets),
         DATA_FILE: polygons,
         AREA_FILE: build_offset_area_file(polygons),
+        OUTLINES_FILE: build_outlines_file(polygons),
     }
 
 

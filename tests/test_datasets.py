@@ -21,6 +21,7 @@ BUNDLED = (
     "outlets.csv",
     "districts.geojson.gz",
     "offset-area.geojson.gz",
+    "outlines.geojson.gz",
 )
 
 

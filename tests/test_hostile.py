@@ -109,6 +109,46 @@ class TestHtml:
             body = page.split("/* leaflet (inlined) */")[0]
             assert raw not in body.replace("{{'", ""), raw
 
+    def test_district_choropleth_hover_card(self) -> None:
+        """The choropleth's hover card (district names from the boundary data, outlet
+        names from an uploaded network) shows every payload escaped, never evaluated;
+        property keys are only the card's own fields."""
+        payloads = [encodable(p) for p in ALL]
+        square = [[[120, 30], [121, 30], [121, 31], [120, 31], [120, 30]]]
+        fc = {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "Polygon", "coordinates": square},
+                    "properties": {
+                        "name": p,
+                        "prefecture": p,
+                        "province": "浙江省",
+                        "has_data": i % 2 == 0,
+                        "population_total": 1000,
+                        "population_covered": 500,
+                        "share_covered": 0.5,
+                        "nearest_outlet_name": f"ACME {p}",
+                        "nearest_km": 1.5,
+                        p[:20] or "k": p,
+                    },
+                }
+                for i, p in enumerate(payloads)
+            ],
+        }
+        m = maps.base_map(tiles=None)
+        maps.districts_layer(fc, tiles=None, name=TEMPLATE[3]).add_to(m)
+        page = embed.render_html(m, title="districts")
+        assert_not_evaluated(page)
+        # the GeoJSON is embedded as JSON (\u escapes): decode it to see the card's text
+        text = re.sub(r"\\u([0-9a-fA-F]{4})", lambda x: chr(int(x.group(1), 16)), page)
+        for p in payloads:
+            assert shown(f"ACME {p}") in text, p
+            assert shown(f"{p} · {p} · 浙江省") in text, p
+        for raw in ("{{", "{%", "{#"):
+            assert raw not in page.split("/* leaflet (inlined) */")[0].replace("{{'", ""), raw
+
     def test_unescaped_text_is_still_not_evaluated(self) -> None:
         """Defence in depth: even text that skipped escape_text (a plain folium element
         added by hand) is shown verbatim on a base_map page, not compiled again."""
@@ -385,6 +425,22 @@ class TestCli:
         path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
         names = set(load_outlets(path)["name"])
         assert names == {f["properties"]["name"] for f in feats}
+
+    def test_district_geojson_export(self, outlets_file: Path, tmp_path: Path) -> None:
+        """``coverage --by district --geojson``: hostile outlet names travel as strict JSON
+        property values, exactly as loaded (a data sink, not markup)."""
+        from locator.data import load_outlets
+
+        out = tmp_path / "districts.geojson"
+        result = run(
+            "coverage", "--outlets", str(outlets_file), "--by", "district", "--geojson", str(out)
+        )
+        assert result.exit_code == 0, result.output
+        assert_terminal_safe(result.output)
+        fc = json.loads(out.read_text("utf-8"))  # strict: NaN would not parse back
+        names = {f["properties"]["nearest_outlet_name"] for f in fc["features"]}
+        assert names and names <= set(load_outlets(outlets_file)["name"])
+        assert len(names) > 1  # several hostile outlets are some district's nearest
 
     @pytest.mark.parametrize("args", [("validate",), ("audit",), ("coverage", "--outlets")])
     def test_hostile_file_names_in_messages(self, tmp_path: Path, args: tuple[str, ...]) -> None:

@@ -543,12 +543,12 @@ class TestDriveTimeModel:
         assert m.minutes(reach) == pytest.approx(m.promise_minutes)
         assert m.meets_promise([reach * 0.999, reach * 1.001]).tolist() == [True, False]
         assert 60 < reach < 120
-        assert m.reach_km(5) == pytest.approx(2.5 / 1.35)
+        assert m.reach_km(5) == pytest.approx(2.5 / 1.32)
 
     def test_describe_says_estimate(self):
         """The description says it is an estimate and shows the circuity."""
         text = DriveTimeModel().describe()
-        assert "estimate" in text and "1.35" in text
+        assert "estimate" in text and "1.32" in text
 
     @pytest.mark.parametrize(
         ("kwargs", "match"),

@@ -737,6 +737,7 @@ class TestJavaScriptFiles:
             "gcj02.js",
             "legend.js",
             "locate.js",
+            "outlines.js",
             "refit.js",
         }
 

@@ -210,6 +210,17 @@ Level = Annotated[
         examples=["city"],
     ),
 ]
+By = Annotated[
+    Literal["city", "district"],
+    Query(
+        description="Breakdown of the figures: `city` (listed cities and provinces) or "
+        "`district` (also every district, and `districts`: the district polygons with "
+        "their figures as an RFC 7946 FeatureCollection, simplified to ~2 km for the "
+        "web). A district with no demand data has `has_data: false` and null shares: "
+        "no data, not 0 %.",
+        examples=["district"],
+    ),
+]
 GapLimit = Annotated[
     int,
     Query(ge=0, le=1000, description="How many gaps (uncovered places) to list.", examples=[20]),

@@ -25,6 +25,7 @@ from .params import (
     _RADIUS_XOR_MINUTES,
     At,
     BBox,
+    By,
     Category,
     City,
     CoordSys,
@@ -48,6 +49,7 @@ from .params import (
 )
 from .security import _csp
 from .service import (
+    MAX_API_RADIUS_KM,
     ApiError,
     LocatorService,
     _clean_q,
@@ -396,7 +398,8 @@ def outlets(
     "nationally, per listed city and per province; the largest gaps; listed cities "
     "without an authorized outlet; and the service areas (geodesic circles dissolved "
     "per `level`) as a GeoJSON FeatureCollection. Give `radius_km`, or `drive_minutes` "
-    "for the radius an engineer covers in that time (an estimate), not both. Answers "
+    "for the radius an engineer covers in that time (an estimate), not both. "
+    "`by=district` adds every district (figures, and their polygons as GeoJSON). Answers "
     "are cached per radius. Unknown parameters are a 422.",
     responses={
         200: {
@@ -430,10 +433,11 @@ def coverage(
     drive_minutes: DriveMinutes = None,
     level: Level = "city",
     gaps: GapLimit = 20,
+    by: By = "city",
 ) -> Response:
     """Coverage figures and service areas (cached per radius)."""
     svc = _service(request)
-    body = svc.coverage(radius_km, drive_minutes, level, int(gaps))
+    body = svc.coverage(radius_km, drive_minutes, level, int(gaps), by=by)
     return Response(body, media_type="application/json")
 
 
@@ -469,9 +473,16 @@ def embed_map(
     tiles: Tiles = "osm",
     k: K = 5,
     radius_km: RadiusKm = 50.0,
+    drive_minutes: DriveMinutes = None,
 ) -> Response:
     """The self-contained map page with its security headers."""
     svc = _service(request)
+    if drive_minutes is not None:  # the coverage/gaps layers by drive time (an estimate)
+        if "radius_km" in request.query_params:
+            raise _invalid("drive_minutes", "give radius_km or drive_minutes, not both")
+        radius_km = svc.drive_model.reach_km(float(drive_minutes))
+        if not 0 < radius_km <= MAX_API_RADIUS_KM:
+            raise _invalid("drive_minutes", f"reaches {radius_km:.0f} km, outside the limits")
     wanted = _parse_layers(layers)
     city_keys = svc.resolve_city(city) if city is not None else None
     text = _clean_q(q)

@@ -550,6 +550,7 @@ class LocatorService:
         drive_minutes: float | None,
         level: str,
         gap_limit: int,
+        by: str = "city",
     ) -> bytes:
         """The rendered ``/v1/coverage`` body at ``radius_km`` or at the radius reached in
         ``drive_minutes`` (an estimate; default 50 km), cached per radius, level and gap
@@ -569,27 +570,38 @@ class LocatorService:
         def make() -> bytes:
             from ..coverage import service_areas
 
+            levels = ("city", "province", "district") if by == "district" else ("city",)
             if drive_minutes is not None:
-                report = model.report(drive_minutes=drive_minutes, gap_limit=gap_limit)
+                report = model.report(drive_minutes=drive_minutes, gap_limit=gap_limit, by=levels)
             else:
-                report = model.report(radius, gap_limit=gap_limit)
+                report = model.report(radius, gap_limit=gap_limit, by=levels)
             areas = (
                 {"type": "FeatureCollection", "features": []}
                 if level == "none"
                 else service_areas(self.outlets, radius, by=level).to_geojson()
             )
-            return dumps(
-                {
-                    "radius_km": radius,
-                    "drive_minutes": drive_minutes,
-                    "level": level,
-                    "report": report.to_dict(),
-                    "service_areas": areas,
-                    "note": self.note(),
-                }
-            )
+            body = {
+                "radius_km": radius,
+                "drive_minutes": drive_minutes,
+                "level": level,
+                "by": by,
+                "report": report.to_dict(),
+                "service_areas": areas,
+                "note": self.note(),
+            }
+            if by == "district":
+                from ..coverage.districts import CHOROPLETH_SIMPLIFY_DEG, districts_geojson
 
-        return self.cached(("coverage", radius, drive_minutes, level, gap_limit), make)
+                body["districts"] = districts_geojson(
+                    report.districts,
+                    radius_km=radius,
+                    drive_minutes=drive_minutes,
+                    decimals=3,
+                    simplify_deg=CHOROPLETH_SIMPLIFY_DEG,
+                )
+            return dumps(body)
+
+        return self.cached(("coverage", radius, drive_minutes, level, gap_limit, by), make)
 
     def warm(self) -> None:
         """Build what is otherwise built on first use (the geocoder with its index, the

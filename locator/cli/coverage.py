@@ -8,6 +8,7 @@ Errors end in one line on stderr and a non-zero exit, never a traceback.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -31,6 +32,17 @@ _RadiusOpt = Annotated[
     float | None,
     typer.Option("--radius-km", help="Coverage radius in geodesic km (default 50)."),
 ]
+#: The one --drive-minutes option: everywhere a radius is accepted (coverage, gaps,
+#: suggest, map). Converted to a radius by locator.drive.DriveTimeModel (an estimate).
+DriveMinutesOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--drive-minutes",
+        help="Reach by estimated drive time instead of a radius, in minutes (120 = the "
+        "2-hour on-site promise). An estimate: geodesic km x circuity 1.32 at urban then "
+        "highway speeds (see locator.drive.DriveTimeModel). Give it or --radius-km.",
+    ),
+]
 _OutletsOpt = Annotated[
     Path | None,
     typer.Option("--outlets", help="Outlets file (CSV/XLSX/GeoJSON); default: the bundled sample."),
@@ -43,6 +55,7 @@ def _console() -> Console:
 
 
 def _radius(radius_km: float | None, drive_minutes: float | None = None) -> float:
+    """The radius in km from --radius-km or --drive-minutes (one line on stderr if bad)."""
     from ..coverage import radius_for
     from ..errors import LocatorError
 
@@ -50,6 +63,18 @@ def _radius(radius_km: float | None, drive_minutes: float | None = None) -> floa
         return radius_for(radius_km, drive_minutes)
     except LocatorError as err:
         fail(str(err))
+
+
+def _reach_note(radius: float, drive_minutes: float | None) -> str:
+    """How --drive-minutes was taken (empty for a plain radius)."""
+    if drive_minutes is None:
+        return ""
+    from ..drive import DriveTimeModel
+
+    return (
+        f"{drive_minutes:g} min of driving taken as {radius:.1f} geodesic km. "
+        + DriveTimeModel().describe()
+    )
 
 
 def _demand() -> tuple[Any, Any]:
@@ -136,14 +161,15 @@ def _areas_table(rows: list, title: str, key: str) -> Table:
 @app.command("coverage")
 def coverage_cmd(
     radius_km: _RadiusOpt = None,
-    drive_minutes: Annotated[
-        float | None,
+    drive_minutes: DriveMinutesOpt = None,
+    by: Annotated[
+        str,
         typer.Option(
-            "--drive-minutes",
-            help="Coverage by estimated drive time instead of a radius (an estimate: "
-            "circuity factor and speeds).",
+            "--by",
+            help="Breakdown: city (listed cities and provinces, the default) or district "
+            "(also every district; --geojson then writes the districts with their figures).",
         ),
-    ] = None,
+    ] = "city",
     outlets: _OutletsOpt = None,
     sheet: SheetOpt = None,
     as_json: _JsonOpt = False,
@@ -151,30 +177,45 @@ def coverage_cmd(
         Path | None,
         typer.Option(
             "--geojson",
-            help="Write the service areas (dissolved per city, province, nation) as "
-            "RFC 7946 GeoJSON to this file.",
+            help="Write RFC 7946 GeoJSON to this file: the service areas (dissolved per "
+            "city, province, nation), or with --by district the district polygons with "
+            "their coverage figures as properties.",
         ),
     ] = None,
 ) -> None:
-    """Population within reach of an authorized outlet: national, per listed city, per province."""
+    """Population within reach of an authorized outlet: national, per listed city, per
+    province, and with ``--by district`` per district (districts with no demand data are
+    "no data", not 0 %)."""
     from ..coverage import service_areas
     from ..errors import LocatorError
     from ..outputs import write_text
 
+    if by not in ("city", "province", "district"):
+        fail(f"--by must be city, province or district, got {by!r}")
     radius = _radius(radius_km, drive_minutes)
     if geojson is not None:
         check_output_or_fail(geojson, outlets)
     model = _model(outlets, sheet)
     try:
         report = model.report(
-            None if drive_minutes is not None else radius, drive_minutes=drive_minutes
+            None if drive_minutes is not None else radius,
+            drive_minutes=drive_minutes,
+            by=("city", "province", "district") if by == "district" else ("city", "province"),
         )
     except LocatorError as err:
         fail(str(err))
     if geojson is not None:
         try:
-            areas = service_areas(model.outlets, report.radius_km)
-            write_text(geojson, to_json(areas.to_geojson()) + "\n")
+            if by == "district":  # 2,891 polygons: compact, not indented
+                text = json.dumps(
+                    report.districts_geojson(),
+                    ensure_ascii=False,
+                    separators=(",", ":"),
+                    allow_nan=False,
+                )
+            else:
+                text = to_json(service_areas(model.outlets, report.radius_km).to_geojson())
+            write_text(geojson, text + "\n")
         except LocatorError as err:
             fail(str(err))
         except OSError as err:
@@ -209,6 +250,8 @@ def coverage_cmd(
         )
     )
     con.print(_areas_table(report.provinces, "Provinces", "province"))
+    if by == "district":
+        _print_districts(con, report.districts)
     con.print(_gaps_table(report.gaps[:15], "Largest uncovered places"))
     if report.cities_without_outlet:
         t = Table(title="Listed cities with no authorized outlet of their own")
@@ -226,13 +269,49 @@ def coverage_cmd(
     else:
         con.print("Every listed city has at least one authorized outlet of its own.")
     if geojson is not None:
-        con.print(f"wrote service areas to {geojson}")
+        what = "districts" if by == "district" else "service areas"
+        con.print(f"wrote {what} to {geojson}")
+
+
+def _print_districts(con: Console, rows: list, top: int = 20) -> None:
+    """The least covered districts that have demand data, and how many have none."""
+    with_data = [d for d in rows if d.has_data]
+    worst = sorted(with_data, key=lambda d: (d.share_covered or 0.0, -d.population_total))
+    t = Table(title=f"Districts, least covered first ({min(top, len(worst))} of {len(with_data)})")
+    for col in (
+        "district",
+        "prefecture",
+        "province",
+        "population",
+        "covered",
+        "share",
+        "nearest km",
+    ):
+        t.add_column(
+            col, justify="left" if col in ("district", "prefecture", "province") else "right"
+        )
+    for d in worst[:top]:
+        t.add_row(
+            d.name,
+            d.prefecture,
+            d.province,
+            _int(d.population_total),
+            _int(d.population_covered or 0),
+            _pct(d.share_covered),
+            _km(d.nearest_km),
+        )
+    con.print(t)
+    con.print(
+        f"{len(rows) - len(with_data)} of {len(rows)} districts have no demand data "
+        "(no data, not 0 %)."
+    )
 
 
 @app.command("suggest")
 def suggest_cmd(
     sites: Annotated[int, typer.Option("--sites", help="How many new sites to suggest.")],
     radius_km: _RadiusOpt = None,
+    drive_minutes: DriveMinutesOpt = None,
     outlets: _OutletsOpt = None,
     sheet: SheetOpt = None,
     as_json: _JsonOpt = False,
@@ -243,7 +322,7 @@ def suggest_cmd(
 
     if sites < 1:
         fail(f"--sites must be at least 1, got {sites}")
-    radius = _radius(radius_km)
+    radius = _radius(radius_km, drive_minutes)
     network = load_network(None if outlets is None else str(outlets), sheet)
     places, _ = _demand()
     try:
@@ -283,6 +362,8 @@ def suggest_cmd(
             _int(s.population_covered_after),
         )
     con.print(t)
+    if drive_minutes is not None:
+        con.print(_reach_note(radius, drive_minutes))
     con.print(
         f"covered before: {_int(result.population_covered_before)} "
         f"({_pct(result.share_before)}); after: {_int(result.population_covered_after)} "
@@ -298,6 +379,7 @@ def suggest_cmd(
 @app.command("gaps")
 def gaps_cmd(
     radius_km: _RadiusOpt = None,
+    drive_minutes: DriveMinutesOpt = None,
     outlets: _OutletsOpt = None,
     sheet: SheetOpt = None,
     csv: Annotated[
@@ -319,7 +401,7 @@ def gaps_cmd(
 
     if top < 0:
         fail(f"--top must be >= 0, got {top}")
-    radius = _radius(radius_km)
+    radius = _radius(radius_km, drive_minutes)
     if csv is not None:
         check_output_or_fail(csv, outlets, encoding=out_encoding)
     model = _model(outlets, sheet)
@@ -340,3 +422,5 @@ def gaps_cmd(
     total = sum(g.population for g in gaps)
     con.print(_gaps_table(gaps[:top], f"Uncovered places at {radius:.1f} km"))
     con.print(f"{len(gaps)} uncovered place(s), population {_int(total)}")
+    if drive_minutes is not None:
+        con.print(_reach_note(radius, drive_minutes))

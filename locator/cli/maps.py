@@ -13,6 +13,7 @@ from .. import pages
 from ..errors import ConfigurationError
 from . import app
 from ._common import SheetOpt, check_output_or_fail, echo_json, fail, load_network
+from .coverage import DriveMinutesOpt, _radius
 
 
 def _listed_cities() -> pd.DataFrame:
@@ -39,9 +40,12 @@ def map_command(
         str, typer.Option("--layers", help="Comma-separated: outlets, coverage, gaps, cities.")
     ] = "outlets",
     radius_km: Annotated[
-        float,
-        typer.Option("--radius-km", min=0.1, max=2000.0, help="Service radius for coverage/gaps."),
-    ] = 50.0,
+        float | None,
+        typer.Option(
+            "--radius-km", min=0.1, max=2000.0, help="Service radius for coverage/gaps (50)."
+        ),
+    ] = None,
+    drive_minutes: DriveMinutesOpt = None,
     tiles: Annotated[
         str, typer.Option("--tiles", help="Basemap: osm (WGS-84), amap (GCJ-02), none (offline).")
     ] = "osm",
@@ -84,6 +88,7 @@ def map_command(
     from .. import maps
     from ..outputs import write_text
 
+    radius = _radius(radius_km, drive_minutes)
     check_output_or_fail(output, outlets_path)
     if not layers.strip(" ,"):
         fail("--layers is empty; choose from " + ", ".join(pages.LAYERS))
@@ -106,7 +111,7 @@ def map_command(
             fail(f"no outlets in city {city!r}{hint}")
 
     drawn = pages.page_layers(
-        network, layers=wanted, city=keys, radius_km=radius_km, max_gaps=max_gaps
+        network, layers=wanted, city=keys, radius_km=radius, max_gaps=max_gaps
     )
     try:
         html = drawn.page(

@@ -6,7 +6,10 @@ app, the CLI and the notebooks call the same functions; import them from here):
 * :mod:`~locator.coverage.report`: :class:`CoverageModel` / :func:`coverage_report`, who
   is within reach of an **authorized** outlet, nationally, per listed city and per
   province; backup coverage (two outlets in reach); population-weighted distance; the
-  largest uncovered places; listed cities with no authorized outlet of their own.
+  largest uncovered places; listed cities with no authorized outlet of their own; per
+  district with ``report(by="district")`` (:mod:`~locator.coverage.districts`: demand
+  located in the district polygons, "no data" where none is; RFC 7946 export); the
+  coverage curve against radius or drive time (:meth:`CoverageModel.curve`).
 * :mod:`~locator.coverage.areas`: :func:`service_areas`, geodesic circles around outlets,
   dissolved per city, province and nation, as RFC 7946 GeoJSON with ellipsoidal areas.
 * :mod:`~locator.coverage.sites`: :func:`suggest_sites`, where ``p`` new outlets would
@@ -61,6 +64,7 @@ from .areas import (
     geometry_to_geojson,
     service_areas,
 )
+from .districts import DistrictCoverage, districts_geojson
 from .report import (
     AreaCoverage,
     CityWithoutOutlet,
@@ -83,6 +87,7 @@ __all__ = [
     "CityWithoutOutlet",
     "CoverageModel",
     "CoverageReport",
+    "DistrictCoverage",
     "Gap",
     "ServiceArea",
     "ServiceAreas",
@@ -90,6 +95,7 @@ __all__ = [
     "SuggestedSite",
     "coverage_matrix",
     "coverage_report",
+    "districts_geojson",
     "gaps_frame",
     "geodesic_area_km2",
     "geodesic_circle",

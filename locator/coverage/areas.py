@@ -16,10 +16,10 @@ import shapely
 from shapely.geometry import MultiPolygon, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
+from ..drive import DriveTimeModel
 from ..errors import ConfigurationError
 from ._common import (
     _GEOD,
-    DEFAULT_RADIUS_KM,
     DEFAULT_VERTICES,
     GEOJSON_DECIMALS,
     _authorized_mask,
@@ -29,6 +29,7 @@ from ._common import (
     _is_real,
     _short_city,
     _text,
+    radius_for,
 )
 
 
@@ -184,11 +185,13 @@ class ServiceAreas:
 
 def service_areas(
     outlets: pd.DataFrame,
-    radius_km: float = DEFAULT_RADIUS_KM,
+    radius_km: float | None = None,
     *,
     by: Level | str | Sequence[Level | str] = ("city", "province", "nation"),
     n_vertices: int = DEFAULT_VERTICES,
     authorized_only: bool = True,
+    drive_minutes: float | None = None,
+    drive_model: DriveTimeModel | None = None,
 ) -> ServiceAreas:
     """Geodesic service circles around (authorized) outlets, dissolved per level.
 
@@ -196,9 +199,11 @@ def service_areas(
     ``"city"`` (``outlets.city``), ``"province"`` and ``"nation"``. Circles are built
     with :func:`geodesic_circle` (never degree buffers) and dissolved with
     :func:`shapely.union_all`; ``area_km2`` is measured on the WGS-84 ellipsoid.
+    Give ``radius_km`` (default 50) or ``drive_minutes`` (the radius reached in that
+    time by ``drive_model``: an estimate, see :class:`~locator.drive.DriveTimeModel`).
     """
     outlets = _frame(outlets, "outlets")
-    r = _check_radius(radius_km)
+    r = radius_for(radius_km, drive_minutes, drive_model)
     levels = [by] if isinstance(by, str) else list(by)
     for lv in levels:
         if lv not in _LEVELS:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -25,6 +26,7 @@ from ._common import (
     _check_radius,
     _coords,
     _frame,
+    _is_real,
     _num,
     _population,
     _share,
@@ -33,6 +35,10 @@ from ._common import (
     _weighted_quantiles,
     radius_for,
 )
+from .districts import DistrictCoverage, _build_base, _DistrictBase, _rows, districts_geojson
+
+#: What :meth:`CoverageModel.report` can break coverage down by.
+REPORT_LEVELS = ("city", "province", "district")
 
 # --------------------------------------------------------------------------- results
 
@@ -129,16 +135,40 @@ class CoverageReport:
     gaps: list[Gap] = field(default_factory=list)
     cities_without_outlet: list[CityWithoutOutlet] = field(default_factory=list)
     note: str = ""
+    #: Per district (only when the report was asked ``by="district"``; else empty).
+    districts: list[DistrictCoverage] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain dict: national figures at the top level, then the tables as lists."""
-        tables = ("cities", "provinces", "gaps", "cities_without_outlet")
+        """Plain dict: national figures at the top level, then the tables as lists
+        (``districts`` only when the report has them)."""
+        tables = ("cities", "provinces", "gaps", "cities_without_outlet", "districts")
         out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in tables}
         out["cities"] = [c.to_dict() for c in self.cities]
         out["provinces"] = [p.to_dict() for p in self.provinces]
         out["gaps"] = [g.to_dict() for g in self.gaps]
         out["cities_without_outlet"] = [c.to_dict() for c in self.cities_without_outlet]
+        if self.districts:
+            out["districts"] = [d.to_dict() for d in self.districts]
         return out
+
+    def districts_frame(self) -> pd.DataFrame:
+        """The districts as a DataFrame (empty unless the report was ``by="district"``)."""
+        return pd.DataFrame(
+            [d.to_dict() for d in self.districts],
+            columns=list(DistrictCoverage.__dataclass_fields__),
+        )
+
+    def districts_geojson(self, decimals: int = 4) -> dict[str, Any]:
+        """The districts with their figures as an RFC 7946 FeatureCollection (4
+        decimals by default: the bundled polygons are on a 1e-4 degree grid)."""
+        if not self.districts:
+            raise ConfigurationError("this report has no districts: ask report(by='district')")
+        return districts_geojson(
+            self.districts,
+            radius_km=self.radius_km,
+            drive_minutes=self.drive_minutes,
+            decimals=decimals,
+        )
 
     def gaps_frame(self) -> pd.DataFrame:
         """The gaps as a DataFrame (one row per uncovered place, largest first)."""
@@ -161,6 +191,24 @@ def gaps_frame(gaps: Iterable[Gap]) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- the model
+
+
+def _check_by(by: Any) -> set[str]:
+    levels = [by] if isinstance(by, str) else list(by) if isinstance(by, Iterable) else [by]
+    bad = [lv for lv in levels if lv not in REPORT_LEVELS]
+    if bad or not levels:
+        raise ConfigurationError(
+            f"by must be one or more of {', '.join(REPORT_LEVELS)}, got {by!r}"
+        )
+    return set(levels)
+
+
+def _check_minutes(value: Any) -> float:
+    if not _is_real(value) or not 0 <= float(value) <= 24 * 60:
+        raise ConfigurationError(
+            f"drive_minutes must be a number of minutes from 0 to 1440, got {value!r}"
+        )
+    return float(value)
 
 
 @dataclass(frozen=True)
@@ -232,6 +280,8 @@ class CoverageModel:
     _provinces: _Groups
     _cities: _Groups
     _without: list[CityWithoutOutlet]
+    _district_base: _DistrictBase | None
+    _district_lock: threading.Lock
 
     def __init__(
         self,
@@ -299,6 +349,9 @@ class CoverageModel:
         self._cities = self._city_groups(cities, o_city[auth])
         self._without = self._cities_without_outlet(cities, o_city, auth)
         self._gap_rows()  # built eagerly: report() then never mutates the model
+        # by district: built once, on the first report that asks (thread-safe)
+        self._district_base = None
+        self._district_lock = threading.Lock()
 
     # ------------------------------------------------------------ precomputation
 
@@ -434,12 +487,16 @@ class CoverageModel:
         i = int(np.searchsorted(self._d2_sorted, r, side="right"))
         return int(self._cum_pop2[i - 1]) if i else 0
 
-    def curve(self, radii: Iterable[float]) -> pd.DataFrame:
-        """Population covered (and backed up) for each radius: a coverage curve."""
+    def _curve(self, radii: Iterable[float]) -> pd.DataFrame:
         rows = []
         for r in radii:
-            cov = self.population_covered(r)
-            bak = self.population_backup(r)
+            # 0 is a valid point of a curve (who has an outlet on the spot), not a radius
+            if not (_is_real(r) and float(r) == 0):
+                _check_radius(r, "radii")
+            i = int(np.searchsorted(self._d1_sorted, float(r), side="right"))
+            cov = int(self._cum_pop[i - 1]) if i else 0
+            i = int(np.searchsorted(self._d2_sorted, float(r), side="right"))
+            bak = int(self._cum_pop2[i - 1]) if i else 0
             rows.append(
                 {
                     "radius_km": float(r),
@@ -449,7 +506,16 @@ class CoverageModel:
                     "share_backup": _share(bak, self.population_total),
                 }
             )
-        return pd.DataFrame(rows)
+        return pd.DataFrame(
+            rows,
+            columns=[
+                "radius_km",
+                "population_covered",
+                "share_covered",
+                "population_backup",
+                "share_backup",
+            ],
+        )
 
     def _areas(self, g: _Groups, covered: NDArray[np.bool_], backup: NDArray[np.bool_]) -> list:
         n = len(g.names)
@@ -510,9 +576,32 @@ class CoverageModel:
             self._gap_cache = rows
         return self._gap_cache
 
-    def gaps(self, radius_km: float, limit: int | None = None) -> list[Gap]:
-        """Uncovered places, largest population first (``limit``: at most that many)."""
-        r = _check_radius(radius_km)
+    def district_base(self) -> _DistrictBase:
+        """The radius-independent part of coverage by district, built once (~1 s: the
+        district polygons are loaded and every place located in them)."""
+        if self._district_base is None:
+            with self._district_lock:
+                if self._district_base is None:
+                    self._district_base = _build_base(self)
+        return self._district_base
+
+    def districts(
+        self, radius_km: float | None = None, *, drive_minutes: float | None = None
+    ) -> list[DistrictCoverage]:
+        """Coverage of every district at ``radius_km`` (or ``drive_minutes``, an estimate)."""
+        r = self.radius_for(radius_km, drive_minutes)
+        return _rows(self, self.district_base(), self.d1 <= r, self.d2 <= r)
+
+    def gaps(
+        self,
+        radius_km: float | None = None,
+        limit: int | None = None,
+        *,
+        drive_minutes: float | None = None,
+    ) -> list[Gap]:
+        """Uncovered places, largest population first (``limit``: at most that many), at
+        ``radius_km`` or at the radius reached in ``drive_minutes`` (an estimate)."""
+        r = self.radius_for(radius_km, drive_minutes)
         if limit is not None:
             limit = _check_count(limit, "limit")
         which = np.flatnonzero(self._d1_by_pop > r)
@@ -527,9 +616,13 @@ class CoverageModel:
         *,
         drive_minutes: float | None = None,
         gap_limit: int | None = None,
+        by: str | Sequence[str] = ("city", "province"),
     ) -> CoverageReport:
         """Coverage at ``radius_km`` (or the radius reached in ``drive_minutes``, an
-        estimate); gaps limited to ``gap_limit`` (default: all)."""
+        estimate); gaps limited to ``gap_limit`` (default: all). ``by`` names the
+        breakdowns, among ``city``, ``province`` and ``district``: per city and per
+        province are always there (cheap); ``district`` adds :attr:`CoverageReport.districts`."""
+        wanted = _check_by(by)
         r = self.radius_for(radius_km, drive_minutes)
         covered = self.d1 <= r
         backup = self.d2 <= r
@@ -560,7 +653,29 @@ class CoverageModel:
             gaps=self.gaps(r, gap_limit),
             cities_without_outlet=list(self._without),
             note=note,
+            districts=(
+                _rows(self, self.district_base(), covered, backup) if "district" in wanted else []
+            ),
         )
+
+    def curve(
+        self,
+        radii: Iterable[float] | None = None,
+        *,
+        drive_minutes: Iterable[float] | None = None,
+    ) -> pd.DataFrame:
+        """Population covered (and backed up) per radius, or per drive time: a coverage
+        curve. Give ``radii`` (km) or ``drive_minutes`` (each converted with the model's
+        :class:`~locator.drive.DriveTimeModel`, an estimate; the frame then has a
+        ``drive_minutes`` column too)."""
+        if (radii is None) == (drive_minutes is None):
+            raise ConfigurationError("give radii or drive_minutes (one of them)")
+        if drive_minutes is not None:
+            minutes = [_check_minutes(m) for m in drive_minutes]
+            frame = self._curve([self.drive_model.reach_km(m) if m >= 0 else -1.0 for m in minutes])
+            frame.insert(0, "drive_minutes", minutes)
+            return frame
+        return self._curve(list(radii or []))
 
 
 def coverage_report(

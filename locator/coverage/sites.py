@@ -17,11 +17,11 @@ from scipy import sparse
 from scipy.spatial import cKDTree
 
 from ..crs import unit_vectors
+from ..drive import DriveTimeModel
 from ..errors import ConfigurationError
 from ..index import R_LO_KM, OutletIndex
 from ._common import (
     _GEOD,
-    DEFAULT_RADIUS_KM,
     _authorized_mask,
     _check_count,
     _check_radius,
@@ -30,6 +30,7 @@ from ._common import (
     _population,
     _share,
     _text,
+    radius_for,
 )
 
 
@@ -149,10 +150,12 @@ def suggest_sites(
     outlets: pd.DataFrame,
     places: pd.DataFrame,
     p: int,
-    radius_km: float = DEFAULT_RADIUS_KM,
+    radius_km: float | None = None,
     candidates: pd.DataFrame | None = None,
     *,
     authorized_only: bool = True,
+    drive_minutes: float | None = None,
+    drive_model: DriveTimeModel | None = None,
 ) -> SiteSuggestion:
     """Add ``p`` sites to the existing (authorized) outlets, maximising newly covered people.
 
@@ -162,9 +165,12 @@ def suggest_sites(
     :func:`greedy_max_coverage` (exact optimum is NP-hard; the tests compare the greedy
     answer with an exact PuLP/CBC model on small instances). Each site reports the nearest
     place (name, province, city) so a planner can find it on a map.
+
+    Give ``radius_km`` (default 50) or ``drive_minutes`` (the radius reached in that
+    time by ``drive_model``, default :class:`~locator.drive.DriveTimeModel`: an estimate).
     """
     p = _check_count(p, "p")
-    r = _check_radius(radius_km)
+    r = radius_for(radius_km, drive_minutes, drive_model)
     outlets = _frame(outlets, "outlets")
     places = _frame(places, "places")
     plat, plon = _coords(places, "places")

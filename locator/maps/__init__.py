@@ -44,6 +44,8 @@ Three rules hold for every builder:
 
 Layout: :mod:`~locator.maps.escaping` (the two functions above),
 :mod:`~locator.maps.base` (tiles, datums, assets, :func:`base_map`),
+:mod:`~locator.maps.outlines` (the offline province/prefecture base layer every
+:func:`base_map` gets), :mod:`~locator.maps.choropleth` (coverage by district),
 :mod:`~locator.maps.layers` (the layer builders, popups, directions links),
 :mod:`~locator.maps.elements` (the map's own Leaflet controls; their JavaScript is in
 ``locator/maps/js/*.js``, package data), :mod:`~locator.maps.compose`
@@ -70,6 +72,7 @@ from .base import (  # noqa: F401
     display_coord_sys,
     normalize_tiles,
 )
+from .choropleth import choropleth_legend, districts_layer
 from .compose import build_map
 from .elements import GCJ02_JS  # noqa: F401
 from .escaping import _escape_tree, _script_json, escape_text  # noqa: F401
@@ -98,9 +101,11 @@ __all__ = [
     "TileSpec",
     "base_map",
     "build_map",
+    "choropleth_legend",
     "cities_layer",
     "directions_links",
     "display_coord_sys",
+    "districts_layer",
     "escape_text",
     "gaps_layer",
     "locate_control",

@@ -216,12 +216,16 @@ def base_map(
     height: str | int = "100%",
     control_scale: bool = True,
     prefer_canvas: bool = False,
+    outlines: bool = True,
 ) -> folium.Map:
     """An empty ``folium.Map`` with the chosen basemap and no CDN-only assets.
 
     ``tiles`` is ``"osm"`` (OpenStreetMap, WGS-84), ``"amap"`` (AMap/Gaode, GCJ-02)
-    or ``None`` (no basemap: works offline, markers on a plain background).
+    or ``None`` (no basemap: works offline).
     ``location`` is a WGS-84 ``(lat, lon)``; it is converted like everything else.
+    ``outlines`` adds the offline base layer of province and prefecture outlines
+    (:mod:`locator.maps.outlines`): drawn at once without tiles, and as soon as a tile
+    fails to load with them.
     """
     key = normalize_tiles(tiles)
     lat, lon = location if location is not None else _CHINA_CENTER
@@ -245,19 +249,25 @@ def base_map(
     # Instance attributes shadow folium's class-level CDN lists (never mutate those).
     m.default_js = [LEAFLET_JS, JQUERY_JS]
     m.default_css = [LEAFLET_CSS]
+    tile_layer = None
     if key is not None:
         spec = TILES[key]
         opts: dict[str, Any] = {}
         if spec.subdomains:
             opts["subdomains"] = spec.subdomains
-        folium.TileLayer(
+        tile_layer = folium.TileLayer(
             tiles=spec.url,
             attr=spec.attr,
             name=spec.key,
             max_zoom=spec.max_zoom,
             control=False,
             **opts,
-        ).add_to(m)
+        )
+        tile_layer.add_to(m)
+    if outlines:
+        from .outlines import _Outlines
+
+        m.add_child(_Outlines(key, tile_layer), name="locator_outlines")
     m.add_child(_LocatorCSS(), name="locator_css")
     _safe_figure(m)
     return m

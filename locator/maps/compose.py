@@ -10,6 +10,7 @@ import pandas as pd
 
 from ._cells import _bool
 from .base import base_map, normalize_tiles
+from .choropleth import choropleth_legend, districts_layer
 from .elements import _Legend, _legend_html, _RefitWhenShown
 from .layers import (
     SupportsGeoJSON,
@@ -29,6 +30,7 @@ def build_map(
     service_areas: Mapping[str, Any] | SupportsGeoJSON | None = None,
     gaps: pd.DataFrame | None = None,
     cities: pd.DataFrame | None = None,
+    districts: Mapping[str, Any] | Any | None = None,
     origin: tuple[float, float] | None = None,
     results: pd.DataFrame | None = None,
     origin_label: str = "",
@@ -41,14 +43,17 @@ def build_map(
 ) -> folium.Map:
     """A complete map: basemap, the given layers, a layer control, a legend, fitted.
 
-    Every argument is optional data; layers are drawn bottom to top as service areas,
-    cities, gaps, outlets, search (origin + ``results``). All coordinates WGS-84 in;
+    Every argument is optional data; layers are drawn bottom to top as the district
+    choropleth (``districts``: see :func:`~locator.maps.choropleth.districts_layer`),
+    service areas, cities, gaps, outlets, search (origin + ``results``). All coordinates WGS-84 in;
     converted to GCJ-02 when ``tiles="amap"``. ``locate`` adds the "nearest to me"
     button (:func:`locate_control`) when there are outlets.
     """
     key = normalize_tiles(tiles)
     m = base_map(tiles=key, width=width, height=height)
     layers: list[folium.FeatureGroup] = []
+    if districts is not None:
+        layers.append(districts_layer(districts, tiles=key))
     if service_areas is not None:
         layers.append(service_areas_layer(service_areas, tiles=key))
     if cities is not None and len(cities):
@@ -73,6 +78,8 @@ def build_map(
             cities is not None and len(cities) > 0,
             origin is not None,
         )
+        if districts is not None:
+            html = "<br>".join(x for x in (choropleth_legend(), html) if x)
         if html:
             m.add_child(_Legend(html))
     if locate and outlets is not None and len(outlets):
