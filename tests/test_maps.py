@@ -738,6 +738,7 @@ class TestJavaScriptFiles:
             "legend.js",
             "locate.js",
             "refit.js",
+            "search.js",
         }
 
     def test_each_file_parses(self, tmp_path: Path, node: str) -> None:

@@ -19,9 +19,11 @@ the page, from data written here with :func:`~locator.maps.escaping._script_json
   text instead ("hours: Mo-Fr 09:00-18:00"). Holidays and make-up workdays are thus
   those of Python's calendar.
 
-Strings in that JSON are raw data: the script puts them in the page with
-``textContent`` and builds links only from ``https:``/``tel:`` URLs it made, so nothing
-in them is ever parsed as HTML (or, thanks to ``_script_json``, as a template).
+Outlet strings in that JSON are escaped with :func:`~locator.maps.escaping.escape_text`
+like every popup's (the page shows them literally; a directions link decodes the name
+before percent-encoding it), place names of the index go in as ``textContent``, and
+links are only ``https:``/``tel:`` URLs the script made, so nothing in the data is
+ever parsed as markup (or, thanks to ``_script_json``, as a template).
 Distances in the page are WGS-84 geodesics (Vincenty's inverse formula), directions
 links are built as :func:`locator.directions.directions_links` builds them; the
 tests run both ports in node against the Python functions.
@@ -43,7 +45,7 @@ from ..labels import KIND_LABELS
 from ._cells import _bool, _coords, _records, _text
 from .base import _project
 from .elements import GCJ02_JS, js_source
-from .escaping import _script_json
+from .escaping import _escape_tree, _script_json
 
 __all__ = ["TIMELINE_DAYS", "hours_timeline", "search_panel", "search_rows"]
 
@@ -167,7 +169,7 @@ def search_rows(
                 "hours_text": osm or "",
             }
         )
-    return rows, timelines
+    return _escape_tree(rows), _escape_tree(timelines)
 
 
 class _SearchPanel(folium.MacroElement):

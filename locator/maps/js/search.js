@@ -3,9 +3,9 @@
 // compact name index baked in (locator.name_index), distances are WGS-84 geodesics
 // (Vincenty's inverse formula), drive minutes use the page's DriveTimeModel factors,
 // open-now comes from precomputed timelines (locator.hours, made at render time) and
-// the directions links are built as locator.directions builds them. Data strings are
-// raw JSON values and reach the page only through textContent / attributes, never as
-// HTML. Only when options.api is true and the page was served over http(s) does the
+// the directions links are built as locator.directions builds them. Outlet strings
+// arrive escaped by escape_text in Python (inert HTML, shown literally); the server's
+// raw JSON is escaped the same way here (esc); place names go in as textContent. Only when options.api is true and the page was served over http(s) does the
 // box ask the server's /v1/nearest?q= (full addresses the index does not know).
 // gcj02.js (locatorWgsToGcj) is included before this file.
 function locatorFoldLatin(text) {
@@ -216,9 +216,9 @@ function locatorSearchPanel(map, data, o) {
   var markers = [];
   function clear() { layer.clearLayers(); markers = []; list.textContent = ''; }
   function drawn(lat, lon) { return o.gcj ? locatorWgsToGcj(lat, lon) : [lat, lon]; }
-  function link(parent, href, text) {
+  function link(parent, href, text) {  // text: escaped (a phone as written) or ours
     if (!/^(https:\/\/|tel:)/.test(href)) return;
-    var a = el('a', null, text, parent);
+    var a = html('a', null, text, parent);
     a.href = href; a.target = '_blank'; a.rel = 'noopener noreferrer';
   }
   function fmtDrive(min) {
@@ -226,16 +226,31 @@ function locatorSearchPanel(map, data, o) {
     var h = Math.floor(min / 60), m = Math.round(min - 60 * h);
     return t.about + ' ' + h + ' h ' + m + ' ' + t.min;
   }
-  function card(r, parent) {  // r: {name, kind, address, km, minutes, open, links, tels}
-    el('div', 'locator-result-name', r.name, parent);
-    el('div', 'locator-result-meta', [r.kind, r.km.toFixed(1) + ' km', fmtDrive(r.minutes)]
-        .filter(Boolean).join(' \u00b7 '), parent);
-    if (r.open) el('div', 'locator-result-open', r.open, parent);
-    if (r.address) el('div', 'locator-result-address', r.address, parent);
+  function html(tag, cls, text, parent) {  // text: escaped in Python (escape_text)
+    var e = el(tag, cls, null, parent);
+    e.innerHTML = text;
+    return e;
+  }
+  function card(r, parent) {  // r: escaped strings {name, kind, address, open, tels}
+    html('div', 'locator-result-name', r.name, parent);
+    var meta = html('div', 'locator-result-meta', r.kind, parent);
+    meta.appendChild(document.createTextNode(' \u00b7 ' + r.km.toFixed(1) + ' km \u00b7 ' +
+        fmtDrive(r.minutes)));
+    if (r.open) html('div', 'locator-result-open', r.open, parent);
+    if (r.address) html('div', 'locator-result-address', r.address, parent);
     var links = el('div', 'locator-result-links', null, parent);
     r.tels.forEach(function(p) { link(links, p[1], p[0]); });
     link(links, r.links.amap, t.amap); link(links, r.links.baidu, t.baidu);
     link(links, r.links.osm, t.osm);
+  }
+  function raw(text) {  // escaped text -> the original characters (RCDATA: inert)
+    var d = document.createElement('textarea');
+    d.innerHTML = text;
+    return d.value;
+  }
+  function esc(text) {  // for the server's raw JSON, like escape_text
+    return String(text === null || text === undefined ? '' : text).replace(
+        /[&<>"'`$\\{}]/g, function(c) { return '&#' + c.charCodeAt(0) + ';'; });
   }
   function show(origin, originName, results) {
     clear();
@@ -282,10 +297,10 @@ function locatorSearchPanel(map, data, o) {
     var out = rows.slice(0, o.k).map(function(x) {
       var r = x[1], tl = r.hours >= 0 ? data.hours[r.hours] : null;
       var open = tl ? locatorHoursLabel(tl, now) : t.unknown;
-      if (open === null) open = r.hours_text ? t.hoursAre + ' ' + r.hours_text : t.unknown;
+      if (open === null) open = r.hours_text ? esc(t.hoursAre) + ' ' + r.hours_text : t.unknown;
       return {name: r.name, kind: r.kind, address: r.address, km: x[0],
               minutes: locatorDriveMinutes(x[0], data.drive), open: open, tels: r.tels,
-              links: locatorDirections([r.lat, r.lon], [lat, lon], r.name, originName),
+              links: locatorDirections([r.lat, r.lon], [lat, lon], raw(r.name), originName),
               drawn: [r.dlat, r.dlon]};
     });
     show([lat, lon], originName, out);
@@ -316,9 +331,10 @@ function locatorSearchPanel(map, data, o) {
       .then(function(j) {
         var origin = [j.origin.lat, j.origin.lon];
         show(origin, text, (j.results || []).map(function(r) {
-          return {name: r.name, kind: data.kinds[r.kind] || r.kind, address: r.address,
-                  km: r.distance_km, minutes: r.drive_minutes, open: r.hours_label,
-                  tels: (r.tel || []).map(function(h) { return [h.slice(4), h]; }),
+          return {name: esc(r.name), kind: esc(data.kinds[r.kind] || r.kind),
+                  address: esc(r.address), km: r.distance_km, minutes: r.drive_minutes,
+                  open: esc(r.hours_label),
+                  tels: (r.tel || []).map(function(h) { return [esc(h.slice(4)), h]; }),
                   links: r.directions || {}, drawn: drawn(r.lat, r.lon)};
         }));
       })
