@@ -98,6 +98,8 @@ body.locator-has-search > .folium-map { flex: 1 1 auto; min-width: 0; width: aut
 .locator-result-open { color: #2e7d32; }
 .locator-result-links a { margin-right: 8px; }
 .locator-search-note { font-size: 11px; color: #777; }
+.locator-search .locator-note { position: static !important; transform: none !important;
+  margin-top: 4px; pointer-events: auto !important; }
 .locator-search-hit { background: #d81b60; color: #fff; border-radius: 50%;
   text-align: center; line-height: 22px; font: bold 12px/22px system-ui, sans-serif; }
 @media (max-width: 640px) {

@@ -208,6 +208,8 @@ function locatorSearchPanel(map, data, o) {
   var picks = el('div', 'locator-search-candidates', null, panel);
   var list = el('ol', 'locator-search-results', null, panel);
   el('div', 'locator-search-note', t.note, panel);
+  var banner = document.querySelector('body > .locator-note');  // "sample data": not over the box
+  if (banner) panel.appendChild(banner);
   var container = map.getContainer();
   container.parentNode.insertBefore(panel, container);
   document.body.classList.add('locator-has-search');
