@@ -10,11 +10,12 @@ they port (``locator.name_index``, pyproj's geodesic, ``DriveTimeModel``,
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import re
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from pyproj import Geod
@@ -104,7 +105,7 @@ class TestSearchInNode:
 class TestPortsInNode:
     """The page's distance, drive estimate and links are the Python ones."""
 
-    PAIRS = [
+    PAIRS: ClassVar[list[tuple[tuple[float, float], tuple[float, float]]]] = [
         ((30.2617, 120.1254), (30.27, 120.15)),
         ((34.3431, 108.9351), (39.9, 116.4)),
         ((45.75, 126.63), (18.25, 109.5)),
@@ -167,7 +168,7 @@ class TestTimelines:
         start = dt.datetime(2026, 12, 2, 7, 31, tzinfo=TZ)
         tl = hours_timeline(text, start)
         assert tl[-1][1] is None and len(tl) > 20
-        for (a, label), (b, _) in zip(tl, tl[1:], strict=False):
+        for (a, label), (b, _) in itertools.pairwise(tl):
             for t in (a, (a + b) // 2 // 60 * 60, b - 60):
                 moment = dt.datetime.fromtimestamp(t, TZ)
                 assert hours_status(text, at=moment).label == label, moment
@@ -204,3 +205,36 @@ class TestPage:
         frame["authorized"] = [True, False, True, False]
         rows, _ = search_rows(frame)
         assert [r["name"] for r in rows] == [maps.escape_text(n) for n in frame["name"][::2]]
+
+
+class TestFrontEnds:
+    """`locator map` and `/embed/map` carry the search box."""
+
+    def test_cli_map_has_search_by_default(self, tmp_path: Path) -> None:
+        """`locator map` writes the box (reported in its JSON); --no-search leaves it out."""
+        from typer.testing import CliRunner
+
+        from locator.cli import app
+
+        runner = CliRunner()
+        on, off = tmp_path / "on.html", tmp_path / "off.html"
+        r = runner.invoke(app, ["map", "-o", str(on), "--tiles", "none"])
+        assert r.exit_code == 0, r.output
+        assert json.loads(r.output)["search"] is True
+        assert "locatorSearchPanel(" in on.read_text(encoding="utf-8")
+        r = runner.invoke(app, ["map", "-o", str(off), "--tiles", "none", "--no-search"])
+        assert r.exit_code == 0, r.output
+        assert "locatorSearchPanel(" not in off.read_text(encoding="utf-8")
+
+    def test_embed_map_route_has_search_and_may_ask_the_api(self) -> None:
+        """/embed/map serves the box with the API fallback on, k results, and a policy
+        allowing connections to its own origin only."""
+        from fastapi.testclient import TestClient
+
+        from locator.api import create_app
+
+        r = TestClient(create_app()).get("/embed/map", params={"tiles": "none", "k": 7})
+        assert r.status_code == 200
+        assert "locatorSearchPanel(" in r.text
+        assert '"api":true' in r.text and '"k":7' in r.text
+        assert "connect-src 'self'" in r.headers["content-security-policy"]

@@ -184,6 +184,21 @@ class TestOfflineSearch:
         assert "西安" in got[0]["address"]
         assert "我的位置" in opened.page.inner_text(".locator-search-status")
 
+    def test_api_page_from_file_never_connects(self, open_page: Any) -> None:
+        """Even a page made for the server (search_api=True) opened from file:// answers
+        an unknown full address with a message, and makes no request."""
+        outlets = load_outlets()
+        html = pages.page_layers(outlets[outlets["authorized"].astype(bool)]).page(
+            tiles=None, search=True, search_api=True
+        )
+        opened = open_page(html)
+        search(opened, "浙江省杭州市西湖区文三路100号")
+        opened.page.wait_for_function(
+            "document.querySelector('.locator-search-status').textContent.includes('未找到')"
+        )
+        assert opened.page.locator(".locator-result").count() == 0
+        assert opened.external == [] and opened.errors == []
+
 
 class TestPhone:
     def test_375px_list_and_map_visible_no_horizontal_scroll(
@@ -233,10 +248,56 @@ class TestHostile:
         assert {r["name"] for r in got} == {f"ACME {p}" for p in payloads}
         assert {r["address"] for r in got} == set(payloads)
         assert page.evaluate("window.__fired") == []
-        assert page.locator(".locator-search-results img, .locator-search-results script").count() == 0
+        assert (
+            page.locator(".locator-search-results img, .locator-search-results script").count() == 0
+        )
         # the popup of a hostile result shows its text literally too
         page.locator(".locator-result").first.click()
         page.wait_for_selector(".leaflet-popup")
         assert got[0]["name"] in page.inner_text(".leaflet-popup")
         assert page.evaluate("window.__fired") == []
         assert opened.external == []
+
+
+class TestServed:
+    def test_full_address_asks_the_server(self, browser: Any) -> None:
+        """Served by the API (/embed/map), a full address the name index does not know
+        is answered by the same server's /v1/nearest?q=; the page asks nothing else."""
+        from urllib.parse import urlsplit
+
+        from fastapi.testclient import TestClient
+
+        from locator.api import create_app
+
+        client = TestClient(create_app())
+        asked: list[str] = []
+        other: list[str] = []
+
+        def route(r: Any) -> None:
+            url = urlsplit(r.request.url)
+            if url.netloc != "locator.test":
+                other.append(r.request.url)
+                r.abort()
+                return
+            path = url.path + ("?" + url.query if url.query else "")
+            asked.append(path)
+            got = client.get(path)
+            r.fulfill(status=got.status_code, headers=dict(got.headers), body=got.content)
+
+        ctx = browser.new_context(viewport={"width": 1000, "height": 700})
+        try:
+            page = ctx.new_page()
+            page.set_default_timeout(15_000)
+            page.route("**/*", route)
+            page.goto("http://locator.test/embed/map?tiles=none")
+            page.wait_for_selector("input[type=search]")
+            box = page.locator("input[type=search]")
+            box.type("浙江省杭州市西湖区文三路100号")
+            box.press("Enter")
+            page.wait_for_selector(".locator-result")
+            first = page.locator(".locator-result-address").first.text_content() or ""
+            assert "杭州" in first
+            assert any(p.startswith("/v1/nearest?") for p in asked)
+            assert other == []
+        finally:
+            ctx.close()

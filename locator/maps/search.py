@@ -64,7 +64,8 @@ TEXT: dict[str, str] = {
     "choose": "请选择 / Choose one:",
     "notFound": "未找到该地名 / No such city or district",
     "pressEnter": "按回车搜索完整地址 / Press Enter to search the full address",
-    "denied": "无法定位：未获得位置权限 / Location unavailable (permission denied or not supported)",
+    "denied": "无法定位：未获得位置权限 / "
+    "Location unavailable (permission denied or not supported)",
     "here": "我的位置 / my location",
     "about": "约",
     "min": "分钟",
@@ -111,9 +112,7 @@ body.locator-has-search > .folium-map { flex: 1 1 auto; min-width: 0; width: aut
 """
 
 
-def hours_timeline(
-    text: str, start: dt.datetime, days: int = TIMELINE_DAYS
-) -> list[list[Any]]:
+def hours_timeline(text: str, start: dt.datetime, days: int = TIMELINE_DAYS) -> list[list[Any]]:
     """``[[epoch_seconds, label], ...]`` of ``text`` from ``start`` for ``days`` days:
     the :func:`locator.hours.hours_status` label of each stretch between two changes of
     state or two midnights (Asia/Shanghai), and a closing ``[end, None]``."""
