@@ -143,10 +143,10 @@ class TestOfflineSearch:
         assert opened.external == []
 
     def test_click_result_opens_its_popup_and_new_place_resorts(
-        self, open_page: Any, sample_page: str
+        self, open_page: Any, sample_page: str, artifacts_dir: Path
     ) -> None:
         """Clicking the second result opens its popup on the map with its name; searching
-        another place re-sorts the list around it."""
+        another place re-sorts the list around it (screenshot saved)."""
         opened = open_page(sample_page)
         page = opened.page
         search(opened, "hangzhou")
@@ -155,6 +155,8 @@ class TestOfflineSearch:
         page.wait_for_selector(".leaflet-popup")
         assert got[1]["name"] in page.inner_text(".leaflet-popup")
         assert "active" in (page.locator(".locator-result").nth(1).get_attribute("class") or "")
+        page.wait_for_timeout(400)
+        page.screenshot(path=str(artifacts_dir / "embed-search-desktop.png"))
         search(opened, "Xi'an")
         page.wait_for_function(
             "document.querySelector('.locator-result-address').textContent.includes('西安')"
