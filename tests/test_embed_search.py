@@ -95,6 +95,14 @@ class TestSearchInNode:
         assert xihu["pick"] is None
         assert sorted(xihu["all"]) == ["江西省南昌市西湖区", "浙江省杭州市西湖区"]
 
+    def test_one_strong_meaning_is_picked_the_others_offered(
+        self, node: str, tmp_path: Path
+    ) -> None:
+        """朝阳 is 朝阳市 (a prefecture's name), and both 朝阳区 stay offered."""
+        (chaoyang,) = self.find(node, tmp_path, ["朝阳"])
+        assert chaoyang["pick"] == "辽宁省朝阳市"
+        assert {"北京市朝阳区", "吉林省长春市朝阳区"} <= set(chaoyang["all"])
+
     def test_unknown_and_prefix(self, node: str, tmp_path: Path) -> None:
         """Nonsense finds nothing; a prefix being typed ('hangz') suggests, never picks."""
         nothing, typing = self.find(node, tmp_path, ["qqqqzzzz", "hangz"])

@@ -69,18 +69,19 @@ function locatorNameIndex(ix) {
     var key = keyOf(text);
     if (!key) return {pick: -1, candidates: []};
     var got = resolve(key);
-    var best = got.strong.length ? got.strong : got.weak;
-    best = best.slice().sort(byLevel);
-    if (!best.length && key.length >= 2) {  // typing: names that start with the query
+    var best = got.strong.slice().sort(byLevel), also = got.weak.slice().sort(byLevel);
+    if (!best.length && !also.length && key.length >= 2) {  // typing: names starting so
       Object.keys(strong).forEach(function(k) {
-        if (best.length < 12 && k.lastIndexOf(key, 0) === 0) {
-          strong[k].forEach(function(i) { if (best.indexOf(i) < 0) best.push(i); });
+        if (also.length < 12 && k.lastIndexOf(key, 0) === 0) {
+          strong[k].forEach(function(i) { if (also.indexOf(i) < 0) also.push(i); });
         }
       });
-      best = best.slice(0, 12).sort(byLevel);
-      return {pick: -1, candidates: best};
+      return {pick: -1, candidates: also.slice(0, 12).sort(byLevel)};
     }
-    return {pick: best.length === 1 ? best[0] : -1, candidates: best};
+    // One strong meaning is picked (the weak ones stay offered: 朝阳 -> 朝阳市, and the
+    // 朝阳区s to choose); several strong ones (朝阳区, 鼓楼区) are all offered.
+    var pick = best.length === 1 ? best[0] : (!best.length && also.length === 1 ? also[0] : -1);
+    return {pick: pick, candidates: best.concat(also).slice(0, 12)};
   }
   function entry(i) {
     var r = rows[i];
