@@ -157,6 +157,21 @@ class TestOfflineSearch:
         assert "active" in (page.locator(".locator-result").nth(1).get_attribute("class") or "")
         page.wait_for_timeout(400)
         page.screenshot(path=str(artifacts_dir / "embed-search-desktop.png"))
+        # dragging the map re-sorts the list around its new centre
+        before = [r["name"] for r in got]
+        mp = page.locator(".folium-map").bounding_box()
+        assert mp is not None
+        x, y = mp["x"] + mp["width"] / 2, mp["y"] + mp["height"] / 2
+        page.mouse.move(x, y)
+        page.mouse.down()
+        page.mouse.move(x + 250, y + 120, steps=8)
+        page.mouse.up()
+        page.wait_for_function(
+            "document.querySelector('.locator-search-status').textContent.includes('地图中心')"
+        )
+        moved = results(opened, 2)
+        kms = [float(r["meta"].split(" km")[0].split("· ")[-1]) for r in moved]
+        assert kms == sorted(kms) and [r["name"] for r in moved] != before
         search(opened, "Xi'an")
         page.wait_for_function(
             "document.querySelector('.locator-result-address').textContent.includes('西安')"

@@ -67,6 +67,7 @@ TEXT: dict[str, str] = {
     "denied": "无法定位：未获得位置权限 / "
     "Location unavailable (permission denied or not supported)",
     "here": "我的位置 / my location",
+    "centre": "地图中心 / the map centre",
     "about": "约",
     "min": "分钟",
     "unknown": UNKNOWN_LABEL,

@@ -255,7 +255,7 @@ function locatorSearchPanel(map, data, o) {
     return String(text === null || text === undefined ? '' : text).replace(
         /[&<>"'`$\\{}]/g, function(c) { return '&#' + c.charCodeAt(0) + ';'; });
   }
-  function show(origin, originName, results) {
+  function show(origin, originName, results, keepView) {
     clear();
     var here = drawn(origin[0], origin[1]);
     layer.addLayer(L.circleMarker(here, {radius: 7, color: '#d81b60', fillOpacity: 0.9,
@@ -289,10 +289,12 @@ function locatorSearchPanel(map, data, o) {
       pts.push(r.drawn);
     });
     status.textContent = results.length ? t.nearestTo + ' ' + originName : t.none;
+    listed = results.length > 0;
+    if (keepView) return;
     if (pts.length > 1) map.fitBounds(L.latLngBounds(pts), {padding: [30, 30], maxZoom: 13});
     else map.setView(here, 11);
   }
-  function nearest(lat, lon, originName) {
+  function nearest(lat, lon, originName, keepView) {
     var now = Date.now() / 1000;
     var rows = data.outlets.map(function(r) {
       return [locatorGeodesicKm(lat, lon, r.lat, r.lon), r]; });
@@ -306,8 +308,21 @@ function locatorSearchPanel(map, data, o) {
               links: locatorDirections([r.lat, r.lon], [lat, lon], raw(r.name), originName),
               drawn: [r.dlat, r.dlon]};
     });
-    show([lat, lon], originName, out);
+    show([lat, lon], originName, out, keepView);
   }
+  // The user drags the map once a list is shown: the list follows the map's centre.
+  var listed = false;
+  map.on('dragend', function() {
+    if (!listed) return;
+    var c = map.getCenter(), lat = c.lat, lon = c.lng;
+    if (o.gcj) {  // the centre is GCJ-02: back to WGS-84 (two fixed-point steps)
+      for (var n = 0; n < 2; n++) {
+        var g = locatorWgsToGcj(lat, lon);
+        lat += c.lat - g[0]; lon += c.lng - g[1];
+      }
+    }
+    nearest(lat, lon, t.centre, true);
+  });
   function choose(i) {
     var e = names.entry(i);
     picks.textContent = '';
