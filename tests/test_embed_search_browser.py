@@ -83,7 +83,7 @@ def search(opened: Opened, text: str) -> None:
 
 def results(opened: Opened, n: int = 1) -> list[dict[str, Any]]:
     opened.page.wait_for_function(
-        f"document.querySelectorAll('.locator-result').length >= {n}", timeout=5000
+        f"() => document.querySelectorAll('.locator-result').length >= {n}", timeout=5000
     )
     return opened.page.evaluate(RESULTS_JS)
 
@@ -167,14 +167,14 @@ class TestOfflineSearch:
         page.mouse.move(x + 250, y + 120, steps=8)
         page.mouse.up()
         page.wait_for_function(
-            "document.querySelector('.locator-search-status').textContent.includes('地图中心')"
+            "() => document.querySelector('.locator-search-status').textContent.includes('地图中心')"
         )
         moved = results(opened, 2)
         kms = [float(r["meta"].split(" km")[0].split("· ")[-1]) for r in moved]
         assert kms == sorted(kms) and [r["name"] for r in moved] != before
         search(opened, "Xi'an")
         page.wait_for_function(
-            "document.querySelector('.locator-result-address').textContent.includes('西安')"
+            "() => document.querySelector('.locator-result-address').textContent.includes('西安')"
         )
         assert opened.external == []
 
@@ -185,7 +185,7 @@ class TestOfflineSearch:
         opened = open_page(sample_page)
         opened.page.click(".locator-search-me")
         opened.page.wait_for_function(
-            "document.querySelector('.locator-search-status').textContent.includes('无法定位')"
+            "() => document.querySelector('.locator-search-status').textContent.includes('无法定位')"
         )
         assert opened.errors == [] and opened.external == []
 
@@ -211,7 +211,7 @@ class TestOfflineSearch:
         opened = open_page(html)
         search(opened, "浙江省杭州市西湖区文三路100号")
         opened.page.wait_for_function(
-            "document.querySelector('.locator-search-status').textContent.includes('未找到')"
+            "() => document.querySelector('.locator-search-status').textContent.includes('未找到')"
         )
         assert opened.page.locator(".locator-result").count() == 0
         assert opened.external == [] and opened.errors == []

@@ -358,9 +358,12 @@ function locatorSearchPanel(map, data, o) {
       })
       .catch(function() { status.textContent = t.notFound; });
   }
-  var timer = null;
+  var timer = null, last = null;
   function run(submit) {
     var text = box.value.trim();
+    clearTimeout(timer);
+    if (!submit && text === last) return;  // typed back to what is shown: keep the list
+    last = text;
     if (!text) { status.textContent = t.hint; picks.textContent = ''; return; }
     var found = names.find(text);
     candidates(found);
