@@ -22,6 +22,7 @@ from locator.data import load_outlets
 
 pytestmark = pytest.mark.browser
 
+STATUS_HAS = "() => document.querySelector('.locator-search-status').textContent.includes('{}')"
 RESULTS_JS = """() => [...document.querySelectorAll('.locator-result')].map(li => ({
   name: li.querySelector('.locator-result-name').textContent,
   meta: li.querySelector('.locator-result-meta').textContent,
@@ -166,9 +167,7 @@ class TestOfflineSearch:
         page.mouse.down()
         page.mouse.move(x + 250, y + 120, steps=8)
         page.mouse.up()
-        page.wait_for_function(
-            "() => document.querySelector('.locator-search-status').textContent.includes('地图中心')"
-        )
+        page.wait_for_function(STATUS_HAS.format("地图中心"))
         moved = results(opened, 2)
         kms = [float(r["meta"].split(" km")[0].split("· ")[-1]) for r in moved]
         assert kms == sorted(kms) and [r["name"] for r in moved] != before
@@ -184,9 +183,7 @@ class TestOfflineSearch:
         """With geolocation denied, the button says so in words; nothing breaks."""
         opened = open_page(sample_page)
         opened.page.click(".locator-search-me")
-        opened.page.wait_for_function(
-            "() => document.querySelector('.locator-search-status').textContent.includes('无法定位')"
-        )
+        opened.page.wait_for_function(STATUS_HAS.format("无法定位"))
         assert opened.errors == [] and opened.external == []
 
     def test_nearest_to_me_granted_lists_outlets(self, open_page: Any, sample_page: str) -> None:
@@ -210,9 +207,7 @@ class TestOfflineSearch:
         )
         opened = open_page(html)
         search(opened, "浙江省杭州市西湖区文三路100号")
-        opened.page.wait_for_function(
-            "() => document.querySelector('.locator-search-status').textContent.includes('未找到')"
-        )
+        opened.page.wait_for_function(STATUS_HAS.format("未找到"))
         assert opened.page.locator(".locator-result").count() == 0
         assert opened.external == [] and opened.errors == []
 
