@@ -266,18 +266,24 @@ def _tile_sources(m: folium.Map) -> list[str]:
 
 
 def content_security_policy(
-    img_sources: Sequence[str] = (), frame_ancestors: Sequence[str] | None = None
+    img_sources: Sequence[str] = (),
+    frame_ancestors: Sequence[str] | None = None,
+    *,
+    connect_self: bool = False,
 ) -> str:
     """The Content-Security-Policy of a map page: inline code and styles only, images
     from ``data:`` and ``img_sources`` (the tile hosts, see :func:`tile_sources`), no
     connections, forms or base URL. The one policy of both the ``<meta>`` that
     :func:`render_html` writes and the header ``/embed/map`` sends, which adds
     ``frame_ancestors`` (already checked sources: a ``<meta>`` policy cannot say who
-    may frame the page, only a header can)."""
+    may frame the page, only a header can). ``connect_self``: the page may fetch from
+    its own origin (the search box of a page served by ``locator serve`` asks
+    ``/v1/nearest``); otherwise no connection at all."""
     img = " ".join(["data:", *img_sources])
+    connect = "'self'" if connect_self else "'none'"
     policy = (
         "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-        f"img-src {img}; font-src data:; connect-src 'none'; base-uri 'none'; "
+        f"img-src {img}; font-src data:; connect-src {connect}; base-uri 'none'; "
         "form-action 'none'"
     )
     if frame_ancestors is not None:
@@ -309,6 +315,7 @@ def render_html(
     title: str | None = None,
     note: str | None = None,
     csp: bool = True,
+    connect_self: bool = False,
 ) -> str:
     """Render ``m`` to a complete HTML document (a string).
 
@@ -316,14 +323,16 @@ def render_html(
     ``title`` becomes ``<title>``; ``note`` a small banner over the map (e.g. "sample
     data"); both are escaped. ``csp`` adds a restrictive Content-Security-Policy
     (only with ``self_contained``, since CDN scripts would be blocked by it).
-    Only folium's own render bookkeeping touches ``m``: it can be rendered again.
+    ``connect_self``: the policy lets the page fetch from its own origin (see
+    :func:`content_security_policy`). Only folium's own render bookkeeping touches
+    ``m``: it can be rendered again.
     """
     html = m.get_root().render()
     head = ['<meta charset="utf-8">']
     if self_contained:
         html = inline_assets(html)
         if csp:
-            policy = content_security_policy(_tile_sources(m))
+            policy = content_security_policy(_tile_sources(m), connect_self=connect_self)
             head.append(f'<meta http-equiv="Content-Security-Policy" content="{policy}">')
     if title:
         head.append(f"<title>{maps.escape_text(title)}</title>")
@@ -348,6 +357,9 @@ def embed_page(
     title: str = "Service outlets 服务网点",
     note: str | None = None,
     self_contained: bool = True,
+    search: pd.DataFrame | None = None,
+    search_api: bool = False,
+    k: int = 5,
 ) -> str:
     """The embeddable page in one call: data in, a complete HTML document out.
 
@@ -355,6 +367,14 @@ def embed_page(
     (see :func:`render_html`). The default ``tiles=None`` gives a page that makes no
     network request at all; pass ``"osm"`` or ``"amap"`` for a basemap. ``locate``
     adds the "nearest to me" button (browser geolocation, computed in the page).
+
+    ``search``: the outlets a search box beside the map finds (its authorized ones,
+    :func:`locator.maps.search.search_panel`): a city or district name typed in
+    Chinese, pinyin or English is found offline in the baked-in name index
+    (:func:`locator.name_index.name_index`) and the ``k`` nearest outlets are listed.
+    ``search_api``: when the page is served over http(s), names the index does not
+    know are asked of the same server's ``/v1/nearest?q=`` (the page's policy then
+    allows connections to its own origin); from ``file://`` it never connects.
     """
     m = maps.build_map(
         outlets,
@@ -368,7 +388,19 @@ def embed_page(
         cluster=cluster,
         locate=locate,
     )
-    return render_html(m, self_contained=self_contained, title=title, note=note)
+    if search is not None:
+        from .maps.search import search_panel
+        from .name_index import name_index
+
+        key = maps.normalize_tiles(tiles)
+        search_panel(search, name_index(), tiles=key, k=k, api=search_api).add_to(m)
+    return render_html(
+        m,
+        self_contained=self_contained,
+        title=title,
+        note=note,
+        connect_self=search is not None and search_api,
+    )
 
 
 def iframe_snippet(

@@ -114,6 +114,8 @@ class PageLayers:
     gaps: pd.DataFrame | None
     cities: pd.DataFrame | None
     gaps_total: int = 0
+    #: The outlets of the page's place (whatever the layers): what its search box lists.
+    searchable: pd.DataFrame | None = None
 
     def page(
         self,
@@ -127,10 +129,15 @@ class PageLayers:
         title: str = _DEFAULT_TITLE,
         locate: bool = True,
         self_contained: bool = True,
+        search: bool = False,
+        search_api: bool = False,
+        k: int = 5,
     ) -> str:
         """The page as a complete HTML document. ``sample``: the network is the
         bundled one (:data:`SAMPLE_NOTE` heads the banner); ``notes``: more banner
-        text. The other arguments are those of :func:`locator.embed.embed_page`."""
+        text; ``search``: a search box and result list beside the map, over
+        :attr:`searchable` (``search_api``, ``k``: see :func:`locator.embed.embed_page`).
+        The other arguments are those of :func:`locator.embed.embed_page`."""
         from . import embed
 
         banner = [SAMPLE_NOTE] if sample else []
@@ -148,6 +155,9 @@ class PageLayers:
             title=title,
             note=" ".join(banner) or None,
             self_contained=self_contained,
+            search=self.searchable if search else None,
+            search_api=search_api,
+            k=k,
         )
 
 
@@ -212,6 +222,7 @@ def page_layers(
         gaps=gaps,
         cities=cities,
         gaps_total=gaps_total,
+        searchable=shown,
     )
 
 

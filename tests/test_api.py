@@ -681,9 +681,11 @@ class TestEmbedMap:
         assert meta is not None
         assert r.headers["content-security-policy"] == f"{meta[1]}; frame-ancestors 'self'"
         key = None if tiles == "none" else tiles
+        # Its search box may ask this server's /v1/nearest, and nothing else.
         assert r.headers["content-security-policy"] == embed.content_security_policy(
-            embed.tile_sources(key), ["'self'"]
+            embed.tile_sources(key), ["'self'"], connect_self=True
         )
+        assert "connect-src 'self';" in r.headers["content-security-policy"]
 
     def test_city_zoom_shows_only_that_city(self, embed_page: Any, outlets: pd.DataFrame) -> None:
         """With city, only that city's outlets are drawn."""

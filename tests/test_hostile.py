@@ -175,6 +175,21 @@ class TestHtml:
         assert_not_evaluated(page)
         assert shown(TEMPLATE[0]) in page and shown(TEMPLATE[4]) in page
 
+    def test_search_panel(self, tmp_path: Path, node: str) -> None:
+        """The search box's data (locator.maps.search): every payload escaped inside the
+        JSON, no Jinja opening, nothing evaluated, every script still parses."""
+        from test_maps import node_check, parse
+
+        outlets = hostile_outlets()
+        page = embed.embed_page(search=outlets, title=TEMPLATE[0])
+        assert_not_evaluated(page)
+        for p in TEMPLATE + XSS:
+            assert maps._script_json(shown(f"ACME {p}"))[1:-1] in page, p
+        body = page.split("/* leaflet (inlined) */")[0] + page.split("locatorSearchPanel")[-1]
+        for raw in ("{{", "{%", "{#"):
+            assert raw not in body, raw
+        node_check(parse(page).scripts, tmp_path, node)
+
 
 # --------------------------------------------------------------------------- HTTP API
 

@@ -739,6 +739,7 @@ class TestJavaScriptFiles:
             "locate.js",
             "outlines.js",
             "refit.js",
+            "search.js",
         }
 
     def test_each_file_parses(self, tmp_path: Path, node: str) -> None:

@@ -501,7 +501,9 @@ def embed_map(
         key, lambda: _render_embed(svc, wanted, city_keys, place, tile_key, k, float(radius_km))
     )
     headers = {
-        "Content-Security-Policy": _csp(tile_key, request.app.state.frame_ancestors),
+        "Content-Security-Policy": _csp(
+            tile_key, request.app.state.frame_ancestors, connect_self=True
+        ),
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "strict-origin-when-cross-origin",
         "Cache-Control": "public, max-age=300",
@@ -549,6 +551,9 @@ def _render_embed(
         origin_label=label,
         sample=svc.sample,
         notes=notes,
+        search=True,
+        search_api=True,
+        k=k,
     )
 
 

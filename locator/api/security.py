@@ -137,9 +137,12 @@ def _check_frame_ancestors(values: Iterable[str]) -> list[str]:
     return out
 
 
-def _csp(tiles: str | None, frame_ancestors: Sequence[str]) -> str:
+def _csp(tiles: str | None, frame_ancestors: Sequence[str], *, connect_self: bool = False) -> str:
     """The Content-Security-Policy header of ``/embed/map``: the page's own policy
-    (:func:`locator.embed.content_security_policy`) plus ``frame-ancestors``."""
+    (:func:`locator.embed.content_security_policy`) plus ``frame-ancestors``
+    (``connect_self``: its search box may ask this server's ``/v1/nearest``)."""
     from .. import embed
 
-    return embed.content_security_policy(embed.tile_sources(tiles), frame_ancestors)
+    return embed.content_security_policy(
+        embed.tile_sources(tiles), frame_ancestors, connect_self=connect_self
+    )

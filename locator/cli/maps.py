@@ -69,6 +69,14 @@ def map_command(
             "--locate", help='Add a "nearest to me" button (browser geolocation, in the page).'
         ),
     ] = False,
+    search: Annotated[
+        bool,
+        typer.Option(
+            "--search/--no-search",
+            help="A search box and result list beside the map: city/district names "
+            "(Chinese, pinyin, English) found offline in the page, nearest outlets listed.",
+        ),
+    ] = True,
     max_gaps: Annotated[
         int,
         typer.Option(
@@ -120,6 +128,7 @@ def map_command(
             title=title,
             locate=locate,
             self_contained=self_contained,
+            search=search,
         )
     except ConfigurationError as err:
         fail(str(err))
@@ -135,6 +144,7 @@ def map_command(
             "layers": wanted,
             "tiles": tile_key or "none",
             "self_contained": self_contained,
+            "search": search,
             "service_areas": len(drawn.service_areas["features"]) if drawn.service_areas else 0,
             "gaps": len(drawn.gaps) if drawn.gaps is not None else 0,
             "gaps_total": drawn.gaps_total,
