@@ -20,6 +20,11 @@ Two client implementations:
   On a 2-core machine the load generator shares the CPU with the server, so a light
   client measures the *server* better.
 * ``--client httpx``: ``httpx.AsyncClient``, a real-world client (heavier on CPU).
+* ``--client wrk``: Debian's native ``wrk`` (``apt-get install -y wrk``) for
+  ``--duration`` seconds on 2 threads, cycling through the same paths (a Lua script);
+  its percentiles and errors (socket errors, non-2xx) are reported.
+
+``--cold``: no warm-up requests; the load starts as soon as ``/healthz`` says ready.
 
 Every 50th response body is parsed as strict JSON and checked for ``results``; the
 others are checked for status 200 and a complete body.
@@ -116,7 +121,7 @@ def start_server(port: int, workers: int, src: Path = ROOT) -> subprocess.Popen[
     return subprocess.Popen(cmd, cwd=src, env=env)
 
 
-def wait_ready(port: int, proc: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
+def wait_ready(port: int, proc: subprocess.Popen[bytes], timeout: float = 300.0) -> None:
     deadline = time.monotonic() + timeout
     url = f"http://{HOST}:{port}/healthz"
     while time.monotonic() < deadline:
@@ -380,11 +385,78 @@ def main_mixed(args: argparse.Namespace) -> None:
         sys.exit(1)
 
 
+def _ms(text: str) -> float:
+    """wrk's latency figure (``850.00us``, ``12.3ms``, ``1.2s``) in milliseconds."""
+    for unit, scale in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
+        if text.endswith(unit):
+            return float(text[: -len(unit)]) * scale
+    raise ValueError(f"unexpected wrk latency {text!r}")
+
+
+def run_wrk(port: int, paths: list[str], concurrency: int, duration: float) -> dict[str, Any]:
+    """``wrk`` (Debian's package: ``apt-get install -y wrk``) for ``duration`` seconds,
+    ``concurrency`` keep-alive connections on 2 threads, cycling through ``paths``
+    (a Lua script); its requests/s, latency percentiles and errors (non-2xx, socket)."""
+    import re
+    import shutil
+    import tempfile
+
+    exe = shutil.which("wrk")
+    if exe is None:
+        raise SystemExit("--client wrk needs wrk: apt-get install -y wrk")
+    table = ",\n".join(json.dumps(p) for p in paths)  # JSON strings are Lua strings here
+    script = (
+        f"local paths = {{\n{table}\n}}\nlocal i = 0\n"
+        "request = function()\n  i = i % #paths + 1\n"
+        '  return wrk.format("GET", paths[i])\nend\n'
+    )
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(script)
+    try:
+        cmd = [exe, "-t2", f"-c{concurrency}", f"-d{duration:g}s", "--timeout", "5s"]
+        cmd += ["--latency", "-s", f.name, f"http://{HOST}:{port}/"]
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60).stdout
+    finally:
+        os.unlink(f.name)
+    pct = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)$", out, re.M))
+    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors += int(non2xx.group(1)) if non2xx else 0
+    return {
+        "requests": total,
+        "errors": errors,
+        "seconds": duration,
+        "req_per_s": float(re.search(r"Requests/sec:\s+(\S+)", out).group(1)),  # type: ignore[union-attr]
+        "p50_ms": _ms(pct["50"]),
+        "p90_ms": _ms(pct["90"]),
+        "p99_ms": _ms(pct["99"]),
+        "max_ms": _ms(re.search(r"Latency\s+\S+\s+\S+\s+(\S+)", out).group(1)),  # type: ignore[union-attr]
+        "wrk_output": out,
+    }
+
+
 def percentile(sorted_values: list[float], q: float) -> float:
     if not sorted_values:
         return float("nan")
     i = min(len(sorted_values) - 1, max(0, round(q * (len(sorted_values) - 1))))
     return sorted_values[i]
+
+
+def _timed(port: int, paths: list[str], args: argparse.Namespace) -> dict[str, Any]:
+    """The Python clients' figures for exactly ``len(paths)`` requests."""
+    latencies, errors, elapsed = asyncio.run(run_load(port, paths, args.concurrency, args.client))
+    lat = sorted(latencies)
+    return {
+        "requests": len(paths),
+        "errors": errors,
+        "seconds": round(elapsed, 3),
+        "req_per_s": round(len(paths) / elapsed, 1),
+        "p50_ms": round(percentile(lat, 0.50) * 1000, 2),
+        "p90_ms": round(percentile(lat, 0.90) * 1000, 2),
+        "p99_ms": round(percentile(lat, 0.99) * 1000, 2),
+        "max_ms": round(lat[-1] * 1000, 2) if lat else None,
+    }
 
 
 def main() -> None:
@@ -395,7 +467,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--seed", type=int, default=20240601)
-    parser.add_argument("--client", choices=["raw", "httpx"], default="raw")
+    parser.add_argument("--client", choices=["raw", "httpx", "wrk"], default="raw")
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="no warm-up requests: load starts as soon as /healthz says ready",
+    )
     parser.add_argument(
         "--q", action="store_true", help="query by city name (q=) instead of coordinates"
     )
@@ -403,7 +480,9 @@ def main() -> None:
     parser.add_argument(
         "--mixed", action="store_true", help="nearest under coverage/embed load (see above)"
     )
-    parser.add_argument("--duration", type=float, default=10.0, help="--mixed: seconds")
+    parser.add_argument(
+        "--duration", type=float, default=10.0, help="--mixed and --client wrk: seconds"
+    )
     parser.add_argument("--heavy", type=int, default=2, help="--mixed: heavy clients")
     parser.add_argument("--src", default=str(ROOT), help="checkout the server runs from")
     args = parser.parse_args()
@@ -419,36 +498,35 @@ def main() -> None:
     port = free_port()
     proc = start_server(port, args.workers)
     try:
+        started = time.monotonic()
         wait_ready(port, proc)
-        warm = make_paths(args.warmup, args.k, args.seed + 1, args.q)
-        asyncio.run(run_load(port, warm, args.concurrency, args.client))
+        ready_s = time.monotonic() - started
+        if not args.cold:
+            warm = make_paths(args.warmup, args.k, args.seed + 1, args.q)
+            asyncio.run(run_load(port, warm, args.concurrency, "raw"))
         paths = make_paths(args.requests, args.k, args.seed, args.q)
-        latencies, errors, elapsed = asyncio.run(
-            run_load(port, paths, args.concurrency, args.client)
-        )
+        if args.client == "wrk":
+            figures = run_wrk(port, paths, args.concurrency, args.duration)
+        else:
+            figures = _timed(port, paths, args)
     finally:
         stop_server(proc)
-
-    lat = sorted(latencies)
+    errors = figures["errors"]
     result = {
         "endpoint": f"/v1/nearest ({'q=city name' if args.q else 'lat/lon'}, k={args.k})",
         "client": args.client,
         "server_workers": args.workers,
         "concurrency": args.concurrency,
-        "requests": args.requests,
-        "errors": errors,
-        "seconds": round(elapsed, 3),
-        "req_per_s": round(args.requests / elapsed, 1),
-        "p50_ms": round(percentile(lat, 0.50) * 1000, 2),
-        "p90_ms": round(percentile(lat, 0.90) * 1000, 2),
-        "p99_ms": round(percentile(lat, 0.99) * 1000, 2),
-        "max_ms": round(lat[-1] * 1000, 2) if lat else None,
+        "cold": args.cold,
+        "seconds_to_ready": round(ready_s, 1),
+        **{k: v for k, v in figures.items() if k != "wrk_output"},
         "loadavg_after": os.getloadavg(),
         **facts,
     }
     print(
         f"{result['endpoint']}: "
-        f"{result['requests']} requests, {args.concurrency} clients ({args.client}), "
+        f"{result['requests']} requests, {args.concurrency} clients ({args.client}"
+        f"{', cold' if args.cold else ''}, ready after {result['seconds_to_ready']} s), "
         f"{args.workers} server worker(s): {result['req_per_s']} req/s, "
         f"p50 {result['p50_ms']} ms, p90 {result['p90_ms']} ms, p99 {result['p99_ms']} ms, "
         f"max {result['max_ms']} ms, errors {errors}"

@@ -28,6 +28,7 @@ from ..store import LiveNetwork, Store
 from .auth import FailureLimiter, private_guard
 from .params import _PATTERN_REASONS
 from .routes import StrictJSONResponse, _json, router
+from .routes_verify import _listings
 from .routes_verify import router as verify_router
 from .routes_write import MAX_IMPORT_BYTES
 from .routes_write import router as write_router
@@ -227,9 +228,12 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Warm in the background: the port opens at once and /healthz says 503
-        # "warming" until the geocoder (with its index) and coverage model are built;
+        # "warming" until the geocoder (with its index), the coverage model and the
+        # verify listing index are built (the outlet index is built with the service);
         # requests meanwhile wait for the one build under the service's locks.
-        threading.Thread(target=service.warm, name="locator-warm", daemon=True).start()
+        threading.Thread(
+            target=warm_service, args=(service,), name="locator-warm", daemon=True
+        ).start()
         if live is not None:
             live.start()  # other processes' changes: polled off the request path
         try:
@@ -283,6 +287,18 @@ def create_app(
         path_limits={"/v1/imports": max(MAX_IMPORT_BYTES, max_body_bytes)},
     )
     return app
+
+
+def warm_service(service: LocatorService) -> None:
+    """Build everything a first request would otherwise build, then mark ``service``
+    ready (what ``/healthz`` reports): the verify listing index here, then
+    :meth:`LocatorService.warm` (geocoder with its index, coverage model), which sets
+    ready last. A failed step is logged and left to its endpoint (503)."""
+    try:
+        _listings(service)
+    except Exception:  # best effort, like the service's own steps
+        log.warning("warm-up step verify listing failed", exc_info=True)
+    service.warm()
 
 
 def _env_list(name: str) -> list[str]:
