@@ -255,7 +255,7 @@ def test_hostile_text_is_shown_not_run(open_page: Any, artifacts_dir: Path, fast
     for p in PAYLOADS:
         assert p in text, f"{p!r} is not displayed literally"
     assert popup.locator("img").count() == 0
-    assert popup.locator("a[href^='https://uri.amap.com/marker']").count() == 1
+    assert popup.locator("a[href^='https://uri.amap.com/navigation']").count() == 1
 
     # Tooltip (hover) and layer-control labels: literal text too.
     page.locator(".leaflet-marker-icon.locator-origin").hover()
