@@ -78,6 +78,29 @@ class TestOpen:
         with pytest.raises(StoreError, match="cannot open the database"):
             open_store("postgresql+psycopg://nobody:pw@127.0.0.1:1/none")
 
+    @pytest.mark.parametrize("default", [True, False], ids=["default file", "explicit url"])
+    def test_database_from_a_newer_locator_is_a_clear_error(
+        self, tmp_path, monkeypatch, default
+    ) -> None:
+        """A store migrated by a newer locator (a schema revision this one does not ship)
+        is refused with a StoreError saying so, not Alembic's traceback; it is left as it
+        was (no downgrade, no reseed)."""
+        from locator.store import StoreError
+
+        monkeypatch.setenv("LOCATOR_DATA_DIR", str(tmp_path))
+        url = None if default else f"sqlite:///{tmp_path / 'network.db'}"
+        open_store(url).dispose()
+        engine = sa.create_engine(f"sqlite:///{tmp_path / 'network.db'}")
+        with engine.begin() as conn:
+            conn.execute(sa.text("UPDATE alembic_version SET version_num = '9999'"))
+        with pytest.raises(StoreError, match="newer than this locator knows"):
+            open_store(url)
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == (
+                "9999"
+            )
+        engine.dispose()
+
 
 class TestEdits:
     def test_update_is_visible_and_versioned(self, store) -> None:

@@ -144,6 +144,21 @@ def migration_lock(conn: Connection) -> None:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(7425001)"))
 
 
+def known_revision(revision: str) -> bool:
+    """Whether ``revision`` is one of the shipped migration scripts (a database migrated
+    by a newer locator is at a revision this one does not know)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    try:
+        return ScriptDirectory.from_config(cfg).get_revision(revision) is not None
+    except CommandError:
+        return False
+
+
 def alembic_head() -> str | None:
     """Alembic's head revision of the shipped scripts."""
     from alembic.config import Config

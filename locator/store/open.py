@@ -43,6 +43,13 @@ def open_store(
 
 
 def _migrate(store: Store, current: str | None, *, seed: bool, upgrade: bool) -> None:
+    if current is not None and not _engine.known_revision(current):
+        raise StoreError(
+            f"the database {store.url_for_display} is at schema {current}, newer than this "
+            f"locator knows (its newest is {_engine.HEAD}): it was migrated by a newer "
+            "locator; upgrade locator, or use another database (--database, "
+            "LOCATOR_DATABASE_URL, LOCATOR_DATA_DIR)"
+        )
     if current is not None and not upgrade:
         raise StoreError(
             f"the database {store.url_for_display} is at schema {current}, this locator "
