@@ -211,7 +211,7 @@ def _chord_bound(km: ArrayLike) -> NDArray[np.float64]:
 def _spatial_order(xyz: NDArray[np.float64]) -> NDArray[np.intp]:
     """An order of the points that keeps neighbours together (sorted by a coarse 3-D grid
     cell): the k-d tree walk then reuses what is already in the CPU cache."""
-    cells = ((xyz + 6400.0) * (1.0 / _SORT_CELL_KM)).astype(np.int64)
+    cells = ((xyz + 6400.0) * (1.0 / _SORT_CELL_KM)).astype(np.int32)  # 0..639: 10 bits
     key = (cells[:, 0] << 20) | (cells[:, 1] << 10) | cells[:, 2]
     return np.argsort(key)
 
@@ -223,6 +223,7 @@ def _spatial_order(xyz: NDArray[np.float64]) -> NDArray[np.intp]:
 class _Subset:
     positions: NDArray[np.intp]  # row positions (into the outlet frame) of matching outlets
     tree: cKDTree | None
+    everything: bool = False  # positions == arange(n): tree indices are positions
 
 
 class OutletIndex:
@@ -284,7 +285,9 @@ class OutletIndex:
         self._hours_codes = np.asarray(codes, dtype=np.intp)
         self._hours_texts = [str(t) for t in texts]
         everything = np.arange(len(self._df), dtype=np.intp)
-        self._all = _Subset(everything, cKDTree(self._xyz) if len(self._df) else None)
+        self._all = _Subset(
+            everything, cKDTree(self._xyz) if len(self._df) else None, everything=True
+        )
 
     # ----------------------------------------------------------------- basics
 
@@ -418,7 +421,8 @@ class OutletIndex:
         threads = self._threads()
         if threads == 1 or p.size < _PARALLEL_GEODESIC_MIN:
             self._geod.inv(qo, ql, olon, olat, inplace=True)
-            return (olon / 1000.0).reshape(shape)  # inplace: the distance lands in arg 3
+            olon /= 1000.0  # inplace: the distance (m) lands in the third argument
+            return olon.reshape(shape)
         # pyproj releases the GIL inside Geod.inv, so slices run truly in parallel
         # (one Geod per slice: no shared state between threads).
         bounds = np.linspace(0, p.size, threads + 1).astype(int)
@@ -429,7 +433,8 @@ class OutletIndex:
 
         with ThreadPoolExecutor(threads) as pool:
             list(pool.map(work, range(threads)))
-        return (olon / 1000.0).reshape(shape)
+        olon /= 1000.0
+        return olon.reshape(shape)
 
     def _threads(self) -> int:
         if self.workers > 0:
@@ -456,52 +461,67 @@ class OutletIndex:
         kk = min(k, m)
         if qxyz is None:
             qxyz = ecef_km(qlat, qlon)
-        todo = np.arange(n)
+        todo: NDArray[np.intp] | None = None  # None: every query (no gathers)
         kq = min(m, kk + max(1, kk // 2))
-        while todo.size:
-            workers = self.workers if todo.size >= _PARALLEL_MIN else 1
-            cd, ci = sub.tree.query(qxyz[todo], k=kq, workers=workers)
-            cd = np.asarray(cd, dtype=np.float64).reshape(todo.size, kq)
-            cpos = sub.positions[np.asarray(ci, dtype=np.intp).reshape(todo.size, kq)]
-            ql = qlat[todo][:, None]
-            qo = qlon[todo][:, None]
-            km = np.full(cd.shape, np.inf)
-            km[:, :kk] = self._geodesic_km(ql, qo, cpos[:, :kk])
-            bound = _chord_bound(km[:, :kk].max(axis=1))
+        while True:
+            if todo is None:
+                xyz, la, lo = qxyz, qlat, qlon
+            else:
+                xyz, la, lo = qxyz[todo], qlat[todo], qlon[todo]
+            size = la.size
+            workers = self.workers if size >= _PARALLEL_MIN else 1
+            cd, ci = sub.tree.query(xyz, k=kq, workers=workers)
+            cd = np.asarray(cd, dtype=np.float64).reshape(size, kq)
+            ci = np.asarray(ci, dtype=np.intp).reshape(size, kq)
+            cpos = ci if sub.everything else sub.positions[ci]
+            first = self._geodesic_km(la[:, None], lo[:, None], cpos[:, :kk])
+            bound = _chord_bound(first.max(axis=1) if kk > 1 else first[:, 0])
             # Step 4 of the module docstring: have we fetched everything that could win?
-            done = np.ones(todo.size, dtype=bool) if kq >= m else cd[:, -1] > bound
+            done = np.ones(size, dtype=bool) if kq >= m else cd[:, -1] > bound
             extra = (cd[:, kk:] <= bound[:, None]) & done[:, None]
-            rows = np.flatnonzero(extra.any(axis=1))
-            if rows.size:
-                er, ec = np.nonzero(extra)
+            has_extra = extra.any(axis=1)
+            plain = done & ~has_extra  # answered by the first kk candidates alone
+            if todo is None and plain.all():  # the common case: no gathers at all
+                self._rank(slice(None), cpos[:, :kk], first, kk, out_pos, out_km)
+            else:
+                r = np.flatnonzero(plain)
+                dest = r if todo is None else todo[r]
+                self._rank(dest, cpos[r, :kk], first[r], kk, out_pos, out_km)
+            rows = np.flatnonzero(has_extra)
+            if rows.size:  # near-ties: geodesics for the extra candidates within the bound
+                km = np.full((rows.size, kq), np.inf)
+                km[:, :kk] = first[rows]
+                er, ec = np.nonzero(extra[rows])
                 ec = ec + kk
-                km[er, ec] = self._geodesic_km(qlat[todo][er], qlon[todo][er], cpos[er, ec])
-            plain = np.flatnonzero(done & ~extra.any(axis=1))  # answer among the first kk
-            self._rank(todo, plain, cpos[:, :kk], km[:, :kk], kk, out_pos, out_km)
-            self._rank(todo, rows, cpos, km, kk, out_pos, out_km)
-            todo = todo[~done]
+                rpos = cpos[rows]
+                km[er, ec] = self._geodesic_km(la[rows][er], lo[rows][er], rpos[er, ec])
+                dest = rows if todo is None else todo[rows]
+                self._rank(dest, rpos, km, kk, out_pos, out_km)
+            left = np.flatnonzero(~done)
+            if not left.size:
+                return out_pos, out_km
+            todo = left if todo is None else todo[left]
             kq = min(m, kq * 2)
-        return out_pos, out_km
 
     @staticmethod
     def _rank(
-        todo: NDArray[np.intp],
-        rows: NDArray[np.intp],
+        dest: NDArray[np.intp] | slice,
         cpos: NDArray[np.intp],
         km: NDArray[np.float64],
         kk: int,
         out_pos: NDArray[np.intp],
         out_km: NDArray[np.float64],
     ) -> None:
-        """Write the ``kk`` smallest (geodesic, position) of ``rows`` into the outputs."""
-        if not rows.size:
+        """Write the ``kk`` smallest (geodesic, position) of each row of ``cpos``/``km``
+        into output rows ``dest``."""
+        if not cpos.shape[0]:
             return
-        p, d = cpos[rows], km[rows]
-        if p.shape[1] > 1:
-            order = np.lexsort((p, d), axis=-1)[:, :kk]
-            p, d = np.take_along_axis(p, order, axis=1), np.take_along_axis(d, order, axis=1)
-        out_pos[todo[rows], :kk] = p
-        out_km[todo[rows], :kk] = d
+        if cpos.shape[1] > 1:
+            order = np.lexsort((cpos, km), axis=-1)[:, :kk]
+            cpos = np.take_along_axis(cpos, order, axis=1)
+            km = np.take_along_axis(km, order, axis=1)
+        out_pos[dest, :kk] = cpos
+        out_km[dest, :kk] = km
 
     def _nearest_one(
         self, sub: _Subset, lat: float, lon: float, k: int
