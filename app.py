@@ -15,7 +15,9 @@ import hashlib
 import html
 import io
 import json
+import os
 import re
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -24,20 +26,29 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from locator import DataError, LocatorError, crs, load_cities, load_outlets, load_places
+from locator import (
+    DataError,
+    LocatorError,
+    app_network,
+    crs,
+    load_cities,
+    load_outlets,
+    load_places,
+)
 from locator.audit import audit_outlets, findings_frame
 from locator.coverage import CoverageModel, service_areas, suggest_sites
 from locator.directions import directions_links as route_links
 from locator.directions import tel_links
 from locator.drive import DriveTimeModel
 from locator.embed import iframe_snippet
-from locator.geocode import origin_from_location
+from locator.geocode import origin_from_location, renamed_note
 from locator.hours import as_local
 from locator.index import OutletIndex
 from locator.labels import CATEGORY_LABELS, KIND_LABELS
 from locator.maps import build_map
 from locator.outputs import csv_bytes
 from locator.pages import city_keys, network_page
+from locator.verify import verify as verify_listing
 from locator.webassets import export_assets, localize_map
 
 HERE = Path(__file__).resolve().parent
@@ -64,12 +75,41 @@ def _reference() -> tuple[pd.DataFrame, pd.DataFrame]:
     return load_cities(), load_places()
 
 
+@st.cache_resource(show_spinner=False)
+def _open_store(url: str) -> Any:
+    from locator.store import open_store
+
+    return open_store(url or None)
+
+
+def _store() -> Any:
+    """The network store ($LOCATOR_DATABASE_URL, else the SQLite store in the user data
+    dir, seeded with the bundled sample on first use): one per server process and URL."""
+    return _open_store(os.environ.get("LOCATOR_DATABASE_URL", ""))
+
+
+def _store_key() -> str:
+    """The cache key of the store's network: its revision (a cheap one-row query) and
+    the day (an authorization expires at the end of its valid-until day), so every
+    rerun after a change, made here or by another process, reads the new network."""
+    return f"{SAMPLE_KEY}:{_store().revision()}:{date.today().isoformat()}"
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
 def _network(key: str, data: bytes | None, name: str | None) -> pd.DataFrame:
-    """The outlets of the sample network, or of an uploaded file (cached by content)."""
+    """The store's network (``key`` from :func:`_store_key`), or an uploaded file's
+    outlets (cached by content)."""
     if data is None:
-        return load_outlets()
+        return _store().network().frame
     return load_outlets(io.BytesIO(data), name=name)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _is_sample(key: str) -> bool:
+    """Whether the store's network is still exactly the bundled synthetic sample."""
+    from locator.data import load_network
+
+    return bool(_store().network().version == load_network().version)
 
 
 @st.cache_resource(show_spinner="Indexing outlets…", max_entries=8)
@@ -114,7 +154,7 @@ def _embed_page(
         listed_cities=listed,
         tiles=tiles,
         title=f"ACME outlets — {city or 'all listed cities'}",
-        sample=key == SAMPLE_KEY,
+        sample=key.startswith(SAMPLE_KEY) and _is_sample(key),
     )
 
 
@@ -123,6 +163,32 @@ def _geocoder() -> Any:
     from locator import OfflineGeocoder
 
     return OfflineGeocoder()
+
+
+def _sign_in_box(store: Any) -> app_network.Session | None:
+    """The sidebar's sign-in: a password box, checked with the store on every run (a
+    revoked token stops at once). The token is never echoed nor cached."""
+    st.subheader("Sign in 登录")
+    st.text_input(
+        "API token",
+        type="password",
+        key="net-token",
+        help="A token from `locator token create --role editor --name NAME`: editors "
+        "change outlets, admins also grant and revoke authorizations.",
+    )
+    secret = st.session_state.get("net-token") or ""
+    session = app_network.sign_in(store, secret)
+    if session is not None:
+        st.success(f"Signed in as **{_md(session.name)}** ({session.role}).")
+        st.button("Sign out", key="net-sign-out", on_click=_sign_out)
+    elif secret.strip():
+        st.error("Unknown or revoked token.")
+    return session
+
+
+def _sign_out() -> None:
+    st.session_state["net-token"] = ""
+    st.session_state.pop("net-snapshot", None)
 
 
 def _md(text: object) -> str:
@@ -148,16 +214,19 @@ def _show_map(m: folium.Map, *, key: str, height: int = 560, clicks: bool = Fals
 _static_assets()
 cities, places = _reference()
 upload = st.session_state.get("upload")  # (sha, bytes, name) of the uploaded network
-net_key = upload[0] if upload else SAMPLE_KEY
+net_key = upload[0] if upload else _store_key()
 try:
     outlets = _network(net_key, upload[1] if upload else None, upload[2] if upload else None)
 except DataError:  # validated when uploaded; only a changed file could get here
     st.session_state.pop("upload", None)
-    net_key, outlets, upload = SAMPLE_KEY, _network(SAMPLE_KEY, None, None), None
+    net_key, upload = _store_key(), None
+    outlets = _network(net_key, None, None)
 
 with st.sidebar:
     st.header("Outlet locator")
-    if upload is None:
+    if upload is None and not _is_sample(net_key):
+        st.info(f"Network: the store ({len(outlets)} open outlets).")
+    elif upload is None:
         st.warning(
             "**Sample data.** The outlets shown belong to *ACME家电*, a fictional brand: "
             "synthetic locations and `000-555` phone numbers. Upload your network under "
@@ -173,6 +242,11 @@ with st.sidebar:
         f"{len(cities)} listed cities; {len(places):,} GeoNames places (CC-BY 4.0)."
     )
 
+# Network editing: the store and who is signed in (logic in locator.app_network).
+store = _store()
+with st.sidebar:
+    session = _sign_in_box(store)
+
 index = _index(net_key, outlets)
 find_tab, coverage_tab, data_tab, embed_tab = st.tabs(
     [
@@ -184,6 +258,134 @@ find_tab, coverage_tab, data_tab, embed_tab = st.tabs(
 )
 
 
+# --------------------------------------------------------------------------- store editing
+def _network_store_view(store: Any, session: app_network.Session | None) -> None:
+    """The network store: the table (editable for editors), one outlet's form, its
+    history and (admins) its authorization."""
+    st.subheader("Network store 网点库")
+    if "net-snapshot" not in st.session_state:
+        st.session_state["net-snapshot"] = (store.revision(), app_network.snapshot(store))
+    revision, table = st.session_state["net-snapshot"]
+    st.caption(
+        f"{len(table)} open outlets in {_md(store.url_for_display)}, as read at revision "
+        f"{revision}. Every change is kept in the outlet's history."
+    )
+    if store.revision() != revision:
+        st.info("The store has changed since you loaded this table.")
+    if st.button("Reload the table", key="net-reload"):
+        st.session_state.pop("net-snapshot", None)
+        st.rerun()
+    if session is None or not session.may("editor"):
+        st.dataframe(table, hide_index=True, width="stretch")
+        st.caption("Sign in with an editor token (sidebar) to change outlets.")
+    else:
+        edited = st.data_editor(
+            table,
+            key="net-editor",
+            hide_index=True,
+            width="stretch",
+            num_rows="fixed",
+            disabled=list(app_network.LOCKED_COLUMNS),
+        )
+        reason = st.text_input("Reason for these changes (required)", key="net-reason")
+        if st.button("Save table changes", key="net-save", type="primary"):
+            _save(store, table, edited, session, reason)
+    _outlet_view(store, table, session)
+
+
+def _save(
+    store: Any,
+    table: pd.DataFrame,
+    edited: pd.DataFrame,
+    session: app_network.Session,
+    reason: str,
+) -> None:
+    """Save the edits and say what happened (stale rows are never overwritten)."""
+    if not reason.strip():
+        st.error("Give a reason for the changes: it is recorded in the history.")
+        return
+    result = app_network.save_edits(store, table, edited, session=session, reason=reason)
+    for message in result.messages:
+        st.error(_md(message))
+    if result.saved:
+        st.success(f"Saved {len(result.saved)} outlet(s): {_md(', '.join(result.saved))}.")
+        st.session_state.pop("net-snapshot", None)
+    elif not result.messages:
+        st.info("Nothing to save: no cell was changed.")
+
+
+def _outlet_view(store: Any, table: pd.DataFrame, session: app_network.Session | None) -> None:
+    """One outlet: its fields (editable by editors), its history, its authorization."""
+    names = dict(zip(table["outlet_id"].astype(str), table["name"].astype(str), strict=True))
+    oid = st.selectbox(
+        "Outlet",
+        list(names),
+        format_func=lambda k: f"{k} · {names[k]}",
+        key="net-outlet",
+    )
+    if oid is None:
+        return
+    row = table[table["outlet_id"].astype(str) == oid].iloc[0]
+    if session is not None and session.may("editor"):
+        with st.form("net-outlet-form"):
+            values = {
+                # keyed by outlet: another outlet's boxes start from its own values
+                c: st.text_input(
+                    c, value="" if pd.isna(row[c]) else str(row[c]), key=f"net-f-{oid}-{c}"
+                )
+                for c in ("name", "address", "phone", "hours")
+            }
+            reason = st.text_input("Reason (required)", key="net-f-reason")
+            if st.form_submit_button("Save outlet"):
+                edited = table.copy()
+                for c, v in values.items():
+                    edited.loc[edited["outlet_id"].astype(str) == oid, c] = v
+                _save(store, table, edited, session, reason)
+    if session is None:
+        st.caption("Sign in with a token to see the outlet's history.")
+        return
+    st.markdown(f"**History of {_md(oid)}**")
+    st.dataframe(app_network.history_frame(store, oid), hide_index=True, width="stretch")
+    if session.may("admin"):
+        _authorization_form(store, oid, session)
+
+
+def _authorization_form(store: Any, oid: str, session: app_network.Session) -> None:
+    """Grant or revoke the outlet's authorization (admins; reason required)."""
+    current = store.get(oid)
+    auth = current.get("authorization") or {}
+    st.markdown(
+        f"**Authorization of {_md(oid)}**: "
+        + ("authorized" if current.get("authorized") else "not authorized")
+        + (f", valid until {auth['valid_until']}" if auth.get("valid_until") else "")
+    )
+    with st.form("net-auth-form"):
+        action = st.radio("Authorization", ["Grant", "Revoke"], horizontal=True, key="net-a-act")
+        evidence = st.text_input("Evidence (contract number…)", key="net-a-evidence")
+        limited = st.checkbox("Valid until a date", key="net-a-limited")
+        until = st.date_input("Valid until", key="net-a-until")
+        reason = st.text_input("Reason (required)", key="net-a-reason")
+        if st.form_submit_button("Save authorization"):
+            if not reason.strip():
+                st.error("Give a reason: it is recorded in the history.")
+                return
+            try:
+                store.set_authorization(
+                    oid,
+                    granted=action == "Grant",
+                    actor=session.name,
+                    reason=reason,
+                    evidence=evidence or None,
+                    valid_until=until if limited else None,
+                )
+            except DataError as err:
+                st.error(_md(err))
+            else:
+                done = "Granted" if action == "Grant" else "Revoked"
+                st.success(f"{done} the authorization of {_md(oid)}.")
+                st.session_state.pop("net-snapshot", None)
+
+
 # --------------------------------------------------------------------------- find
 def _origin_from_query(query: str) -> dict[str, Any] | None:
     """Geocode the query; for ambiguous ones let the user pick a candidate."""
@@ -193,8 +395,10 @@ def _origin_from_query(query: str) -> dict[str, Any] | None:
         st.error(_md(err))
         return None
     if loc is None:
+        why = getattr(_geocoder(), "no_match_reason", None)  # offline: "a street alone"
+        reason = f" ({_md(why(query))})" if why is not None else ""
         st.error(
-            f"No place found for “{_md(query)}”. Try a city or district name "
+            f"No place found for “{_md(query)}”{reason}. Try a city or district name "
             "(中文, pinyin or English), or click on the map."
         )
         return None
@@ -204,6 +408,9 @@ def _origin_from_query(query: str) -> dict[str, Any] | None:
         st.error(_md(err))
         return None
     origin = {"lat": found["lat"], "lon": found["lon"], "label": found["address"] or query}
+    former = renamed_note(found["renamed_from"])
+    if former:
+        st.info(f"Former name: {_md(former)}.")
     cands = found["candidates"]
     if found["ambiguous"] and len(cands) > 1:
 
@@ -223,6 +430,64 @@ def _origin_from_query(query: str) -> dict[str, Any] | None:
         c = cands[int(choice)]
         origin.update(lat=float(c["lat"]), lon=float(c["lon"]), label=label(c))
     return origin
+
+
+def _show_verify(phone: str, name: str, city: str) -> None:
+    """The verify answer (locator.verify.verify) for the box in the Find view."""
+    try:
+        result = verify_listing(
+            outlets,
+            phone=phone.strip() or None,
+            q=name.strip() or None,
+            city=city.strip() or None,
+            index=index,
+            geocoder=_geocoder(),
+            flags=_store().flags() if upload is None else None,  # the store's, recorded
+        )
+    except LocatorError as err:
+        st.error(_md(err))
+        return
+    (st.success if result.authorized else st.error)(_md(result.message))
+    for note in result.notes:
+        st.info(_md(note))
+    for f in result.findings:
+        where = "recorded flag" if f.get("source") == "flag" else "audit"
+        st.warning(_md(f"{where}: {f.get('kind')}: {f.get('message') or ''}"))
+    if result.matches:
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "Listing": [m.name for m in result.matches],
+                    "City": [m.city for m in result.matches],
+                    "Phone": [m.phone for m in result.matches],
+                    "Matched by": [", ".join(m.by) for m in result.matches],
+                    "Authorized": ["yes" if m.authorized else "NO" for m in result.matches],
+                    "Status": [m.status for m in result.matches],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+            key="verify-matches",
+        )
+    if result.nearest:
+        where = (result.origin or {}).get("label") or "the place given"
+        st.markdown(f"**Nearest authorized outlets to {_md(where)}:**")
+        st.dataframe(
+            pd.DataFrame(result.nearest)[
+                ["name", "phone", "address", "distance_km", "drive_minutes"]
+            ].rename(
+                columns={
+                    "name": "Authorized outlet",
+                    "phone": "Phone",
+                    "address": "Address",
+                    "distance_km": "km",
+                    "drive_minutes": "Drive min (est.)",
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+            key="verify-nearest",
+        )
 
 
 with find_tab:
@@ -393,6 +658,20 @@ with find_tab:
                 + DriveTimeModel().describe()
             )
 
+    # ----------------------------------------------------------------- verify
+    with st.container(border=True):
+        st.subheader("Verify a listing 核实网点")
+        st.caption(
+            "Found an “official service center” on a search page or a flyer? Check its "
+            "phone number (any spelling) or name against this network."
+        )
+        v1, v2, v3 = st.columns(3)
+        v_phone = v1.text_input("Phone 电话", key="verify-phone", placeholder="400-618-9123")
+        v_name = v2.text_input("Name or address 名称/地址", key="verify-name")
+        v_city = v3.text_input("City 城市", key="verify-city", placeholder="桂林 · Guilin")
+        if v_phone.strip() or v_name.strip():
+            _show_verify(v_phone, v_name, v_city)
+
 
 # --------------------------------------------------------------------------- coverage
 with coverage_tab:
@@ -532,6 +811,7 @@ with data_tab:
         )
     st.subheader("Outlets")
     st.dataframe(outlets, hide_index=True, width="stretch")
+    _network_store_view(store, session)
 
 
 # --------------------------------------------------------------------------- embed

@@ -12,6 +12,11 @@ reported separately.
 
 Also reported: how often the two agree on the adcode for the Chinese addresses, and how
 many answers each flagged as ambiguous (cpca never does).
+
+Then the regression set (``tests/data/geocode_regression.csv``, graded by
+``tests/geocode_regression.py``): right / less specific / ambiguous / wrong for each
+geocoder on the same cases, overall and by failure class, with the time each took on
+the set (ratio first).
 """
 
 from __future__ import annotations
@@ -25,6 +30,9 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the set's grader
 
 ROADS = ("人民路", "解放路", "建设路", "中山路", "和平路", "新华路", "文化路", "胜利路",
          "长江路", "科技园", "望京街", "工业大道", "滨江路", "光明街", "友谊路")  # fmt: skip
@@ -193,6 +201,64 @@ def main(argv: list[str] | None = None) -> None:
     print(f"machine: {platform.machine()} {cpu}; {os.cpu_count()} logical cores; "
           f"load average {load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f}; "
           f"Python {platform.python_version()}")  # fmt: skip
+    regression_report(geo, args.repeat)
+
+
+def regression_report(geo: object, repeat: int) -> None:
+    """Grades and timing of both geocoders on the regression set: all cases, and the
+    cases that do not need the current division table (#11 s1) apart."""
+    import cpca
+    from geocode_regression import GRADES, cpca_answers, grade, load_cases, offline_answer, tally
+
+    from locator.geocode import geocode_batch
+
+    cases = load_cases()
+    addrs = [c.address for c in cases]
+
+    def ours() -> list:
+        geo.gazetteer.resolutions.clear()  # type: ignore[attr-defined]
+        return [geo.geocode(a) for a in addrs]  # type: ignore[attr-defined]
+
+    def ours_batch() -> list:
+        geo.gazetteer.resolutions.clear()  # type: ignore[attr-defined]
+        return geocode_batch(addrs, geo)
+
+    def theirs():  # -> pd.DataFrame
+        return cpca.transform(addrs)
+
+    ours_s, batch_s, cpca_s = _best([ours, ours_batch, theirs], repeat)
+    mine = [grade(c.expected, offline_answer(loc)) for c, loc in zip(cases, ours(), strict=True)]
+    peer = [grade(c.expected, a) for c, a in zip(cases, cpca_answers(theirs()), strict=True)]
+    later = [i for i, c in enumerate(cases) if c.needs]
+    now = [i for i, c in enumerate(cases) if not c.needs]
+    print(f"\n## regression set: {len(cases)} cases ({len(later)} need the current division table)")
+    print(f"time on the set (best of {repeat}): ratio cpca / geocode_batch "
+          f"{cpca_s / batch_s:.2f}x, cpca / geocode loop {cpca_s / ours_s:.2f}x "
+          f"(geocode_batch {batch_s * 1e3:.1f} ms, loop {ours_s * 1e3:.1f} ms, "
+          f"cpca.transform {cpca_s * 1e3:.1f} ms)")  # fmt: skip
+    print("| geocoder | cases | " + " | ".join(GRADES) + " |")
+    print("|---|---|" + "---:|" * len(GRADES))
+    for name, grades in (("OfflineGeocoder", mine), ("cpca.transform", peer)):
+        for label, idx in (
+            ("all", range(len(cases))),
+            ("without `needs`", now),
+            ("`needs: divisions`", later),
+        ):
+            t = tally(grades[i] for i in idx)
+            print(
+                f"| {name} | {label} ({len(idx)}) | " + " | ".join(str(t[g]) for g in GRADES) + " |"
+            )
+    print("\nby failure class: right, wrong (OfflineGeocoder / cpca)")
+    for fc in sorted({c.failure_class for c in cases}):
+        idx = [i for i, c in enumerate(cases) if c.failure_class == fc]
+        tm = tally(mine[i] for i in idx)
+        tp = tally(peer[i] for i in idx)
+        print(f"  {fc} ({len(idx)}): right {tm['right']}/{tp['right']}, "
+              f"wrong {tm['wrong']}/{tp['wrong']}")  # fmt: skip
+    for c, g in zip(cases, mine, strict=True):
+        if g == "wrong":
+            print(f"  wrong (ours{', needs ' + c.needs if c.needs else ''}): {c.address} "
+                  f"expected {c.expected}")  # fmt: skip
 
 
 if __name__ == "__main__":

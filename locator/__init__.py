@@ -30,12 +30,16 @@ _EXPORTS: dict[str, str] = {
     "outlets_frame": "network",
     "audit_outlets": "audit",
     "AuditFinding": "audit",
+    # "is this listing authorized?" (``locator.verify`` is the module)
+    "verify_listing": "verify",
+    "VerifyResult": "verify",
     # geocoding
     "OfflineGeocoder": "geocode",
     "get_geocoder": "geocode",
     # nearest
     "OutletIndex": "index",
     "DriveTimeModel": "drive",
+    "assign_dask": "batch_dask",
     # coverage
     "CoverageModel": "coverage",
     "coverage_report": "coverage",

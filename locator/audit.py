@@ -18,6 +18,7 @@ flags, each with the outlets involved:
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import asdict, dataclass, field
@@ -53,8 +54,11 @@ def _norm_address(addr: str) -> str:
     return re.sub(r"[\s,，。.、()（）-]", "", unicodedata.normalize("NFKC", str(addr))).lower()
 
 
+@functools.lru_cache(maxsize=1)
 def _city_centres() -> dict[str, np.ndarray]:
-    """Short and full city name -> array of (lat, lon) centres (city + its districts)."""
+    """Short and full city name -> array of (lat, lon) centres (city + its districts).
+    Built once (the division table is fixed for a process); ``locator verify`` audits
+    the listings of one phone per request."""
     from .reference import load_divisions, short_name
 
     div = load_divisions()

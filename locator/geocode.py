@@ -59,6 +59,7 @@ __all__ = [
     "normalize_key",
     "origin_from_location",
     "read_input",
+    "renamed_note",
     "validate_query",
 ]
 
@@ -69,9 +70,11 @@ def origin_from_location(location: Any, query: str | None = None) -> dict[str, A
 
     Keys: ``query``, ``lat``/``lon`` (WGS-84, finite, in range), ``address`` (``None``
     when blank), ``province``, ``city``, ``district``, ``adcode``, ``level`` and
-    ``source`` from ``location.raw`` (``None`` when absent), ``ambiguous`` (bool) and
-    ``candidates`` (a list). Raises :class:`~locator.errors.GeocoderServiceError` when
-    the location has no valid coordinates (a geocoder bug, not a bad query).
+    ``source`` from ``location.raw`` (``None`` when absent), ``ambiguous`` (bool),
+    ``candidates`` (a list) and ``renamed_from`` (``{"name", "successor", "year"}`` when
+    the query named a former division, else ``None``; :func:`renamed_note` words it).
+    Raises :class:`~locator.errors.GeocoderServiceError` when the location has no valid
+    coordinates (a geocoder bug, not a bad query).
     """
     try:
         lat, lon = float(location.latitude), float(location.longitude)
@@ -100,4 +103,29 @@ def origin_from_location(location: Any, query: str | None = None) -> dict[str, A
         "ambiguous": bool(raw.get("ambiguous", False)),
         "candidates": list(candidates),
         "source": raw.get("source"),
+        "renamed_from": _renamed(raw.get("renamed_from")),
     }
+
+
+def _renamed(value: Any) -> dict[str, Any] | None:
+    """A geocoder's ``renamed_from`` as ``{"name", "successor", "year"}``, or None."""
+    if not isinstance(value, Mapping) or not value.get("name") or not value.get("successor"):
+        return None
+    year = value.get("year")
+    return {
+        "name": str(value["name"]),
+        "successor": str(value["successor"]),
+        "year": int(year) if isinstance(year, int | float) and math.isfinite(year) else None,
+    }
+
+
+def renamed_note(renamed: Mapping[str, Any] | None) -> str | None:
+    """How every front end words a former division: ``下城区 is now 拱墅区 (since 2021)``.
+
+    ``None`` when nothing was renamed. The text holds names from the data: callers
+    escape it for their sink (terminal, HTML, Markdown) as any other text."""
+    renamed = _renamed(renamed)
+    if renamed is None:
+        return None
+    since = f" (since {renamed['year']})" if renamed["year"] else ""
+    return f"{renamed['name']} is now {renamed['successor']}{since}"

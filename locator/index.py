@@ -297,6 +297,17 @@ class OutletIndex:
     def __repr__(self) -> str:
         return f"OutletIndex({len(self._df)} outlets)"
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Picklable (sent once to every worker of ``locator assign --engine dask``):
+        everything but the lock, which is made anew on unpickling."""
+        state = self.__dict__.copy()
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     @property
     def outlets(self) -> pd.DataFrame:
         """The indexed outlets (with a fresh RangeIndex); positions refer to its rows."""

@@ -14,6 +14,10 @@ Every file the tool writes goes through this module.
   is gone, or an old-style name older than an hour) are removed by the next write
   to the same destination. Write errors (disk full ...) name the caller's path,
   never the temp file.
+* :func:`staged_parts` and :func:`commit_parts`: an output written in parts by
+  several processes (``locator assign --engine dask``) goes into a temp folder beside
+  it, which is then renamed into place (a Parquet dataset folder) or concatenated
+  through :func:`atomic_write` (one CSV); an interrupted run leaves no output.
 * :func:`write_csv`, :func:`csv_stream` (chunk by chunk) and :func:`csv_bytes` (app
   downloads) are the one CSV writer: UTF-8 with a BOM by default (``utf-8-sig``:
   Excel on Chinese Windows shows mojibake without it), or ``utf-8`` / ``gb18030``;
@@ -42,6 +46,7 @@ import errno
 import math
 import os
 import re
+import shutil
 import stat
 import tempfile
 import time
@@ -60,6 +65,7 @@ __all__ = [
     "atomic_write",
     "check_output",
     "check_xlsx",
+    "commit_parts",
     "csv_bytes",
     "csv_encoding",
     "csv_safe",
@@ -67,6 +73,7 @@ __all__ = [
     "csv_stream",
     "is_stream",
     "jsonable",
+    "staged_parts",
     "write_csv",
     "write_text",
     "write_xlsx",
@@ -314,6 +321,83 @@ def _write_direct(
             fh.close()
 
 
+_PARTS_SUFFIX = ".parts"
+
+
+def _remove_stale_parts(target: Path) -> None:
+    """Remove part folders (``.NAME.<pid>.<random>.parts``) whose writer is gone."""
+    with_pid = re.compile(rf"\.{re.escape(target.name)}\.(\d+)\.[A-Za-z0-9_]+\{_PARTS_SUFFIX}")
+    try:
+        entries = list(os.scandir(target.parent))
+    except OSError:
+        return
+    for entry in entries:
+        m = with_pid.fullmatch(entry.name)
+        if m is None or _pid_alive(int(m.group(1))) is not False:
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def staged_parts(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """A new, empty folder beside ``path`` (``.NAME.<pid>.<random>.parts``) for an
+    output written in parts, by several processes (Dask workers); it is removed on
+    leaving, whatever happens, so commit its content first, with :func:`commit_parts`
+    or by concatenating the parts through :func:`atomic_write`. Part folders a killed
+    writer left beside ``path`` (its pid is gone) are removed first."""
+    dest = Path(path)
+    target = Path(os.path.realpath(dest)) if dest.is_symlink() else dest
+    # A stream (/dev/stdout, a FIFO) has no folder to write beside: the temp folder.
+    where = None if is_stream(dest) else target.parent
+    try:
+        if where is not None:
+            _remove_stale_parts(target)
+        folder = Path(
+            tempfile.mkdtemp(
+                prefix=f".{target.name}.{os.getpid()}.", suffix=_PARTS_SUFFIX, dir=where
+            )
+        )
+        folder.chmod(0o777 & ~_umask())
+    except OSError as err:
+        raise _named(err, dest) from err
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
+def commit_parts(folder: Path, path: str | os.PathLike[str]) -> None:
+    """Put the folder of parts in place as ``path`` (a dataset folder, e.g. Parquet
+    parts), replacing what was there: the old file or folder is renamed aside first
+    and removed after, so ``path`` is at every moment the old output or the new one,
+    never a mix."""
+    dest = Path(path)
+    aside = folder.with_name(folder.name[: -len(_PARTS_SUFFIX)] + ".old")
+    try:
+        had = os.path.lexists(dest)
+        if had:
+            os.replace(dest, aside)
+        os.replace(folder, dest)
+    except OSError as err:
+        if had and not os.path.lexists(dest):
+            with contextlib.suppress(OSError):
+                os.replace(aside, dest)  # put the old output back
+        raise _named(err, dest) from err
+    if had:
+        if aside.is_dir() and not aside.is_symlink():
+            shutil.rmtree(aside, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                os.unlink(aside)
+
+
 def write_text(path: str | os.PathLike[str], text: str) -> None:
     """Write text atomically (UTF-8)."""
     with atomic_write(path, "w", encoding="utf-8", newline="") as fh:
@@ -400,12 +484,13 @@ def _frame_to_csv(frame: pd.DataFrame, fh: IO[str], *, header: bool) -> None:
 
 
 class CsvStream:
-    """Writes frames one after another into one CSV: the header once, then rows."""
+    """Writes frames one after another into one CSV: the header once (none with
+    ``header=False``: a later part of a CSV written in parts), then rows."""
 
-    def __init__(self, fh: IO[str], *, safe: bool = True) -> None:
+    def __init__(self, fh: IO[str], *, safe: bool = True, header: bool = True) -> None:
         self._fh = fh
         self._safe = safe
-        self._header = True
+        self._header = header
         self.rows = 0
 
     def write(self, frame: pd.DataFrame) -> None:

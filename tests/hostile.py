@@ -7,7 +7,7 @@ file) is exercised with these payloads by ``tests/test_hostile.py``:
   Embed view (and, in Chromium, ``tests/test_embed_browser.py``);
 * Jinja: the same pages (branca compiles rendered output as a template again);
 * JSON: the HTTP API and every CLI ``--json``;
-* CSV/XLSX: ``gaps --csv``, ``assign -o``, ``geocode-csv -o``, the app's downloads;
+* CSV/XLSX: ``gaps --csv``, ``assign -o`` (both engines), ``geocode-csv -o``, the app's downloads;
 * terminals: every CLI table and message (rich markup, ANSI escapes).
 
 **A new sink joins ``tests/test_hostile.py``** (and, if it is a new kind of output, a

@@ -95,6 +95,12 @@ class TestFindACenter:
         assert not at.exception
         assert any("No place found" in e.value for e in at.error)
 
+    def test_a_street_alone_says_why(self, at: AppTest) -> None:
+        """A street alone (中山北路1号) is no place, and the message says it is a street."""
+        at.text_input(key="query").input("中山北路1号").run()
+        assert not at.exception
+        assert any("No place found" in e.value and "street name" in e.value for e in at.error)
+
     def test_kind_filter(self, at: AppTest) -> None:
         """With only repair points selected, every result is a repair point."""
         at.multiselect[0].set_value(["repair_point"]).run()

@@ -65,11 +65,17 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     pd.DataFrame({"order": [1, 2, 3], "地址": ["杭州西湖区", "深圳南山区科技园", "Xi'an"]}).to_csv(
         tmp_path / "orders.csv", index=False
     )
+    pd.DataFrame({"order": [1, 2], "lat": [30.27, 22.54], "lon": [120.15, 114.06]}).to_parquet(
+        tmp_path / "orders.parquet", index=False
+    )
     pd.DataFrame({"address": ["北京海淀区", "成都武侯区", "苏州工业园区"]}).to_csv(
         tmp_path / "customers.csv", index=False
     )
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("LOCATOR_NO_PROGRESS", "1")
+    # The store examples change the store: each example gets its own (seeded) one, so
+    # the session's shared store stays the sample for every other test.
+    monkeypatch.setenv("LOCATOR_DATA_DIR", str(tmp_path / "data"))
     return tmp_path
 
 

@@ -190,6 +190,17 @@ class TestApi:
         got = {encodable(x["name"]) for x in r.json()["results"]}
         assert {encodable(f"ACME {p}") for p in ALL} <= got
 
+    def test_no_match_reason_is_data(self, client: Any) -> None:
+        """The 404 reason quotes the street the query names (``<payload>路``): valid
+        JSON, the payload as text, never evaluated."""
+        for payload in TEMPLATE + XSS:
+            r = client.get("/v1/geocode", params={"q": f"{payload}中山路"})
+            assert r.status_code in (404, 422), (payload, r.status_code)
+            body = json.loads(r.text)
+            assert_not_evaluated(r.text)
+            if r.status_code == 404:
+                assert "street name" in body["reason"]
+
     @pytest.mark.parametrize("path", ["/v1/nearest", "/v1/geocode"])
     def test_query_payloads_never_500(self, client: Any, path: str) -> None:
         """Every payload as ``q``: an answer or a 4xx, always valid JSON, never a 500."""
@@ -425,6 +436,15 @@ class TestCli:
         if as_json.exit_code == 0:
             assert json.loads(as_json.stdout)["query"] == f"杭州 {payload}"
 
+    @pytest.mark.parametrize("payload", TEMPLATE[:3] + XSS[:3] + ["ACME [/bold]", "\x1b[31mred"])
+    def test_no_match_reason_is_text(self, payload: str) -> None:
+        """``locator geocode '<payload>中山路'``: the 'not found' line quotes the street,
+        as text on the terminal."""
+        human = run("geocode", f"{payload}中山路")
+        assert human.exit_code in (1, 2)
+        assert_terminal_safe(human.output)
+        assert_not_evaluated(human.output)
+
     def test_map_title_is_literal(self, tmp_path: Path) -> None:
         """``locator map --title`` with template and script payloads: shown as text."""
         out = tmp_path / "map.html"
@@ -474,6 +494,36 @@ class TestCli:
         assert len(rows) == len(payloads) + 1
         assert_csv_cells_safe([c for row in rows for c in row])
 
+    @pytest.mark.slow
+    def test_assign_dask_csv_is_spreadsheet_safe(
+        self, outlets_file: Path, tmp_path: Path, dask_scheduler: str
+    ) -> None:
+        """``assign --engine dask`` (a new CSV sink: parts written by workers, joined
+        after): every payload in a passthrough column and in a header, and every
+        hostile outlet name, comes out formula-safe, one row per input row, and the
+        file is the pandas engine's, byte for byte."""
+        src = tmp_path / "orders.csv"
+        payloads = [encodable(p) for p in ALL]
+        heads = ["=cmd|' /C calc'!A0", "@SUM(1)", "ok\r=1+1"]
+        with src.open("w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["order", "note", *heads, "lat", "lon"])
+            for i, p in enumerate(payloads * 3):
+                w.writerow([i, p, p, p, p, 30.27, 120.15])
+        out, ref = tmp_path / "dask.csv", tmp_path / "pandas.csv"
+        result = run("assign", str(src), "-o", str(out), "--outlets", str(outlets_file),
+                     "--engine", "dask", "--scheduler", dask_scheduler, "--blocksize", "2000",
+                     "--no-progress")  # fmt: skip
+        assert result.exit_code == 0, result.output
+        rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"), newline="")))
+        assert len(rows) == 3 * len(payloads) + 1
+        assert len({len(r) for r in rows}) == 1, "a row was split or shifted"
+        assert_csv_cells_safe([c for row in rows for c in row])
+        assert_terminal_safe(result.output)
+        pandas_run = run("assign", str(src), "-o", str(ref), "--outlets", str(outlets_file))
+        assert pandas_run.exit_code == 0, pandas_run.output
+        assert out.read_bytes() == ref.read_bytes()
+
     def test_assign_keeps_hostile_headers_safe(self, outlets_file: Path, tmp_path: Path) -> None:
         """Input column *names* are copied to ``assign``'s output: formula-safe there too,
         and the header row still has one cell per column."""
@@ -508,6 +558,81 @@ class TestCli:
         assert len(rows) == len(payloads) + 1
         assert_csv_cells_safe([c for row in rows for c in row])
         assert_terminal_safe(result.output)
+
+
+# --------------------------------------------------------------------------- verify
+
+
+class TestVerify:
+    """``locator verify`` (table, --json), ``/v1/verify`` and the app's box, with
+    payloads in the outlet data and in what the user checks."""
+
+    @pytest.mark.parametrize("payload", ALL, ids=range(len(ALL)))
+    def test_cli_table_and_json(self, outlets_file: Path, payload: str) -> None:
+        """A payload as the name checked (it is the name of a hostile outlet): the
+        table and the message show it as text; --json gives it back exactly. Inputs
+        verify cannot use (NUL, a lone surrogate, too long) are one error line."""
+        name = f"ACME {payload}"
+        human = run("verify", "--name", name, "--outlets", str(outlets_file))
+        assert human.exit_code in (0, 2), human.output[-500:]
+        assert_terminal_safe(human.output)
+        assert_not_evaluated(human.output)
+        as_json = run("verify", "--name", name, "--json", "--outlets", str(outlets_file))
+        assert as_json.exit_code == human.exit_code
+        if human.exit_code == 0:
+            assert "AUTHORIZED" in human.output
+            doc = json.loads(as_json.stdout)
+            assert doc["query"]["name"] == name.strip()
+            assert name.strip() in {m["name"] for m in doc["matches"]}
+        else:
+            assert "error: name:" in human.output
+
+    def test_cli_nearest_table(self, outlets_file: Path) -> None:
+        """An unknown number near the hostile outlets: the nearest-outlets table shows
+        their payloads as text."""
+        result = run("verify", "400-618-9123", "--lat", "30.27", "--lon", "120.15",
+                     "--outlets", str(outlets_file))  # fmt: skip
+        assert result.exit_code == 1
+        assert "Nearest authorized outlets" in result.output
+        assert_terminal_safe(result.output)
+        assert_not_evaluated(result.output)
+
+    def test_recorded_flags(self, store_url: str) -> None:
+        """Flags whose kind and note are payloads (recorded in the store): verify's
+        table shows them as text, its --json gives them back exactly."""
+        from locator.store import open_store
+
+        notes = [encodable(p).replace("\x00", "") for p in ALL]
+        store = open_store(store_url)
+        try:
+            for note in notes:
+                store.add_flag(kind=note[:50] or "x", note=note, actor="t", phone="000-555-0344")
+        finally:
+            store.dispose()
+        human = run("verify", "000-555-0344", "--database", store_url)
+        assert human.exit_code == 0, human.output[-500:]
+        assert_terminal_safe(human.output)
+        assert_not_evaluated(human.output)
+        assert "ACME [/bold]" in human.output and "␛[31mred" in human.output
+        as_json = run("verify", "000-555-0344", "--database", store_url, "--json")
+        got = {f["message"] for f in json.loads(as_json.stdout)["findings"]}
+        assert set(notes) <= got
+
+    def test_api_round_trips_and_never_500(self, client: Any) -> None:
+        """/v1/verify with every payload as name, q and city: a JSON answer or a 4xx,
+        never a 500; a matched outlet's name comes back exactly."""
+        for payload in ALL:
+            for param in ("name", "q", "city", "phone"):
+                params = {param: encodable(payload)}
+                if param != "phone":
+                    params["phone"] = "000-555-0001"
+                r = client.get("/v1/verify", params=params)
+                assert r.status_code < 500, (param, payload, r.status_code, r.text[:200])
+                json.loads(r.text)
+                assert_not_evaluated(r.text)
+        r = client.get("/v1/verify", params={"name": "ACME {{7*7}}"})
+        assert r.status_code == 200
+        assert "ACME {{7*7}}" in {m["name"] for m in r.json()["matches"]}
 
 
 # --------------------------------------------------------------------------- spreadsheets
@@ -577,3 +702,140 @@ class TestApp:
         assert (
             shown("ACME {{7*7}}") in page or maps._script_json(shown("ACME {{7*7}}"))[1:-1] in page
         )
+
+    def test_verify_box(self, outlets_file: Path) -> None:
+        """The Find view's verify box with the hostile network uploaded and a payload
+        checked: no exception, nothing evaluated, the messages escaped."""
+        from streamlit.testing.v1 import AppTest
+
+        app_path = str(Path(__file__).resolve().parent.parent / "app.py")
+        at = AppTest.from_file(app_path, default_timeout=240)
+        at.run()
+        data = outlets_file.read_bytes()
+        at.get("file_uploader")[0].set_value(("outlets.csv", data, "text/csv")).run()
+        for payload in TEMPLATE + XSS + ["ACME [/bold]"]:
+            at.text_input(key="verify-name").input(f"ACME {payload}").run()
+            assert not at.exception, [e.value for e in at.exception]
+            shown_text = "\n".join(str(m.value) for m in [*at.success, *at.error, *at.markdown])
+            assert_not_evaluated(shown_text)
+            assert "<img" not in shown_text and "<script" not in shown_text
+        assert any("is an authorized outlet" in s.value for s in at.success)
+
+
+# --------------------------------------------------------------------------- write API
+
+
+class TestWriteApi:
+    """Every payload written through the authenticated write API (store on SQLite) into
+    every text field, the reasons and the evidence: stored, then served back equal as
+    JSON (one outlet, its history, /v1/nearest); a payload the API refuses is a 422
+    naming the field (or a 413 for a body over the limit), with nothing stored and
+    nothing echoed."""
+
+    TEXT = ("name", "province", "city", "district", "address", "phone", "hours")
+
+    @pytest.fixture(scope="class")
+    def api(self, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Any, dict]]:
+        from fastapi.testclient import TestClient
+
+        from locator.api import create_app
+        from locator.store import open_store
+
+        path = tmp_path_factory.mktemp("hostile-store") / "network.db"
+        store = open_store(f"sqlite:///{path}", seed=True)
+        secret = store.tokens.create("admin-h", "admin")[0]
+        app = create_app(store)
+        with TestClient(app, raise_server_exceptions=False) as c:
+            yield c, store, {"Authorization": f"Bearer {secret}"}
+        store.dispose()
+
+    @pytest.mark.parametrize("i", range(len(ALL)))
+    def test_every_field_round_trips(self, api: tuple[Any, Any, dict], i: int) -> None:
+        client, store, auth = api
+        p = encodable(ALL[i])
+        oid = f"W{i:03d}"
+        fields = {f: f"{f} {p}" for f in self.TEXT}
+        body = {
+            "outlet": {
+                "outlet_id": oid,
+                "kind": "repair_point",
+                "lat": 30.3,
+                "lon": 120.2,
+                **fields,
+            },
+            "reason": p,
+        }
+        r = client.post("/v1/outlets", json=body, headers=auth)
+        assert r.status_code in (201, 413, 422), (p[:40], r.status_code, r.text[:300])
+        assert_not_evaluated(r.text)
+        if r.status_code != 201:  # a NUL, over 500 characters, over 16 KiB: never stored
+            assert len(p) > 450 or "\x00" in p, r.text[:300]
+            if r.status_code == 422:
+                assert r.json()["field"].startswith(("outlet.", "reason"))
+            assert p not in r.text
+            assert client.get(f"/v1/outlets/{oid}").status_code == 404
+            return
+        got = client.get(f"/v1/outlets/{oid}").json()
+        assert {f: got[f] for f in self.TEXT} == fields
+        auth_body = {"granted": True, "reason": p, "evidence": p}
+        r = client.post(f"/v1/outlets/{oid}/authorization", json=auth_body, headers=auth)
+        assert r.status_code == 200, r.text[:300]
+        assert r.json()["authorization"]["evidence"] == p
+        history = client.get(f"/v1/outlets/{oid}/history", headers=auth).json()["versions"]
+        # a required reason (authorization) is stored stripped of outer blanks
+        assert [v["reason"] for v in history] == [p, p.strip()]
+        assert history[0]["changes"]["address"] == [None, f"address {p}"]
+        nearest = client.get("/v1/nearest", params={"lat": 30.3, "lon": 120.2, "k": 1}).json()
+        assert nearest["results"][0]["name"] == fields["name"]
+        store.close(oid, reason="done", actor="test")  # the next payload is the nearest
+
+
+# --------------------------------------------------------------------------- store
+
+
+class TestStoreExport:
+    """``locator db export`` (the network store, #13) writes every payload safely."""
+
+    @pytest.fixture
+    def store_file(self, outlets_file: Path, tmp_path: Path) -> str:
+        """A store holding the corpus; the NUL payload, which no database keeps, is
+        refused by name (row and column) with nothing imported."""
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+        refused = run("db", "import", str(outlets_file), "--database", url)
+        assert refused.exit_code == 2 and "contains a NUL character" in refused.output
+        assert_terminal_safe(refused.output)
+        path = tmp_path / "storable.csv"
+        hostile_outlets([p for p in ALL if "\x00" not in p]).to_csv(
+            path, index=False, quoting=csv.QUOTE_ALL
+        )
+        result = run("db", "import", str(path), "--database", url)
+        assert result.exit_code == 0, result.output
+        assert_terminal_safe(result.output)
+        return url
+
+    def test_csv_export_is_spreadsheet_safe(self, store_file: str, tmp_path: Path) -> None:
+        """The CSV export starts no formula and every row parses back whole."""
+        out = tmp_path / "net.csv"
+        result = run("db", "export", str(out), "--database", store_file)
+        assert result.exit_code == 0, result.output
+        rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"), newline="")))
+        assert_csv_cells_safe([c for row in rows for c in row])
+        assert len({len(r) for r in rows}) == 1, "a row was split or shifted"
+        assert len(rows) == len(hostile_outlets()) - 1 + 1  # the corpus but NUL, a header
+
+    def test_geojson_export_round_trips(self, store_file: str, tmp_path: Path) -> None:
+        """The GeoJSON export is strict JSON holding every payload as it was stored."""
+        from locator.store import open_store
+
+        out = tmp_path / "net.geojson"
+        assert run("db", "export", str(out), "--database", store_file).exit_code == 0
+        features = json.loads(out.read_text(encoding="utf-8"))["features"]
+        stored = open_store(store_file).network().frame
+        assert [f["properties"]["address"] for f in features] == stored["address"].tolist()
+        assert_not_evaluated(out.read_text(encoding="utf-8"))
+
+    def test_history_shows_payloads_as_text(self, store_file: str) -> None:
+        """``locator history`` prints stored payloads with no raw control character."""
+        result = run("history", "H001", "--database", store_file)
+        assert result.exit_code == 0, result.output
+        assert_terminal_safe(result.output)

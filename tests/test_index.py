@@ -810,3 +810,27 @@ class TestFilterAliases:
         idx = OutletIndex(load_outlets())
         with pytest.raises(ConfigurationError, match="洗碗机"):
             idx.nearest(30.27, 120.15, categories="洗碗机")
+
+
+class TestPickle:
+    """An index pickles (``assign --engine dask`` sends it once to every worker)."""
+
+    def test_round_trip_answers_the_same(self) -> None:
+        """The unpickled index gives the same answers, filters included, and can be
+        queried from several threads (its lock is made anew)."""
+        import pickle
+        from concurrent.futures import ThreadPoolExecutor
+
+        from locator.data import load_outlets
+
+        idx = OutletIndex(load_outlets())
+        idx.nearest(30.27, 120.15, kinds="repair_point")  # a cached subset travels too
+        copy = pickle.loads(pickle.dumps(idx))
+        lats, lons = [30.27, 22.54, 34.26, 45.75], [120.15, 114.06, 108.94, 126.63]
+        for kw in ({}, {"kinds": "service_center"}, {"categories": "washer"}):
+            want = idx.nearest_many(lats, lons, k=3, **kw)
+            with ThreadPoolExecutor(4) as pool:
+                got = list(pool.map(lambda f: copy.nearest_many(lats, lons, k=3, **f), [kw] * 4))
+            for pos, km in got:
+                np.testing.assert_array_equal(pos, want[0])
+                np.testing.assert_array_equal(km, want[1])

@@ -71,6 +71,7 @@ class TestOriginFromLocation:
             "ambiguous": True,
             "candidates": RAW["candidates"],
             "source": "fake",
+            "renamed_from": None,  # the query named no former division
         }
 
     def test_missing_raw_and_blank_address(self) -> None:

@@ -141,17 +141,30 @@ class TestWheel:
         elsewhere.mkdir(exist_ok=True)
         env = {k: v for k, v in os.environ.items() if not k.startswith("LOCATOR_")}
         env.update(PYTHONPATH=str(site), XDG_CACHE_HOME=str(site.parent / "cache"))
+        env["LOCATOR_DATA_DIR"] = str(site.parent / "data")  # never the user's real store
         return subprocess.run(
             [sys.executable, *args], cwd=elsewhere, env=env, capture_output=True, text=True
         )
 
     def test_wheel_ships_the_data_and_version(self, unpacked: Path) -> None:
-        """The wheel holds the bundled CSV files and declares locator.__version__."""
+        """The wheel holds the bundled CSV files and boundaries, and declares
+        locator.__version__."""
         assert {p.name for p in (unpacked / "locator" / "_data").iterdir()} >= {
             "cities.csv", "places.csv", "outlets.csv",
+            "districts.geojson.gz", "offset-area.geojson.gz",
         }  # fmt: skip
         (meta,) = unpacked.glob("locator-*.dist-info/METADATA")
         assert f"Version: {locator.__version__}" in meta.read_text("utf-8").splitlines()
+
+    def test_installed_wheel_migrates_the_store(self, unpacked: Path) -> None:
+        """The store's Alembic scripts are in the wheel: `locator db init` creates and
+        seeds the default store from the unpacked wheel."""
+        versions = unpacked / "locator" / "store" / "migrations" / "versions"
+        assert (versions / "0001_initial.py").is_file()
+        out = self._run(unpacked, "-m", "locator", "db", "init")
+        assert out.returncode == 0, out.stderr
+        assert "391 open outlets" in out.stdout
+        assert (unpacked.parent / "data" / "network.db").is_file()
 
     def test_loaders_work_outside_a_checkout(self, unpacked: Path) -> None:
         """Imported from the unpacked wheel (no checkout on the path, cwd elsewhere), the

@@ -8,7 +8,9 @@ radius-independent :class:`~locator.coverage.CoverageModel` are built once, in t
 background from the app's lifespan (or by the first request that needs them, under a
 lock, whichever comes first).
 
-Endpoints (all ``GET``; see ``/docs`` for the OpenAPI description with examples):
+Read endpoints (all ``GET``, public unless ``private``; see ``/docs`` for the OpenAPI
+description with examples; the write endpoints and their tokens are in
+:mod:`.routes_write` and :mod:`.auth`):
 
 * ``/healthz`` - readiness (``503`` ``ready: false`` while the geocoder and coverage
   model are built in the background at start-up) and what is loaded;
@@ -42,10 +44,11 @@ Hardening
 * API keys of online geocoders are redacted from every message and log record
   (:mod:`locator.geocoders.redact`).
 * Every JSON body is strict JSON (:class:`StrictJSONResponse`): NaN/inf become ``null``.
-* Request bodies are limited (:class:`BodySizeLimitMiddleware`, ``413``); no endpoint
-  takes a body. CORS is off unless an allow-list is given. Every response carries
-  ``X-Content-Type-Options: nosniff``; ``/embed/map`` also a Content-Security-Policy
-  with a configurable ``frame-ancestors`` allow-list.
+* Request bodies are limited (:class:`BodySizeLimitMiddleware`, ``413``): 16 KiB for
+  the write endpoints' JSON, more for ``/v1/imports`` only. CORS is off unless an
+  allow-list is given. Every response carries ``X-Content-Type-Options: nosniff``;
+  ``/embed/map`` also a Content-Security-Policy with a configurable
+  ``frame-ancestors`` allow-list.
 
 Drive times are **estimates** (see :class:`~locator.drive.DriveTimeModel`).
 
@@ -74,6 +77,8 @@ Layout
 * :mod:`.params` - query parameter types (validation, OpenAPI descriptions and
   examples) and response examples.
 * :mod:`.routes` - the router and its endpoints.
+* :mod:`.routes_write` - the write endpoints on the network store (tokens needed).
+* :mod:`.auth` - bearer tokens, roles, the failed-sign-in rate limit, private mode.
 * :mod:`.security` - body-size limit, CORS origins, ``frame-ancestors`` and the
   Content-Security-Policy header (built by :func:`locator.embed.content_security_policy`).
 * :mod:`.factory` - :func:`create_app`, :func:`create_app_from_env`, error handlers,

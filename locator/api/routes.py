@@ -285,7 +285,8 @@ def nearest(
     summary="Geocode an address, district or city (offline)",
     description="The best match with its administrative fields. Ambiguous names "
     "(朝阳区, Taizhou, Suzhou) answer the best candidate with `ambiguous: true` and "
-    "`candidates`.",
+    "`candidates`. A former division (杭州下城区) answers today's successor with "
+    '`renamed_from: {"name": "下城区", "successor": "拱墅区", "year": 2021}` (else null).',
     responses={
         200: {
             "content": {
@@ -519,6 +520,11 @@ def _render_embed(
         label = place.get("query") or ""
         if place.get("ambiguous"):
             notes.append("This place name is ambiguous; the best match is shown.")
+        from ..geocode import renamed_note
+
+        former = renamed_note(place.get("renamed_from"))
+        if former:
+            notes.append(f"Former name: {former}.")
     return pages.network_page(
         svc.outlets[svc.authorized],
         layers=wanted,

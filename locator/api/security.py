@@ -5,14 +5,15 @@ Content-Security-Policy of ``/embed/map``."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import ConfigurationError
 from .service import dumps
 
-#: Request bodies above this are refused with 413 (no endpoint takes a body).
+#: Request bodies above this are refused with 413 (the write endpoints' JSON bodies are
+#: small; file uploads get their own limit, ``path_limits``).
 DEFAULT_MAX_BODY_BYTES = 16 * 1024
 
 
@@ -22,15 +23,22 @@ class BodySizeLimitMiddleware:
     A declared ``Content-Length`` above the limit is refused before reading; otherwise
     the body is read (counting chunked uploads too) and refused as soon as it passes
     the limit, then replayed to the app. Also adds ``X-Content-Type-Options: nosniff``
-    to every HTTP response.
+    to every HTTP response. ``path_limits`` gives some paths (a file upload) a limit of
+    their own.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        path_limits: Mapping[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = int(max_bytes)
+        self.path_limits = {str(k): int(v) for k, v in (path_limits or {}).items()}
 
-    async def _refuse(self, send: Send, status: int, message: str) -> None:
-        body = dumps({"error": message, "limit_bytes": self.max_bytes})
+    async def _refuse(self, send: Send, status: int, message: str, limit: int) -> None:
+        body = dumps({"error": message, "limit_bytes": limit})
         await send(
             {
                 "type": "http.response.start",
@@ -49,15 +57,16 @@ class BodySizeLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.path_limits.get(scope.get("path", ""), self.max_bytes)
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 try:
                     declared = int(value)
                 except ValueError:
-                    await self._refuse(send, 400, "invalid Content-Length header")
+                    await self._refuse(send, 400, "invalid Content-Length header", limit)
                     return
-                if declared > self.max_bytes:
-                    await self._refuse(send, 413, "request body too large")
+                if declared > limit:
+                    await self._refuse(send, 413, "request body too large", limit)
                     return
         pending: list[Message] = []
         total = 0
@@ -67,8 +76,8 @@ class BodySizeLimitMiddleware:
             if message["type"] != "http.request":
                 break
             total += len(message.get("body", b""))
-            if total > self.max_bytes:
-                await self._refuse(send, 413, "request body too large")
+            if total > limit:
+                await self._refuse(send, 413, "request body too large", limit)
                 return
             if not message.get("more_body", False):
                 break

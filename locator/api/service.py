@@ -247,6 +247,26 @@ class LocatorService:
         self._heavy = threading.BoundedSemaphore(MAX_HEAVY)
         self._ready = threading.Event()
 
+    def successor(self, outlets: pd.DataFrame | Any) -> LocatorService:
+        """A service for a changed network (the store's live refresh): what does not
+        depend on the outlets (the geocoder once built, places, cities, the drive model)
+        is shared, the rest is built anew. Ready at once (the geocoder is warm; the
+        coverage model is built on first use)."""
+        from ..network import Network
+
+        frame = outlets.frame if isinstance(outlets, Network) else outlets
+        geocoder = self._geocoder if self._geocoder is not None else self._geocoder_arg
+        new = LocatorService(
+            frame,
+            places=self._places,
+            cities=self.cities,
+            geocoder=geocoder,
+            drive_model=self.drive_model,
+            sample=self.sample,
+        )
+        new._ready.set()
+        return new
+
     @property
     def ready(self) -> bool:
         """Whether :meth:`warm` has finished (what ``/healthz`` reports)."""
@@ -418,12 +438,13 @@ class LocatorService:
             log.exception("geocoder failed for a query")  # redacted by the log filter
             raise ApiError(503, "geocoding failed", reason=type(err).__name__) from None
         if loc is None:
+            why = getattr(geocoder, "no_match_reason", None)  # offline: a street alone...
             raise ApiError(
                 404,
                 "no match",
                 parameter=parameter,
-                reason="no place matches this query; try a city, district or address "
-                "in Chinese, pinyin or English, or give lat and lon",
+                reason=(why(q) if why is not None else "no place matches this query")
+                + "; or give lat and lon",
             )
         from ..geocode import origin_from_location
 

@@ -17,10 +17,12 @@ app = typer.Typer(
 # Each module adds its commands to ``app`` on import.
 from . import coverage as _coverage  # noqa: E402,F401
 from . import data as _data  # noqa: E402,F401
+from . import db as _db  # noqa: E402,F401
 from . import geocode as _geocode  # noqa: E402,F401
 from . import maps as _maps  # noqa: E402,F401
 from . import nearest as _nearest  # noqa: E402,F401
 from . import serve as _serve  # noqa: E402,F401
+from . import verify as _verify  # noqa: E402,F401
 
 
 def main() -> None:

@@ -14,49 +14,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..batch import STATUS_AMBIGUOUS as _STATUS_AMBIGUOUS
+from ..batch import AssignSpec, Geocache, added_columns, assign_block
 from ._common import fail
 
-_STATUS_OK = "ok"
-_STATUS_AMBIGUOUS = "ok_ambiguous_address"
-_STATUS_BAD = "bad_coordinates"
-_STATUS_NOT_FOUND = "address_not_found"
-_ADDRESS_CACHE_MAX = 100_000
-_OUT_FIELDS = ("outlet_id", "name", "kind", "city", "district")
+__all__ = ["AssignJob", "Geocache", "Tally", "added_columns"]
 
 
 def _bad_rows_message(rows: list[int], total: int, limit: int = 20) -> str:
     shown = ", ".join(str(r) for r in rows[:limit])
     more = f" ... and {total - limit} more" if total > limit else ""
     return f"rows {shown}{more}"
-
-
-class Geocache:
-    """Geocode each distinct address once (bounded memory)."""
-
-    def __init__(self, geocoder: Any) -> None:
-        self.geocoder = geocoder
-        self.cache: dict[str, tuple[float, float, bool] | None] = {}
-
-    def lookup(self, text: str) -> tuple[float, float, bool] | None:
-        text = text.strip()
-        if not text:
-            return None
-        if text in self.cache:
-            return self.cache[text]
-        from ..errors import GeocodeError
-
-        try:
-            loc = self.geocoder.geocode(text)
-        except GeocodeError:
-            loc = None
-        value = None
-        if loc is not None:
-            raw = getattr(loc, "raw", None) or {}
-            value = (float(loc.latitude), float(loc.longitude), bool(raw.get("ambiguous")))
-        if len(self.cache) >= _ADDRESS_CACHE_MAX:
-            self.cache.clear()
-        self.cache[text] = value
-        return value
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,6 +48,19 @@ class AssignJob:
     out_encoding: str
     geocache: Geocache | None
     added: tuple[str, ...]  # the columns assign adds, in output order
+
+    @property
+    def spec(self) -> AssignSpec:
+        """What each chunk is assigned with (:func:`locator.batch.assign_block`)."""
+        return AssignSpec(
+            source=self.input_csv.name,
+            k=self.k,
+            filters=self.filters,
+            lat_col=self.lat_col,
+            lon_col=self.lon_col,
+            address_col=self.address_col,
+            coord_sys=self.coord_sys,
+        )
 
 
 @dataclasses.dataclass
@@ -114,16 +95,6 @@ def check_assign_query(index: Any, filters: dict, coord_sys: str) -> str:
     if matching == 0:
         fail("no outlet matches the filters")
     return coord_sys
-
-
-def added_columns(k: int, address_col: str | None) -> tuple[str, ...]:
-    """The columns assign adds to each row, in output order."""
-    fields = (*_OUT_FIELDS, "distance_km", "drive_minutes", "meets_promise")
-    out_names = [f"nearest{r}_{f}" for r in range(1, k + 1) for f in fields]
-    added = ["assign_status", *out_names]
-    if address_col:
-        added[1:1] = ["geocoded_lat", "geocoded_lon"]
-    return tuple(added)
 
 
 def progress_bar(console: Any, progress: bool) -> Any:  # -> rich.progress.Progress
@@ -196,36 +167,22 @@ def stream_assign(job: AssignJob, tally: Tally, bar: Any) -> None:
 
 
 def _assign_one_chunk(job: AssignJob, tally: Tally, chunk: pd.DataFrame) -> pd.DataFrame:
-    """One chunk with its result columns, in output order, after checking its columns;
-    counts its unassigned rows (and, with ``--strict``, fails on the first)."""
-    needed = [job.address_col] if job.address_col else [job.lat_col, job.lon_col]
-    missing = [c for c in needed if c not in chunk.columns]
-    if missing:
-        fail(
-            f"column(s) {', '.join(map(repr, missing))} not in {job.input_csv.name}; "
-            f"columns are: {', '.join(map(str, chunk.columns))}"
-        )
-    clash = [c for c in job.added if c in chunk.columns]
-    if clash:
-        fail(f"{job.input_csv.name} already has output column(s): {', '.join(clash)}")
-    block, bad, ambiguous = _assign_chunk(
-        chunk,
-        job.index,
-        job.k,
-        job.filters,
-        job.lat_col,
-        job.lon_col,
-        job.address_col,
-        job.coord_sys,
-        job.geocache,
-    )
-    tally.count(bad, ambiguous)
+    """One chunk with its result columns, in output order (a ConfigurationError if its
+    columns do not fit); counts its unassigned rows (and, with ``--strict``, fails on
+    the first)."""
+    block = assign_block(chunk, job.index, job.spec, job.geocache)
+    tally.count(block.bad, block.ambiguous)
     if job.strict and tally.bad:
-        fail(
-            f"{tally.bad} row(s) cannot be assigned (bad coordinates or address not "
-            f"found): {_bad_rows_message(tally.bad_rows, tally.bad)}; nothing written"
-        )
-    return block[[*chunk.columns, *job.added]]
+        fail(strict_message(tally))
+    return block.frame
+
+
+def strict_message(tally: Tally) -> str:
+    """The ``--strict`` failure: how many rows cannot be assigned, and which."""
+    return (
+        f"{tally.bad} row(s) cannot be assigned (bad coordinates or address not "
+        f"found): {_bad_rows_message(tally.bad_rows, tally.bad)}; nothing written"
+    )
 
 
 def _fail_if_output_error(err: OSError, job: AssignJob) -> None:
@@ -289,68 +246,128 @@ def input_encoding(path: Path, encoding: str) -> str:
     return encoding
 
 
-def _assign_chunk(
-    chunk: pd.DataFrame,
-    index: Any,
-    k: int,
-    filters: dict,
-    lat_col: str,
-    lon_col: str,
-    address_col: str | None,
-    coord_sys: str,
-    geocache: Geocache | None,
-) -> tuple[pd.DataFrame, np.ndarray, int]:
-    """Assign one chunk; returns (chunk with result columns, bad-row mask, n ambiguous)."""
-    from ..crs import to_wgs84
-    from ..index import valid_coordinates
+# --------------------------------------------------------------------------- --engine dask
+@dataclasses.dataclass(frozen=True)
+class DaskOptions:
+    """Where ``--engine dask`` runs: a scheduler's address, or a LocalCluster of
+    ``workers`` processes; ``blocksize``: bytes of CSV per partition."""
 
-    n = len(chunk)
-    block = chunk.copy()
-    status = np.full(n, _STATUS_OK, dtype=object)
-    ambiguous = 0
-    if address_col and geocache is not None:
-        found = [geocache.lookup(v) for v in chunk[address_col].tolist()]
-        lat = np.array([f[0] if f else np.nan for f in found], dtype=np.float64)
-        lon = np.array([f[1] if f else np.nan for f in found], dtype=np.float64)
-        amb = np.array([bool(f and f[2]) for f in found], dtype=bool)
-        ambiguous = int(amb.sum())
-        status[amb] = _STATUS_AMBIGUOUS
-        bad = ~valid_coordinates(lat, lon)
-        status[bad] = _STATUS_NOT_FOUND
-        block["geocoded_lat"] = np.round(lat, 6)
-        block["geocoded_lon"] = np.round(lon, 6)
-    else:
-        lat = pd.to_numeric(chunk[lat_col].str.strip(), errors="coerce").to_numpy(np.float64)
-        lon = pd.to_numeric(chunk[lon_col].str.strip(), errors="coerce").to_numpy(np.float64)
-        bad = ~valid_coordinates(lat, lon)
-        status[bad] = _STATUS_BAD
-        if coord_sys != "wgs84" and (~bad).any():
-            wlon, wlat = to_wgs84(lon[~bad], lat[~bad], coord_sys)
-            lon = lon.copy()
-            lat = lat.copy()
-            lon[~bad] = wlon
-            lat[~bad] = wlat
-    good = np.flatnonzero(~bad)
-    pos = np.full((n, k), -1, dtype=np.intp)
-    km = np.full((n, k), np.nan)
-    if good.size:
-        p, d = index.nearest_many(lat[good], lon[good], k=k, **filters)
-        pos[good] = p
-        km[good] = np.where(np.isfinite(d), d, np.nan)
-    block["assign_status"] = status
-    outlets = index.outlets
-    minutes = index.drive_model.minutes(km)
-    for r in range(k):
-        col = pos[:, r]
-        has = col >= 0
-        for field in _OUT_FIELDS:
-            values = np.full(n, "", dtype=object)
-            if field in outlets.columns and has.any():
-                values[has] = outlets[field].to_numpy(dtype=object)[col[has]]
-            block[f"nearest{r + 1}_{field}"] = values
-        block[f"nearest{r + 1}_distance_km"] = np.round(km[:, r], 3)
-        block[f"nearest{r + 1}_drive_minutes"] = np.round(minutes[:, r], 1)
-        meets = np.full(n, "", dtype=object)
-        meets[has] = np.where(minutes[has, r] <= index.drive_model.promise_minutes, "true", "false")
-        block[f"nearest{r + 1}_meets_promise"] = meets
-    return block, bad, ambiguous
+    source: str  # the input as given: a local path or an fsspec URL
+    scheduler: str | None
+    workers: int | None
+    blocksize: str
+
+
+def is_url(source: str) -> bool:
+    """Whether ``source`` is an fsspec URL (``s3://...``, ``gs://...``), not a local path."""
+    return "://" in source and not source.startswith("file://")
+
+
+def check_engine(engine: str, address_col: str | None, opts: DaskOptions, given: bool) -> None:
+    """Refuse an unknown engine, Dask-only options (``given``) without ``--engine dask``,
+    and both --scheduler and --workers (the user's cluster has its own workers)."""
+    if engine not in ("pandas", "dask"):
+        fail(f"unknown --engine {engine!r}; choose pandas or dask")
+    if engine == "pandas" and given:
+        fail("--scheduler, --workers and --blocksize need --engine dask")
+    if opts.scheduler is not None and opts.workers is not None:
+        fail("give --scheduler (your cluster) or --workers (a local one), not both")
+    if engine == "dask":
+        from ..batch_dask import DaskMissing, require_dask
+
+        try:
+            require_dask()
+        except DaskMissing as err:
+            fail(str(err))
+        if address_col:
+            fail(
+                "--address-col is not supported with --engine dask; geocode first "
+                "(locator geocode-csv) and assign the lat/lon columns"
+            )
+
+
+def check_parquet_output(output: Path) -> None:
+    """A Parquet OUT may be a folder only if it is a previous assign output (only
+    ``part.NNNNN.parquet`` files), which is replaced; any other folder is refused."""
+    import re
+
+    if not output.is_dir():
+        return
+    ours = re.compile(r"part\.\d{5}\.parquet")
+    if not all(ours.fullmatch(p.name) for p in output.iterdir()):
+        fail(f"cannot write {output}: is a folder that is not a previous assign output")
+
+
+def dask_encoding(opts: DaskOptions, encoding: str) -> str:
+    """The encoding of a CSV given by URL (detected from its first MiB for ``auto``)."""
+    if encoding.strip().lower() != "auto":
+        return encoding
+    import fsspec
+
+    from ..data import detect_encoding
+    from ..errors import DataError
+
+    try:
+        with fsspec.open(opts.source, "rb") as fh:
+            head = fh.read(2**20)
+        return detect_encoding(head, name=opts.source)
+    except FileNotFoundError:
+        fail(f"no such file: {opts.source}")
+    except DataError as err:
+        fail(f"{opts.source}: {err.errors[0].reason}; give --encoding")
+    except (OSError, ValueError, ImportError) as err:
+        fail(f"cannot read {opts.source}: {err}")
+
+
+def run_dask(job: AssignJob, opts: DaskOptions, console: Any, progress: bool) -> Tally:
+    """Run the job on Dask (:func:`locator.batch_dask.assign_dask`); errors become one
+    ``error:`` line, as with the pandas engine."""
+    from ..batch_dask import assign_dask, dask_client
+    from ..errors import LocatorError
+
+    bar = progress_bar(console, progress)
+    rows = 0
+
+    def on_part(part: Any, total: int) -> None:
+        nonlocal rows
+        if not bar.tasks:
+            bar.add_task("assign", total=total, rows=0)
+        rows += part.rows
+        bar.update(bar.tasks[0].id, advance=1, rows=rows)
+
+    try:
+        with dask_client(opts.scheduler, opts.workers) as client, bar:
+            result = assign_dask(
+                opts.source, job.output, job.index, job.spec, client=client,
+                strict=job.strict, encoding=job.encoding, out_encoding=job.out_encoding,
+                blocksize=opts.blocksize, on_part=on_part,
+            )  # fmt: skip
+    except UnicodeDecodeError as err:
+        other = "utf-8" if job.encoding.lower().startswith("gb") else "gb18030"
+        fail(f"{job.spec.source} is not {job.encoding} text ({err.reason}); try --encoding {other}")
+    except pd.errors.EmptyDataError:
+        fail(f"{job.spec.source} is empty (no header row)")
+    except pd.errors.ParserError as err:
+        _fail_parser_error(job, err)
+    except LocatorError as err:
+        fail(str(err))
+    except FileNotFoundError as err:
+        if err.filename is None or os.fspath(err.filename) != os.fspath(job.output):
+            fail(f"no such file: {opts.source}")
+        raise
+    except OSError as err:
+        _fail_if_output_error(err, job)
+        raise
+    tally = Tally(result.rows, result.bad, result.bad_rows, result.ambiguous)
+    if job.strict and tally.bad:
+        fail(strict_message(tally))
+    return tally
+
+
+def _fail_parser_error(job: AssignJob, err: Exception) -> None:
+    from ..data import parser_error_problem
+
+    problem = parser_error_problem(err)
+    if problem is not None:
+        fail(f"{job.spec.source}: {problem}; nothing written")
+    fail(f"cannot parse {job.spec.source}: {err}")

@@ -77,8 +77,23 @@ def check_output_or_fail(
         fail(str(err))
 
 
+def open_default_store():  # -> locator.store.Store
+    """The network store at ``$LOCATOR_DATABASE_URL`` (default: the SQLite store in the
+    user data dir, created and seeded with the bundled sample on first use); a clean
+    exit 2 if it cannot be opened."""
+    from ..errors import LocatorError
+    from ..store import open_store
+
+    try:
+        return open_store()
+    except LocatorError as err:
+        fail(str(err))
+
+
 def load_network(path: str | None, sheet: str | None = None):  # -> pd.DataFrame
-    """Load the outlets file (or the bundled sample), turning DataError into a clean exit.
+    """Load the outlets file, or with no file the store's network (open outlets,
+    authorized as of today: see :func:`open_default_store`), turning DataError into a
+    clean exit.
 
     Warnings (outlets abroad, the workbook sheets not read) are printed as plain
     ``warning:`` lines on stderr.
@@ -86,10 +101,18 @@ def load_network(path: str | None, sheet: str | None = None):  # -> pd.DataFrame
     import warnings
 
     from ..data import DataWarning, load_outlets
-    from ..errors import DataError
+    from ..errors import DataError, LocatorError
 
     if sheet is not None and path is None:
         fail("--sheet needs an outlets file (--outlets); the bundled sample is a CSV")
+    if path is None:
+        store = open_default_store()
+        try:
+            return store.network().frame
+        except LocatorError as err:
+            fail(str(err))
+        finally:
+            store.dispose()
     try:
         with warnings.catch_warnings():
             # Shown once below as plain lines, not as a Python warning with a file path.

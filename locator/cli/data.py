@@ -21,6 +21,19 @@ def audit(
         50.0, "--far-km", min=0.1, help="Flag outlets farther than this from their city."
     ),
     sheet: SheetOpt = None,
+    record: bool = typer.Option(
+        False,
+        "--record",
+        help="Audit the network store (not a file) and record the findings as flags on "
+        "the listings involved, which `locator verify` then shows for their phones.",
+    ),
+    database: str = typer.Option(
+        None,
+        "--database",
+        metavar="URL",
+        help="With --record: the store's database URL (default: $LOCATOR_DATABASE_URL, "
+        "else the default SQLite store).",
+    ),
     fail_on: str = typer.Option(
         "none",
         "--fail-on",
@@ -30,7 +43,8 @@ def audit(
     ),
 ) -> None:
     """Audit a network: shared hotlines across cities, outlets far from their city,
-    duplicates, unauthorized listings.
+    duplicates, unauthorized listings; for the store (no file given), also the
+    authorizations that end within 30 days.
 
     Exit status: 0, or 1 with --fail-on when a finding is at or above that severity
     (for CI and scheduled checks); 2 on bad input."""
@@ -43,14 +57,25 @@ def audit(
             findings_at_or_above([], level)
         except ConfigurationError as err:
             fail(f"--fail-on: {err}; or none")
-    outlets = load_network(path, sheet)
+    if record and path is not None:
+        fail("--record audits the network store; give --database, not a file")
+    if database is not None and not record:
+        fail("--database is used with --record")
+    outlets = _store_network(database) if record else load_network(path, sheet)
     findings = audit_outlets(outlets, far_km=far_km)
+    if record:
+        _record(database, findings)
     failing = [] if level == "none" else findings_at_or_above(findings, level)
+    expiring: list[dict] = _expiring_authorizations() if path is None else []
     if as_json:
-        echo_json({"outlets": len(outlets), "findings": [f.to_dict() for f in findings]})
+        body = {"outlets": len(outlets), "findings": [f.to_dict() for f in findings]}
+        if path is None:
+            body["expiring_authorizations"] = expiring
+        echo_json(body)
         _exit_if_failing(failing, level)
         return
     console = terminal_console()
+    _print_expiring(expiring)
     if not findings:
         console.print(f"No findings for {len(outlets)} outlets.")
         return
@@ -66,6 +91,57 @@ def audit(
         table.add_row(text(f.severity), text(f.kind), text(f.message), text(ids))
     console.print(table)
     _exit_if_failing(failing, level)
+
+
+def _store_network(database: str | None):  # -> Network
+    from .db import opened
+
+    with opened(database) as store:
+        return store.network()
+
+
+def _record(database: str | None, findings: list) -> None:
+    """Record the findings as flags in the store; one line on stderr says how many."""
+    from ..verify import record_findings
+    from .db import actor, opened
+
+    with opened(database) as store:
+        added, known = record_findings(store, findings, actor=actor())
+        where = store.url_for_display
+    echo(f"recorded {added} new flag(s) in {where} ({known} already recorded)", err=True)
+
+
+EXPIRY_DAYS = 30
+
+
+def _expiring_authorizations() -> list[dict]:
+    """The store's authorizations that end within :data:`EXPIRY_DAYS` days (or ended)."""
+    from ._common import open_default_store
+
+    store = open_default_store()
+    try:
+        return store.authorizations(expiring_within_days=EXPIRY_DAYS)
+    finally:
+        store.dispose()
+
+
+def _print_expiring(expiring: list[dict]) -> None:
+    if not expiring:
+        return
+    table = Table(title=f"Authorizations ending within {EXPIRY_DAYS} days")
+    for col in ("outlet", "name", "city", "valid until", "days left", "evidence"):
+        table.add_column(col, overflow="fold")
+    for a in expiring:
+        left = a["days_left"]
+        table.add_row(
+            text(a["outlet_id"]),
+            text(a["name"]),
+            text(a["city"]),
+            text(a["valid_until"]),
+            text("expired" if left < 0 else left),
+            text(a["evidence"] or ""),
+        )
+    terminal_console().print(table)
 
 
 def _exit_if_failing(failing: list, level: str) -> None:

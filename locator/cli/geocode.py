@@ -96,20 +96,32 @@ def geocode_cmd(
     except GeocoderServiceError as err:
         fail(str(err), code=3)
     if loc is None:
-        echo(f"not found: {query!r}", err=True)
+        why = getattr(geo, "no_match_reason", None)  # the offline geocoder says why
+        reason = f": {why(query, **hints)}" if why is not None else ""
+        echo(f"not found: {query!r}{reason}", err=True)
         raise typer.Exit(1)
     raw = dict(loc.raw)
     if as_json:
         echo_json({"lat": loc.latitude, "lon": loc.longitude, "address": loc.address, **raw})
         return
+    from ..geocode import renamed_note
+
     line = f"{loc.address}  {loc.latitude:.6f}, {loc.longitude:.6f}  ({_describe(raw)})"
     cands = raw.get("candidates") or []
     if not raw.get("ambiguous"):
         echo(line)
+        note = renamed_note(raw.get("renamed_from"))
+        if note:
+            echo(f"former name: {note}")
         return
+    typo = raw.get("typo_of")
+    if typo:  # a suggestion: say what was read as what
+        echo(f"did you mean {_label(cands[0])}? {typo!r} read as a typo of a city name")
     echo(f"ambiguous: {query!r} matches {len(cands)} places (best guess first):")
     for i, c in enumerate(cands, 1):
-        echo(f"  {i}. {_label(c)}  {c['lat']:.6f}, {c['lon']:.6f}  ({_describe(c)})")
+        note = renamed_note(c.get("renamed_from"))
+        tail = f"; former name: {note}" if note else ""
+        echo(f"  {i}. {_label(c)}  {c['lat']:.6f}, {c['lon']:.6f}  ({_describe(c)}{tail})")
     echo("narrow it down with --city or --province, or name the city in the query")
 
 

@@ -16,17 +16,24 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 
+from ..batch_dask import is_parquet
 from . import app
 from ._assign import (
     AssignJob,
+    DaskOptions,
     Geocache,
     Tally,
     added_columns,
     check_assign_query,
+    check_engine,
+    check_parquet_output,
+    dask_encoding,
     input_encoding,
+    is_url,
     kept_after_interrupt,
     print_assign_summary,
     progress_bar,
+    run_dask,
     stream_assign,
 )
 from ._common import (
@@ -308,6 +315,11 @@ def _print_table(
     where = _place_label(origin) or origin.get("address") or ""
     head = f"From {where} " if where else "From "
     console.print(Text(f"{head}({origin['lat']:.5f}, {origin['lon']:.5f}, WGS-84)"))
+    from ..geocode import renamed_note
+
+    former = renamed_note(origin.get("renamed_from"))
+    if former:
+        console.print(Text(f"Former name: {former}.", style="yellow"))
     if origin.get("ambiguous"):
         cands = origin.get("candidates") or []
         console.print(
@@ -359,10 +371,12 @@ def _print_table(
 
 @app.command("assign")
 def assign_cmd(
-    input_csv: Annotated[
-        Path,
+    source: Annotated[
+        str,
         typer.Argument(
-            metavar="IN.csv", help="CSV of places to assign (encoding detected; see --encoding)."
+            metavar="IN.csv",
+            help="CSV of places to assign (encoding detected; see --encoding). With "
+            "--engine dask also Parquet (.parquet) and fsspec URLs (s3://...).",
         ),
     ],
     output: Annotated[
@@ -410,6 +424,33 @@ def assign_cmd(
     ] = True,
     sheet: SheetOpt = None,
     out_encoding: OutEncodingOpt = "utf-8-sig",
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="pandas (one process, chunk by chunk) or dask (a Dask cluster: "
+            "pip install 'locator[dask]').",
+        ),
+    ] = "pandas",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            metavar="ADDRESS",
+            help="--engine dask: the Dask scheduler to use (tcp://host:8786); "
+            "default: a local cluster.",
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers", min=1, help="--engine dask: worker processes of the local cluster."
+        ),
+    ] = None,
+    blocksize: Annotated[
+        str | None,
+        typer.Option("--blocksize", help="--engine dask: CSV bytes per partition (64MB)."),
+    ] = None,
 ) -> None:
     """Assign every row of a CSV to its nearest authorized outlet(s), streaming in chunks.
 
@@ -425,15 +466,31 @@ def assign_cmd(
     stderr. Use --strict to fail instead. The output (UTF-8 with BOM unless
     --out-encoding says otherwise; formula-safe) is written atomically: on any error
     or Ctrl-C (exit 130) no partial file is left and an existing OUT is unchanged.
-    """
 
+    --engine dask runs the same assignment on a Dask cluster (--scheduler ADDRESS,
+    or a local one of --workers processes): the same rows, values and messages;
+    input CSV or Parquet, local or an fsspec URL; OUT.parquet is written as a
+    folder of part files, any other OUT as one CSV, both atomically.
+    """
     from ..outputs import is_stream
 
-    if not input_csv.is_file():
-        fail(f"no such file: {input_csv}")
+    opts = DaskOptions(source, scheduler, workers, blocksize or "64MB")
+    check_engine(engine, address_col, opts, (scheduler, workers, blocksize) != (None, None, None))
+    input_csv = Path(source)
+    url = engine == "dask" and is_url(source)
+    if not url and not input_csv.is_file():
+        fail(f"no such file: {source}")
+    if engine == "pandas" and is_parquet(source):
+        fail(f"{input_csv.name}: Parquet input needs --engine dask")
     existed, streamed = output.exists(), is_stream(output)
-    check_output_or_fail(output, input_csv, outlets, encoding=out_encoding)
-    encoding = input_encoding(input_csv, encoding)
+    if engine == "dask" and is_parquet(output) and output.is_dir():
+        check_parquet_output(output)  # a previous run's folder, replaced
+    else:
+        check_output_or_fail(output, input_csv, outlets, encoding=out_encoding)
+    if engine == "dask" and (url or is_parquet(source)):
+        encoding = dask_encoding(opts, encoding) if not is_parquet(source) else "utf-8"
+    else:
+        encoding = input_encoding(input_csv, encoding)
     index = _index(outlets, sheet)
     filters = _filters(kind, category, include_all)
     coord_sys = check_assign_query(index, filters, coord_sys)
@@ -458,9 +515,11 @@ def assign_cmd(
     )
     console = terminal_console(stderr=True)
     tally = Tally()
-    bar = progress_bar(console, progress)
     try:
-        stream_assign(job, tally, bar)
+        if engine == "dask":
+            tally = run_dask(job, opts, console, progress)
+        else:
+            stream_assign(job, tally, progress_bar(console, progress))
     except KeyboardInterrupt:
         echo(
             f"interrupted: stopped after {tally.rows:,} rows; {kept_after_interrupt(job)}", err=True

@@ -30,6 +30,16 @@ def serve_command(
             "--outlets", help="Outlets file (CSV/XLSX/GeoJSON); default: the bundled sample."
         ),
     ] = None,
+    database: Annotated[
+        str | None,
+        typer.Option(
+            "--database",
+            metavar="URL",
+            help="The network store (default: $LOCATOR_DATABASE_URL, else the SQLite store "
+            "in the user data dir, seeded with the bundled sample). Served live: changes "
+            "show without a restart. --outlets serves a file read-only instead.",
+        ),
+    ] = None,
     cors: Annotated[
         list[str] | None,
         typer.Option(
@@ -57,6 +67,14 @@ def serve_command(
     log_level: Annotated[
         str, typer.Option("--log-level", help="uvicorn log level (info, warning, ...).")
     ] = "info",
+    private: Annotated[
+        bool,
+        typer.Option(
+            "--private",
+            help="Require a viewer token (Authorization: Bearer ...) for every endpoint "
+            "but /healthz; the OpenAPI docs are not served. Default: reads are public.",
+        ),
+    ] = False,
     access_log: Annotated[
         bool,
         typer.Option("--access-log/--no-access-log", help="Log every request (costs CPU)."),
@@ -86,7 +104,10 @@ def serve_command(
         "LOCATOR_FRAME_ANCESTORS": " ".join(frame_ancestors or []),
         "LOCATOR_MAX_BODY_BYTES": str(max_body_bytes),
         "LOCATOR_OUTLETS": str(outlets_path) if outlets_path is not None else "",
+        "LOCATOR_PRIVATE": "1" if private else "",
     }
+    if database:
+        env["LOCATOR_DATABASE_URL"] = database
     os.environ.update(env)
     # Build once here so that bad settings or data end in one clear line, not a
     # traceback per worker; the workers then build their own copy from the same env.

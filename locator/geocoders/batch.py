@@ -96,7 +96,7 @@ class RowResult(NamedTuple):
             return cls("not_found")
         cands = res.candidates
         best = cands[0]
-        if len(cands) > 1:
+        if len(cands) > 1 or res.typo_of is not None:  # a typo's reading is a guess
             status, labels = "ambiguous", "; ".join([e.label() for e in cands])
         else:
             status, labels = "ok", ""

@@ -45,20 +45,18 @@ Hints (``city=``, ``province=``) are read like queries (any language) and constr
 answer; a hint that names nothing raises :class:`~locator.errors.GeocodeError`, and a
 query that fits nowhere inside the hint returns ``None``.
 
-Reverse geocoding returns the district (or city without districts) whose **centre** is
-nearest to the point: the division table has centres, not boundaries, so near a border
-the answer can be the neighbour. Points outside mainland China, Hong Kong and Macau
-(or over 500 km from any centre) give ``None``.
+Reverse geocoding answers the district (or city without districts) whose boundary
+contains the point (:mod:`locator.boundaries`: point-in-polygon over an STRtree), so a
+point near a border gets its own side, not the neighbour with the nearer centre. Points
+in no district (at sea, abroad) give ``None``.
 """
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-import numpy as np
 from geopy.adapters import BaseSyncAdapter
 from geopy.geocoders.base import DEFAULT_SENTINEL, Geocoder
 from geopy.location import Location
@@ -74,10 +72,12 @@ from ._gazetteer import (
     WEAK,
     Entry,
     Gazetteer,
+    division_short,
     fold_latin,
     gazetteer,
     template,
 )
+from ._pinyin import spell
 from ._reading import (
     HAS_CJK,
     HAS_LATIN,
@@ -85,12 +85,14 @@ from ._reading import (
     MAX_QUERY_LENGTH,
     cjk_tokens,
     fold_text,
+    street_name,
+    typo_heads,
+    typo_index,
+    unknown_head,
     validate_query,
 )
 
 __all__ = ["MAX_QUERY_LENGTH", "OfflineGeocoder", "Resolution", "validate_query"]
-
-REVERSE_MAX_KM = 500.0
 
 
 def _order(tok: tuple[int, tuple]) -> tuple[int, int]:
@@ -99,19 +101,21 @@ def _order(tok: tuple[int, tuple]) -> tuple[int, int]:
 
 
 _MEMO_MAX = 50_000  # resolutions remembered per process (~10 MB; cleared when full)
-_EARTH_KM = 6371.0088
 _Token = tuple  # (position, meaning): see cjk_tokens
 
 
 class Resolution(NamedTuple):
-    """What a query resolved to: candidates (best first) and the names that matched."""
+    """What a query resolved to: candidates (best first) and the names that matched;
+    ``typo_of`` is the word of the query read as a city's name it is one character
+    off (深证 read as 深圳), so the answer is a suggestion, flagged ambiguous."""
 
     candidates: tuple[Entry, ...]
     matched: tuple[str, ...]
+    typo_of: str | None = None
 
     @property
     def ambiguous(self) -> bool:
-        return len(self.candidates) > 1
+        return len(self.candidates) > 1 or self.typo_of is not None
 
 
 _MISSING = object()
@@ -134,7 +138,8 @@ def _full_address(tokens: list[Any], cut: int) -> Resolution | None:
     """The common full address: every name before the first full district name is a
     province/city containing it, and that district is unique (江苏省泰州市海陵区). That
     reading is the answer; no search is needed. ``None`` when it does not apply."""
-    strong = tokens[cut][1][1][STRONG]
+    tiers = tokens[cut][1][1]
+    strong = tiers.get(STRONG) or tiers.get(WEAK, ())  # weak: a former city (上虞市)
     if len(strong) != 1:
         return None
     anc = strong[0].anc
@@ -142,7 +147,7 @@ def _full_address(tokens: list[Any], cut: int) -> Resolution | None:
         if anc.isdisjoint(v[6]):  # no strong meaning contains the district
             return None
     names = tuple([v[0] for _, v in tokens[: cut + 1]])
-    return _tuple_new(Resolution, (strong, names))
+    return _tuple_new(Resolution, (strong, names, None))
 
 
 def _sort_key(e: Entry) -> tuple:
@@ -258,9 +263,77 @@ class OfflineGeocoder(Geocoder):
     ) -> Resolution | None:
         """Read ``query`` (and hints) into candidates; ``None`` when nothing matched.
 
-        Raises GeocodeError for invalid input (see :func:`validate_query`).
+        When the query starts with words that explain nothing and are one character
+        off a city's name (深证市南山区), the reading with that city comes first, with
+        ``typo_of`` set (see :func:`._reading.typo_heads`); the reading without it
+        follows among the candidates. Raises GeocodeError for invalid input (see
+        :func:`validate_query`).
         """
         text = fold_text(validate_query(query), self.gazetteer)
+        res = self._resolve_text(text, city, province)
+        if text.isascii() or (res is not None and res.matched and text.startswith(res.matched[0])):
+            return res  # the common case: the query starts with a name it read
+        return self._with_typos(text, res, city, province)
+
+    def _with_typos(
+        self, text: str, res: Resolution | None, city: str | None, province: str | None
+    ) -> Resolution | None:
+        """``res``, or a reading of the start of ``text`` as a mistyped city name; or
+        ``None`` when the text starts with a city or province the gazetteer does not
+        know (首尔特别市江南区 is in Seoul, not 南宁's 江南区)."""
+        g = self.gazetteer
+        first = self._first_name_at(text)
+        names = typo_heads(text, first, _typo_index(g), _spell)
+        if not names:
+            return None if unknown_head(text[:first]) else res
+        typed = text[:first]
+        typed = typed[:-1] if typed.endswith(("市", "省")) else typed
+        cands: list[Entry] = []
+        matched: tuple[str, ...] = ()
+        for name in names:
+            alt = self._resolve_text(name + text[len(typed) :], city, province)
+            if alt is not None:
+                cands.extend(e for e in alt.candidates if e not in cands)
+                matched = matched or alt.matched
+        if not cands or (res is not None and set(cands) == set(res.candidates)):
+            return res  # nothing read, or the same answer as without the typo
+        if res is not None:
+            cands.extend(e for e in res.candidates if e not in cands)
+        return Resolution(tuple(cands), matched, typed)
+
+    def _first_name_at(self, text: str) -> int:
+        """Where the first division or town name in ``text`` starts (``len(text)``: none)."""
+        g = self.gazetteer
+        found = [*cjk_tokens(text, g.automaton)[0], *cjk_tokens(text, g.town_automaton)[0]]
+        return min((end - len(v[0]) + 1 for end, v in found), default=len(text))
+
+    def no_match_reason(
+        self, query: str, *, city: str | None = None, province: str | None = None
+    ) -> str:
+        """Why ``query`` answers nothing, for the user: a street alone names no
+        place (中山北路 is in almost every city), or no known name was found."""
+        text = fold_text(validate_query(query), self.gazetteer)
+        head = text[: self._first_name_at(text)] if not text.isascii() else ""
+        if unknown_head(head):
+            return (
+                f"{head!r} is no city or province of China the geocoder knows (abroad, or "
+                "misspelt): what follows it cannot be placed"
+            )
+        street = street_name(text)
+        if street is not None:
+            return (
+                f"{street!r} is a street name, and streets of that name exist in many "
+                "cities: add the city or district (e.g. 广州市越秀区中山路)"
+            )
+        if city is not None or province is not None:
+            return "no place of that name lies inside the city/province given"
+        return (
+            "no place matches this query; try a city, district or address in Chinese, "
+            "pinyin or English"
+        )
+
+    def _resolve_text(self, text: str, city: str | None, province: str | None) -> Resolution | None:
+        """:meth:`resolve` for a folded text, without typo readings."""
         state = self._hint_state(city, province)
         if state is _CONTRADICTORY:
             return None
@@ -486,13 +559,16 @@ class OfflineGeocoder(Geocoder):
         exactly_one: bool = True,
         timeout: Any = DEFAULT_SENTINEL,
     ) -> Location | list[Location] | None:
-        """The district (or city without districts) whose centre is nearest the point.
+        """The district (or city without districts) whose **boundary** contains the point.
 
         ``query`` is anything geopy's ``Point`` accepts: ``(lat, lon)``, ``"lat, lon"``
-        or a ``Point``. Invalid coordinates raise GeocodeError; a point outside China
-        returns ``None``.
+        or a ``Point``. Invalid coordinates raise GeocodeError; a point in no district
+        (at sea, abroad) returns ``None``; :func:`locator.boundaries.miss_reason` says
+        why. ``raw["distance_km"]`` is the distance from the point to the district's
+        boundary: 0 for the district containing it. ``exactly_one=False`` lists that
+        district, then the neighbours within ~5 km of the point, nearest first.
         """
-        from ..crs import in_china
+        from .. import boundaries
 
         try:
             with warnings.catch_warnings():
@@ -501,32 +577,92 @@ class OfflineGeocoder(Geocoder):
         except (ValueError, TypeError) as err:
             raise GeocodeError(f"not a valid (lat, lon) point: {query!r} ({err})") from err
         lat, lon = float(point.latitude), float(point.longitude)
-        if not bool(in_china(lon, lat)):
-            return None
-        g = self.gazetteer
-        la, lo = math.radians(lat), math.radians(lon)
-        vec = (math.cos(la) * math.cos(lo), math.cos(la) * math.sin(lo), math.sin(la))
-        # brute force over ~2,900 unit vectors: ~20 µs, and no scipy import at start-up
-        cos = g.units @ np.asarray(vec)
-        k = 1 if exactly_one else 5
-        idxs = [int(np.argmax(cos))] if k == 1 else list(np.argsort(-cos)[:k])
+        hits = boundaries.districts_near(lon, lat, 0.0 if exactly_one else 0.05)
         out: list[Location] = []
-        for i in idxs:
-            chord = math.sqrt(max(0.0, 2.0 - 2.0 * float(cos[i])))
-            km = 2 * _EARTH_KM * math.asin(min(chord / 2, 1.0))
-            if km > REVERSE_MAX_KM:
-                continue
-            e = g.entries[g.lowest[int(i)]]
-            res = Resolution((e,), ())
-            loc = _location(e, f"{lat:.6f}, {lon:.6f}", res, [_candidate(e)])
+        for row, km in hits[: 1 if exactly_one else 5]:
+            e = self._reverse_entry(row)
+            loc = _location(e, f"{lat:.6f}, {lon:.6f}", Resolution((e,), ()), [_candidate(e)])
             loc.raw["distance_km"] = round(km, 3)
+            loc.raw["boundary_adcode"] = row.adcode
             out.append(loc)
         if not out:
             return None
         return out[0] if exactly_one else out
 
+    def _reverse_entry(self, row: Any) -> Entry:
+        """The gazetteer's entry for a boundary row: the same adcode, else (a district the
+        table does not know yet) a district entry under its prefecture, else the
+        prefecture or region itself (香港, 澳门: one unit in the gazetteer)."""
+        g = self.gazetteer
+        by_code = getattr(g, "_by_adcode", None)
+        if by_code is None:
+            by_code = {}
+            for e in g.entries:
+                if e.level != "place":
+                    by_code.setdefault((e.adcode, e.level), e)
+            g._by_adcode = by_code  # type: ignore[attr-defined]
+        for level in ("district", "city"):
+            if (row.adcode, level) in by_code:
+                return by_code[(row.adcode, level)]
+        city = by_code.get((row.prefecture_adcode, "city"))
+        if city is not None and row.adcode != row.prefecture_adcode:
+            from dataclasses import replace
+
+            rp = row.geometry.representative_point()
+            return replace(
+                city,
+                id=-1,
+                level="district",
+                name=row.name,
+                adcode=row.adcode,
+                district=row.name,
+                lat=round(float(rp.y), 6),
+                lon=round(float(rp.x), 6),
+                name_en=None,
+                anc=frozenset(),
+            )
+        for code, level in ((row.prefecture_adcode, "city"), (row.province_adcode, "province")):
+            if (code, level) in by_code:
+                return by_code[(code, level)]
+        return by_code[(row.province_adcode, "province")]
+
+
+_typo_indexes: dict[int, dict[str, list[str]]] = {}
+
+
+def _typo_index(g: Gazetteer) -> dict[str, list[str]]:
+    """The bare names of provinces and prefecture cities, for :func:`typo_heads`."""
+    index = _typo_indexes.get(id(g))
+    if index is None:
+        names = [
+            division_short(e.name, e.level) for e in g.entries if e.level in ("province", "city")
+        ]
+        index = _typo_indexes[id(g)] = typo_index([n for n in names if len(n) >= 2])
+    return index
+
+
+def _spell(name: str) -> str | None:
+    from ._pinyin_data import PINYIN
+
+    return spell(name, PINYIN)
+
+
+def renamed_from(e: Entry) -> dict[str, Any] | None:
+    """``{"name": "下城区", "successor": "拱墅区", "year": 2021}`` when ``e`` was found by
+    a former division's name, else None."""
+    if e.renamed_from is None:
+        return None
+    return {"name": e.renamed_from[0], "successor": e.name, "year": e.renamed_from[1]}
+
 
 def _candidate(e: Entry) -> dict[str, Any]:
+    cand = _candidate_fields(e)
+    if e.renamed_from is not None:
+        cand["renamed_from"] = renamed_from(e)
+    return cand
+
+
+def _candidate_fields(e: Entry) -> dict[str, Any]:
     return {
         "province": e.province,
         "city": e.city,
@@ -562,4 +698,8 @@ def _location(e: Entry, query: str, res: Resolution, cands: list[dict[str, Any]]
     }
     if e.place_id:
         raw["place_id"] = e.place_id
+    if res.typo_of is not None:
+        raw["typo_of"] = res.typo_of  # the word read as a city's name (see resolve)
+    if e.renamed_from is not None:
+        raw["renamed_from"] = renamed_from(e)
     return Location(e.label(), (e.lat, e.lon), raw)

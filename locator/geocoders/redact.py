@@ -5,7 +5,8 @@ geopy writes that URL into its exceptions (``... for url: https://...?ak=SECRET`
 its DEBUG log. :func:`redact` removes the value of every secret-looking query or
 key/value parameter (:data:`SECRET_PARAMS`) and every registered key's literal value
 (:func:`register_secret`; :func:`locator.geocode.get_geocoder` registers the key it is
-given). It is applied
+given), every network-store API token (``loc_...``) and every ``Bearer``/``Basic``
+credential. It is applied
 
 * where geocoder exceptions are translated (:mod:`.online`: the message is redacted
   and the original exception, which carries the URL, is not chained), and
@@ -54,6 +55,11 @@ _QUERY_RE = re.compile(rf"(?i)(?<![A-Za-z0-9_-])({_NAMES})=([^&\s'\"#;,<>)\]}}]+
 # ... and 'name': 'value' / "name": "value" in reprs and JSON.
 _PAIR_RE = re.compile(rf"""(?i)(['"])({_NAMES})\1(\s*:\s*)(['"]?)([^'"\s,}}\]]+)\4""")
 
+# API tokens of the network store (``loc_`` + random text, see locator.store) wherever
+# they appear, and any HTTP bearer / basic credential ("Authorization: Bearer ...").
+_TOKEN_RE = re.compile(r"(?<![A-Za-z0-9])loc_[A-Za-z0-9_\-]{8,}")
+_BEARER_RE = re.compile(r"(?i)\b(bearer|basic)(\s+|%20|\+)[A-Za-z0-9._~+/=\-]{4,}")
+
 _secrets: set[str] = set()
 _secrets_lock = threading.Lock()
 
@@ -76,6 +82,8 @@ def redact(text: Any) -> str:
     for secret in literals:
         if secret in out:
             out = out.replace(secret, MASK)
+    out = _TOKEN_RE.sub(MASK, out)
+    out = _BEARER_RE.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", out)
     out = _QUERY_RE.sub(lambda m: f"{m.group(1)}={MASK}", out)
     return _PAIR_RE.sub(
         lambda m: f"{m.group(1)}{m.group(2)}{m.group(1)}{m.group(3)}{m.group(4)}{MASK}{m.group(4)}",

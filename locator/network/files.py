@@ -55,11 +55,12 @@ def _coordinate_text(
     out = {c: np.full(len(raw), np.nan) for c in COORDINATE_COLUMNS}
     read = {c: np.zeros(len(raw), dtype=bool) for c in COORDINATE_COLUMNS}
     problems: list[Problem] = []
+    cells = {c: raw[c].tolist() for c in COORDINATE_COLUMNS}  # not .iat per cell: slow
     for i in range(len(raw)):
         if i in skip:
             continue
         for col in COORDINATE_COLUMNS:
-            v = str(raw[col].iat[i])
+            v = str(cells[col][i])
             f = _parse_number(v)
             if not v.strip():
                 problems.append(missing(i, col))
@@ -77,11 +78,12 @@ def _swapped(
     outside China when as given and inside when swapped)."""
     bad = np.zeros(lat.size, dtype=bool)
     problems = []
+    valid = valid_coordinates(lat, lon)  # once for all rows, not per row
     for i in np.flatnonzero(np.isfinite(lat) & np.isfinite(lon)).tolist():
         la, lo = float(lat[i]), float(lon[i])
         if abs(la) > 90 and abs(lo) <= 90 and abs(la) <= 180:
             reason = f"latitude out of range; lat/lon look swapped (lon={lo})"
-        elif valid_coordinates([la], [lo])[0] and not _in_extent(lo, la) and _in_extent(la, lo):
+        elif valid[i] and not _in_extent(lo, la) and _in_extent(la, lo):
             reason = f"lat/lon look swapped: ({la}, {lo}) is outside China, ({lo}, {la}) is inside"
         else:
             continue
