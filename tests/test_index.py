@@ -17,6 +17,7 @@ from locator.index import (
     R_LO_KM,
     RESULT_COLUMNS,
     OutletIndex,
+    ecef_km,
     valid_coordinates,
 )
 from locator.network import DataWarning
@@ -522,6 +523,113 @@ class TestBound:
         pos, km = OutletIndex(frame).nearest_many([0.0], [0.0], k=1, authorized_only=False)
         assert pos.tolist() == [[1]]
         assert km[0, 0] == pytest.approx(oracle(frame, 0.0, 0.0)[1][0], abs=1e-12)
+
+
+class TestChordBound:
+    """The bound the search prunes with: chord <= geodesic <= 2 R_LO asin(chord / 2 R_LO)."""
+
+    @staticmethod
+    def pairs(rng, n):
+        """Random pairs: uniform, short (metres to 100 km), near the poles and antipodal."""
+        lat1, lon1 = random_sphere(rng, n)
+        lat2, lon2 = random_sphere(rng, n)
+        az = rng.uniform(0, 360, n)
+        short = 10 ** rng.uniform(-3, 5, n)  # 1 mm .. 100 km, in metres
+        slon, slat, _ = GEOD.fwd(lon1, lat1, az, short)
+        plat1 = rng.uniform(89.0, 90.0, n) * rng.choice([-1, 1], n)
+        plat2 = rng.uniform(88.0, 90.0, n) * np.sign(plat1)
+        lat_a = np.r_[lat1, lat1, plat1, lat1]
+        lon_a = np.r_[lon1, lon1, lon1, lon1]
+        lat_b = np.r_[lat2, slat, plat2, -lat1 + rng.normal(0, 0.01, n)]
+        lon_b = np.r_[lon2, slon, lon2, (lon1 + 180 + rng.normal(0, 0.01, n) + 180) % 360 - 180]
+        _, _, m = GEOD.inv(lon_a, lat_a, lon_b, lat_b)
+        chord = np.linalg.norm(ecef_km(lat_a, lon_a) - ecef_km(lat_b, lon_b), axis=1)
+        return chord, np.asarray(m) / 1000.0
+
+    def test_chord_never_exceeds_geodesic(self):
+        """Over 80k pairs (short, polar, near-antipodal), the ECEF chord is <= the geodesic."""
+        chord, km = self.pairs(np.random.default_rng(43), 20000)
+        assert (chord <= km * (1 + 1e-12) + 1e-9).all()
+        assert (km > 0.999 * chord).all() and chord.max() > 12700  # the pairs span the Earth
+
+    def test_geodesic_exceeds_chord_by_at_most_the_circle_margin(self):
+        """Schur's comparison: a geodesic (space curvature <= 1 / R_LO) is at most as long as
+        the circular arc of radius R_LO over its chord; at 100 km that is about 1 m more."""
+        chord, km = self.pairs(np.random.default_rng(44), 20000)
+        ok = km < np.pi * R_LO_KM  # where the comparison applies (all but ~100 km of it)
+        arc = 2 * R_LO_KM * np.arcsin(np.minimum(chord[ok] / (2 * R_LO_KM), 1.0))
+        assert (km[ok] <= arc * (1 + 1e-12) + 1e-9).all()
+        short = km < 100
+        assert ((km - chord)[short] < 1.1e-3).all()  # km: within 1.1 m at 100 km
+
+    @pytest.mark.parametrize("lat0", [0.0, 31.2, 60.0, 89.9])
+    def test_near_ties_in_every_direction(self, lat0):
+        """Outlets in every direction at geodesic distances equal to within micrometres
+        (where chord and geodesic rank them differently) come back in geodesic order,
+        exact ties by position."""
+        rng = np.random.default_rng(int(lat0 * 10))
+        n = 360
+        az = rng.uniform(0, 360, n)
+        dist = 40_000.0 + rng.choice([0.0, 1e-6, 2e-6, 1e-3], n)  # metres: exact and near ties
+        lon, lat, _ = GEOD.fwd(np.full(n, 117.0), np.full(n, lat0), az, dist)
+        frame = make_outlets(np.r_[lat, lat[:20]], np.r_[lon, lon[:20]])  # + 20 duplicates
+        index = OutletIndex(frame)
+        for k in (1, 2, 7, 60):
+            assert_matches_oracle(
+                index, frame, np.array([lat0]), np.array([117.0]), k, authorized_only=False
+            )
+            one = index.nearest_arrays(lat0, 117.0, k, authorized_only=False)
+            opos, okm = oracle(frame, lat0, 117.0)
+            np.testing.assert_array_equal(one.positions, opos[:k])
+            np.testing.assert_array_equal(one.distance_km, okm[:k])
+
+
+class TestOracleProperty:
+    """Hypothesis: random networks (with duplicates, hence exact ties) against brute force,
+    through the batch path and the one-query path."""
+
+    point = st.tuples(st.floats(-90, 90, allow_nan=False), st.floats(-180, 180, allow_nan=False))
+
+    @settings(
+        max_examples=60,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    @given(
+        base=st.lists(point, min_size=1, max_size=30),
+        dup=st.lists(st.integers(0, 29), max_size=10),
+        spread=st.sampled_from([1e-6, 1e-3, 1.0, 60.0]),
+        seed=st.integers(0, 2**32 - 1),
+        k=st.integers(1, 6),
+    )
+    def test_network_equals_oracle(self, base, dup, spread, seed, k):
+        """Outlets jittered around random centres, some duplicated; queries among them."""
+        rng = np.random.default_rng(seed)
+        centres = np.array(base)
+        lat = np.clip(centres[:, 0] + rng.normal(0, spread, len(centres)), -90, 90)
+        lon = (centres[:, 1] + rng.normal(0, spread, len(centres)) + 180) % 360 - 180
+        extra = [i % len(centres) for i in dup]  # exact duplicates: ties by position
+        frame = make_outlets(np.r_[lat, lat[extra]], np.r_[lon, lon[extra]])
+        index = OutletIndex(frame)
+        pick = rng.integers(0, len(centres), 8)
+        qlat = np.clip(centres[pick, 0] + rng.normal(0, spread, 8), -90, 90)
+        qlon = (centres[pick, 1] + rng.normal(0, spread, 8) + 180) % 360 - 180
+        qlat, qlon = np.r_[qlat, lat[:2]], np.r_[qlon, lon[:2]]  # and at outlets
+        assert_matches_oracle(index, frame, qlat, qlon, k, authorized_only=False)
+        for i in range(qlat.size):
+            one = index.nearest_arrays(qlat[i], qlon[i], k, authorized_only=False)
+            opos, okm = oracle(frame, qlat[i], qlon[i])
+            np.testing.assert_array_equal(one.positions, opos[:k])
+            np.testing.assert_array_equal(one.distance_km, okm[:k])
+
+    def test_large_batch_keeps_the_callers_order(self):
+        """A batch big enough to be answered in spatial order comes back row for row."""
+        rng = np.random.default_rng(71)
+        frame = make_outlets(rng.uniform(18, 53, 600), rng.uniform(73, 135, 600))
+        qlat, qlon = rng.uniform(18, 53, 3000), rng.uniform(73, 135, 3000)
+        qlat[::7], qlon[::7] = frame["lat"].to_numpy()[:429], frame["lon"].to_numpy()[:429]
+        assert_matches_oracle(OutletIndex(frame), frame, qlat, qlon, 3, authorized_only=False)
 
 
 class TestDriveTimeModel:
