@@ -1,7 +1,14 @@
 """Streamlit app: find a center, coverage for planners, network data, embed.
 
 UI only: every number comes from the ``locator`` package (the same functions the CLI,
-the HTTP API and the notebooks call). Run with ``make app``.
+the HTTP API and the notebooks call), every word from :mod:`locator.labels` (中文 by
+default, English on the sidebar switch or ``?lang=en``) and every unit from
+:mod:`locator.i18n`. Run with ``make app``.
+
+Fast first paint: only the open view runs (``st.tabs(on_change="rerun")``), the Find
+view's search box is sent before anything is loaded, heavy modules are imported where
+they are used, and the coverage controls are a fragment (a radius change reruns the
+figures and the map, nothing else).
 
 Offline-capable: Leaflet, jQuery and MarkerCluster are served from the local
 ``xstatic-*`` wheels through Streamlit's static serving (``static/vendor``, written at
@@ -11,6 +18,7 @@ start-up), never from a CDN; the basemap tiles are decoration.
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import html
 import io
@@ -21,57 +29,85 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import folium
-import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
-from locator import (
-    DataError,
-    LocatorError,
-    app_network,
-    crs,
-    load_cities,
-    load_outlets,
-    load_places,
-)
-from locator.audit import audit_outlets, findings_frame
-from locator.coverage import CoverageModel, service_areas, suggest_sites
-from locator.directions import directions_links as route_links
-from locator.directions import tel_links
-from locator.drive import DriveTimeModel
-from locator.embed import iframe_snippet
-from locator.geocode import origin_from_location, renamed_note
-from locator.hours import as_local
-from locator.index import OutletIndex
-from locator.labels import CATEGORY_LABELS, KIND_LABELS
-from locator.maps import build_map
-from locator.outputs import csv_bytes
-from locator.pages import city_keys, network_page
-from locator.verify import verify as verify_listing
-from locator.webassets import export_assets, localize_map
+from locator import DataError, i18n
+from locator.labels import LANGUAGES, MESSAGES, message
 
 HERE = Path(__file__).resolve().parent
 VENDOR_URL = "/app/static/vendor"
-TILE_OPTIONS = {
-    "OpenStreetMap (WGS-84)": "osm",
-    "AMap 高德 (GCJ-02)": "amap",
-    "No basemap (offline)": None,
-}
+TILES = {"tile.osm": "osm", "tile.amap": "amap", "tile.none": None}
 SAMPLE_KEY = "sample"
 NEARBY_KM = 60.0  # outlets drawn around a search origin (the results always are)
+VIEWS = ("tab.find", "tab.coverage", "tab.data", "tab.embed")
+LANGUAGE_NAMES = {"zh": "中文", "en": "English"}
 
-st.set_page_config(page_title="Outlet locator · 售后网点查询", layout="wide")
+
+# --------------------------------------------------------------------------- language
+def _initial_language() -> str:
+    """``?lang=en`` on the URL, else 中文."""
+    return i18n.language(st.query_params.get("lang"))
+
+
+def _switch_language() -> None:
+    """Switch, keeping the open view (the tabs are keyed by label)."""
+    new = i18n.language(st.session_state["lang-choice"])
+    st.session_state["lang"] = new
+    open_label = st.session_state.get("view")
+    for view in VIEWS:
+        if open_label in MESSAGES[view].values():
+            st.session_state["view"] = message(view, new)
+    st.query_params["lang"] = new
+
+
+st.session_state.setdefault("lang", _initial_language())
+# Only the open view runs, and Streamlit forgets the widgets of a run that did not draw
+# them: writing these back keeps a typed query, the filters and the radius across views.
+KEPT = {"query", "find-kinds", "find-categories", "find-k", "find-max-km", "find-unauth",
+        "find-open-now", "cov-mode", "cov-radius", "cov-minutes", "cov-areas", "cov-p",
+        "embed-city", "embed-layers", "embed-tiles", "verify-phone", "verify-name",
+        "verify-city"}  # fmt: skip
+for _k in [k for k in st.session_state if k in KEPT or str(k).startswith("cand-")]:
+    st.session_state[_k] = st.session_state[_k]
+LANG: str = i18n.language(st.session_state["lang"])
+
+
+def T(key: str, **values: object) -> str:
+    """Message ``key`` in the app's language."""
+    return message(key, LANG, **values)
+
+
+st.set_page_config(page_title=f"{T('app.title')} · Outlet locator", layout="wide")
+
+
+def _md(text: object) -> str:
+    """Data text made inert for st.markdown (no HTML, links or emphasis from the data)."""
+    out = html.escape(str(text), quote=True)
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|~>$])", r"\\\1", out)
+
+
+def _table(frame: pd.DataFrame, columns: list[str] | None = None, **kwargs: Any) -> None:
+    """A library frame as a person reads it: human headers, units, labels."""
+    human = i18n.human_table(frame, LANG, columns)
+    config: dict[str, Any] = {
+        h: st.column_config.NumberColumn(h, format=f) for h, f in human.number_formats.items()
+    }
+    config.update(kwargs.pop("column_config", {}))
+    st.dataframe(human.frame, hide_index=True, width="stretch", column_config=config, **kwargs)
 
 
 # --------------------------------------------------------------------------- cached data
 @st.cache_resource(show_spinner=False)
 def _static_assets() -> None:
+    from locator.webassets import export_assets
+
     export_assets(HERE / "static" / "vendor")
 
 
 @st.cache_data(show_spinner=False)
 def _reference() -> tuple[pd.DataFrame, pd.DataFrame]:
+    from locator import load_cities, load_places
+
     return load_cities(), load_places()
 
 
@@ -101,6 +137,8 @@ def _network(key: str, data: bytes | None, name: str | None) -> pd.DataFrame:
     outlets (cached by content)."""
     if data is None:
         return _store().network().frame
+    from locator import load_outlets
+
     return load_outlets(io.BytesIO(data), name=name)
 
 
@@ -112,24 +150,32 @@ def _is_sample(key: str) -> bool:
     return bool(_store().network().version == load_network().version)
 
 
-@st.cache_resource(show_spinner="Indexing outlets…", max_entries=8)
-def _index(key: str, _outlets: pd.DataFrame) -> OutletIndex:
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _index(key: str, _outlets: pd.DataFrame) -> Any:
+    from locator.index import OutletIndex
+
     return OutletIndex(_outlets)
 
 
-@st.cache_resource(show_spinner="Measuring distances to every place…", max_entries=8)
-def _coverage_model(key: str, _outlets: pd.DataFrame) -> CoverageModel:
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _coverage_model(key: str, _outlets: pd.DataFrame) -> Any:
+    from locator.coverage import CoverageModel
+
     cities, places = _reference()
     return CoverageModel(_outlets, places, cities)
 
 
-@st.cache_data(show_spinner="Drawing service areas…", max_entries=32)
+@st.cache_data(show_spinner=False, max_entries=32)
 def _areas_geojson(key: str, _outlets: pd.DataFrame, radius_km: float) -> dict[str, Any]:
+    from locator.coverage import service_areas
+
     return service_areas(_outlets, radius_km, by="nation").to_geojson()
 
 
-@st.cache_data(show_spinner="Choosing sites…", max_entries=32)
+@st.cache_data(show_spinner=False, max_entries=32)
 def _suggest(key: str, _outlets: pd.DataFrame, p: int, radius_km: float) -> dict[str, Any]:
+    from locator.coverage import suggest_sites
+
     _, places = _reference()
     res = suggest_sites(_outlets, places, p, radius_km)
     return {"frame": res.frame(), "summary": res.to_dict()}
@@ -137,13 +183,17 @@ def _suggest(key: str, _outlets: pd.DataFrame, p: int, radius_km: float) -> dict
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _audit(key: str, _outlets: pd.DataFrame) -> pd.DataFrame:
+    from locator.audit import audit_outlets, findings_frame
+
     return findings_frame(audit_outlets(_outlets))
 
 
-@st.cache_data(show_spinner="Building the page…", max_entries=16)
+@st.cache_data(show_spinner=False, max_entries=16)
 def _embed_page(
     key: str, _outlets: pd.DataFrame, city: str, layers: tuple[str, ...], tiles: str | None
 ) -> str:
+    from locator.pages import city_keys, network_page
+
     listed, _ = _reference()
     return network_page(
         _outlets[_outlets["authorized"]],
@@ -158,48 +208,32 @@ def _embed_page(
     )
 
 
-@st.cache_resource(show_spinner="Loading the gazetteer…")
+@st.cache_resource(show_spinner=False)
 def _geocoder() -> Any:
     from locator import OfflineGeocoder
 
     return OfflineGeocoder()
 
 
-def _sign_in_box(store: Any) -> app_network.Session | None:
-    """The sidebar's sign-in: a password box, checked with the store on every run (a
-    revoked token stops at once). The token is never echoed nor cached."""
-    st.subheader("Sign in 登录")
-    st.text_input(
-        "API token",
-        type="password",
-        key="net-token",
-        help="A token from `locator token create --role editor --name NAME`: editors "
-        "change outlets, admins also grant and revoke authorizations.",
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _national_map(key: str, _outlets: pd.DataFrame, tiles: str | None, lang: str) -> Any:
+    """The Find view's map before a search (every authorized outlet): built once per
+    network, basemap and language, not on every rerun (draw a ``copy.deepcopy``)."""
+    from locator.maps import build_map
+    from locator.webassets import localize_map
+
+    return localize_map(
+        build_map(_outlets[_outlets["authorized"]], tiles=tiles, lang=lang), VENDOR_URL
     )
-    secret = st.session_state.get("net-token") or ""
-    session = app_network.sign_in(store, secret)
-    if session is not None:
-        st.success(f"Signed in as **{_md(session.name)}** ({session.role}).")
-        st.button("Sign out", key="net-sign-out", on_click=_sign_out)
-    elif secret.strip():
-        st.error("Unknown or revoked token.")
-    return session
 
 
-def _sign_out() -> None:
-    st.session_state["net-token"] = ""
-    st.session_state.pop("net-snapshot", None)
-
-
-def _md(text: object) -> str:
-    """Data text made inert for st.markdown (no HTML, links or emphasis from the data)."""
-    out = html.escape(str(text), quote=True)
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|~>$])", r"\\\1", out)
-
-
-def _show_map(m: folium.Map, *, key: str, height: int = 560, clicks: bool = False) -> Any:
+def _show_map(m: Any, *, key: str, height: int = 560, clicks: bool = False) -> Any:
     """Render with streamlit-folium, Leaflet served locally. Only clicks are returned,
     so panning and zooming never rerun the script."""
+    from streamlit_folium import st_folium
+
+    from locator.webassets import localize_map
+
     localize_map(m, VENDOR_URL)
     return st_folium(
         m,
@@ -207,10 +241,38 @@ def _show_map(m: folium.Map, *, key: str, height: int = 560, clicks: bool = Fals
         height=height,
         use_container_width=True,
         returned_objects=["last_clicked"] if clicks else [],
+        render=False,  # st_folium renders the map itself too: a second render doubled the time
     )
 
 
-# --------------------------------------------------------------------------- sidebar
+# --------------------------------------------------------------------------- the views
+with st.sidebar:
+    st.radio(  # its own key: the language itself ("lang") is kept apart from the widget
+        T("app.language"),
+        LANGUAGES,
+        index=LANGUAGES.index(LANG),
+        format_func=LANGUAGE_NAMES.__getitem__,
+        key="lang-choice",
+        horizontal=True,
+        on_change=_switch_language,
+    )
+tabs = st.tabs([T(v) for v in VIEWS], key="view", on_change="rerun")
+find_tab, coverage_tab, data_tab, embed_tab = tabs
+# What the Find view shows first (the search box) is sent before any data is loaded.
+if find_tab.open is not False:
+    with find_tab:
+        find_left, find_right = st.columns([1, 2], gap="large")
+        with find_left:
+            query = st.text_input(
+                T("find.query"),
+                placeholder=T("find.placeholder"),
+                help=T("find.query_help"),
+                key="query",
+            )
+
+# Imported only now, so the search box above is painted first (pandas takes a second).
+import pandas as pd  # noqa: E402
+
 _static_assets()
 cities, places = _reference()
 upload = st.session_state.get("upload")  # (sha, bytes, name) of the uploaded network
@@ -221,63 +283,79 @@ except DataError:  # validated when uploaded; only a changed file could get here
     st.session_state.pop("upload", None)
     net_key, upload = _store_key(), None
     outlets = _network(net_key, None, None)
-
-with st.sidebar:
-    st.header("Outlet locator")
-    if upload is None and not _is_sample(net_key):
-        st.info(f"Network: the store ({len(outlets)} open outlets).")
-    elif upload is None:
-        st.warning(
-            "**Sample data.** The outlets shown belong to *ACME家电*, a fictional brand: "
-            "synthetic locations and `000-555` phone numbers. Upload your network under "
-            "**Network data**."
-        )
-    else:
-        st.info(f"Network: uploaded file **{_md(upload[2])}** ({len(outlets)} outlets).")
-    tiles_label = st.selectbox("Basemap", list(TILE_OPTIONS), index=0)
-    tiles = TILE_OPTIONS[tiles_label]
-    st.caption(DriveTimeModel().describe())
-    st.caption(
-        f"{int(outlets['authorized'].sum())} authorized outlets of {len(outlets)} listings; "
-        f"{len(cities)} listed cities; {len(places):,} GeoNames places (CC-BY 4.0)."
-    )
-
-# Network editing: the store and who is signed in (logic in locator.app_network).
 store = _store()
-with st.sidebar:
-    session = _sign_in_box(store)
 
+
+def _sidebar() -> tuple[str | None, Any]:
+    """Network notice, basemap, counts, sign-in. Returns (tiles, session)."""
+    from locator import app_network
+    from locator.drive import DriveTimeModel
+
+    st.header(T("app.title"))
+    if upload is None and not _is_sample(net_key):
+        st.info(T("app.network_store", n=len(outlets)))
+    elif upload is None:
+        st.warning(T("app.sample"))
+    else:
+        st.info(T("app.network_file", name=_md(upload[2]), n=len(outlets)))
+    tile_key = st.selectbox(T("app.basemap"), list(TILES), format_func=T, key="tiles")
+    st.caption(i18n.drive_note(DriveTimeModel(), LANG))
+    st.caption(
+        T(
+            "app.counts",
+            authorized=int(outlets["authorized"].sum()),
+            listings=len(outlets),
+            cities=len(cities),
+            places=f"{len(places):,}",
+        )
+    )
+    return TILES[tile_key], _sign_in_box(store, app_network)
+
+
+def _sign_in_box(store: Any, app_network: Any) -> Any:
+    """The sidebar's sign-in: a password box, checked with the store on every run (a
+    revoked token stops at once). The token is never echoed nor cached."""
+    st.subheader(T("auth.heading"))
+    st.text_input(T("auth.token"), type="password", key="net-token", help=T("auth.token_help"))
+    secret = st.session_state.get("net-token") or ""
+    session = app_network.sign_in(store, secret)
+    if session is not None:
+        st.success(T("auth.signed_in", name=_md(session.name), role=session.role))
+        st.button(T("auth.sign_out"), key="net-sign-out", on_click=_sign_out)
+    elif secret.strip():
+        st.error(T("auth.unknown"))
+    return session
+
+
+def _sign_out() -> None:
+    st.session_state["net-token"] = ""
+    st.session_state.pop("net-snapshot", None)
+
+
+with st.sidebar:
+    tiles, session = _sidebar()
 index = _index(net_key, outlets)
-find_tab, coverage_tab, data_tab, embed_tab = st.tabs(
-    [
-        "Find a center 查找网点",
-        "Coverage 覆盖分析",
-        "Network data 网点数据",
-        "Embed 嵌入",
-    ]
-)
 
 
 # --------------------------------------------------------------------------- store editing
-def _network_store_view(store: Any, session: app_network.Session | None) -> None:
+def _network_store_view(store: Any, session: Any) -> None:
     """The network store: the table (editable for editors), one outlet's form, its
     history and (admins) its authorization."""
-    st.subheader("Network store 网点库")
+    from locator import app_network
+
+    st.subheader(T("store.heading"))
     if "net-snapshot" not in st.session_state:
         st.session_state["net-snapshot"] = (store.revision(), app_network.snapshot(store))
     revision, table = st.session_state["net-snapshot"]
-    st.caption(
-        f"{len(table)} open outlets in {_md(store.url_for_display)}, as read at revision "
-        f"{revision}. Every change is kept in the outlet's history."
-    )
+    st.caption(T("store.caption", n=len(table), url=_md(store.url_for_display), rev=revision))
     if store.revision() != revision:
-        st.info("The store has changed since you loaded this table.")
-    if st.button("Reload the table", key="net-reload"):
+        st.info(T("store.changed"))
+    if st.button(T("store.reload"), key="net-reload"):
         st.session_state.pop("net-snapshot", None)
         st.rerun()
     if session is None or not session.may("editor"):
-        st.dataframe(table, hide_index=True, width="stretch")
-        st.caption("Sign in with an editor token (sidebar) to change outlets.")
+        _table(table)
+        st.caption(T("store.sign_in_to_edit"))
     else:
         edited = st.data_editor(
             table,
@@ -286,42 +364,44 @@ def _network_store_view(store: Any, session: app_network.Session | None) -> None
             width="stretch",
             num_rows="fixed",
             disabled=list(app_network.LOCKED_COLUMNS),
+            column_config={c: st.column_config.Column(_header(c)) for c in table.columns},
         )
-        reason = st.text_input("Reason for these changes (required)", key="net-reason")
-        if st.button("Save table changes", key="net-save", type="primary"):
+        reason = st.text_input(T("store.reason_all"), key="net-reason")
+        if st.button(T("store.save_table"), key="net-save", type="primary"):
             _save(store, table, edited, session, reason)
     _outlet_view(store, table, session)
 
 
-def _save(
-    store: Any,
-    table: pd.DataFrame,
-    edited: pd.DataFrame,
-    session: app_network.Session,
-    reason: str,
-) -> None:
+def _header(name: str) -> str:
+    from locator.labels import column
+
+    return column(name, LANG)
+
+
+def _save(store: Any, table: pd.DataFrame, edited: pd.DataFrame, session: Any, reason: str) -> None:
     """Save the edits and say what happened (stale rows are never overwritten)."""
+    from locator import app_network
+
     if not reason.strip():
-        st.error("Give a reason for the changes: it is recorded in the history.")
+        st.error(T("store.need_reason"))
         return
     result = app_network.save_edits(store, table, edited, session=session, reason=reason)
-    for message in result.messages:
-        st.error(_md(message))
+    for text in result.messages:
+        st.error(_md(text))
     if result.saved:
-        st.success(f"Saved {len(result.saved)} outlet(s): {_md(', '.join(result.saved))}.")
+        st.success(T("store.saved", n=len(result.saved), ids=_md(", ".join(result.saved))))
         st.session_state.pop("net-snapshot", None)
     elif not result.messages:
-        st.info("Nothing to save: no cell was changed.")
+        st.info(T("store.nothing"))
 
 
-def _outlet_view(store: Any, table: pd.DataFrame, session: app_network.Session | None) -> None:
+def _outlet_view(store: Any, table: pd.DataFrame, session: Any) -> None:
     """One outlet: its fields (editable by editors), its history, its authorization."""
+    from locator import app_network
+
     names = dict(zip(table["outlet_id"].astype(str), table["name"].astype(str), strict=True))
     oid = st.selectbox(
-        "Outlet",
-        list(names),
-        format_func=lambda k: f"{k} · {names[k]}",
-        key="net-outlet",
+        T("store.outlet"), list(names), format_func=lambda k: f"{k} · {names[k]}", key="net-outlet"
     )
     if oid is None:
         return
@@ -331,48 +411,58 @@ def _outlet_view(store: Any, table: pd.DataFrame, session: app_network.Session |
             values = {
                 # keyed by outlet: another outlet's boxes start from its own values
                 c: st.text_input(
-                    c, value="" if pd.isna(row[c]) else str(row[c]), key=f"net-f-{oid}-{c}"
+                    _header(c),
+                    value="" if pd.isna(row[c]) else str(row[c]),
+                    key=f"net-f-{oid}-{c}",
                 )
                 for c in ("name", "address", "phone", "hours")
             }
-            reason = st.text_input("Reason (required)", key="net-f-reason")
-            if st.form_submit_button("Save outlet"):
+            reason = st.text_input(T("store.reason"), key="net-f-reason")
+            if st.form_submit_button(T("store.save_outlet")):
                 edited = table.copy()
                 for c, v in values.items():
                     edited.loc[edited["outlet_id"].astype(str) == oid, c] = v
                 _save(store, table, edited, session, reason)
     if session is None:
-        st.caption("Sign in with a token to see the outlet's history.")
+        st.caption(T("store.sign_in_history"))
         return
-    st.markdown(f"**History of {_md(oid)}**")
-    st.dataframe(app_network.history_frame(store, oid), hide_index=True, width="stretch")
+    st.markdown(T("store.history_of", id=_md(oid)))
+    _table(app_network.history_frame(store, oid))
     if session.may("admin"):
         _authorization_form(store, oid, session)
 
 
-def _authorization_form(store: Any, oid: str, session: app_network.Session) -> None:
+def _authorization_form(store: Any, oid: str, session: Any) -> None:
     """Grant or revoke the outlet's authorization (admins; reason required)."""
+    from locator import DataError
+
     current = store.get(oid)
     auth = current.get("authorization") or {}
     st.markdown(
-        f"**Authorization of {_md(oid)}**: "
-        + ("authorized" if current.get("authorized") else "not authorized")
-        + (f", valid until {auth['valid_until']}" if auth.get("valid_until") else "")
+        T("store.auth_of", id=_md(oid))
+        + T("store.authorized" if current.get("authorized") else "store.unauthorized")
+        + (T("store.valid_until_is", d=auth["valid_until"]) if auth.get("valid_until") else "")
     )
     with st.form("net-auth-form"):
-        action = st.radio("Authorization", ["Grant", "Revoke"], horizontal=True, key="net-a-act")
-        evidence = st.text_input("Evidence (contract number…)", key="net-a-evidence")
-        limited = st.checkbox("Valid until a date", key="net-a-limited")
-        until = st.date_input("Valid until", key="net-a-until")
-        reason = st.text_input("Reason (required)", key="net-a-reason")
-        if st.form_submit_button("Save authorization"):
+        action = st.radio(
+            T("store.authorization"),
+            ["grant", "revoke"],
+            format_func=lambda a: T(f"store.{a}"),
+            horizontal=True,
+            key="net-a-act",
+        )
+        evidence = st.text_input(T("store.evidence"), key="net-a-evidence")
+        limited = st.checkbox(T("store.limited"), key="net-a-limited")
+        until = st.date_input(T("store.valid_until"), key="net-a-until")
+        reason = st.text_input(T("store.reason"), key="net-a-reason")
+        if st.form_submit_button(T("store.save_auth")):
             if not reason.strip():
-                st.error("Give a reason: it is recorded in the history.")
+                st.error(T("store.need_reason_short"))
                 return
             try:
                 store.set_authorization(
                     oid,
-                    granted=action == "Grant",
+                    granted=action == "grant",
                     actor=session.name,
                     reason=reason,
                     evidence=evidence or None,
@@ -381,14 +471,17 @@ def _authorization_form(store: Any, oid: str, session: app_network.Session) -> N
             except DataError as err:
                 st.error(_md(err))
             else:
-                done = "Granted" if action == "Grant" else "Revoked"
-                st.success(f"{done} the authorization of {_md(oid)}.")
+                done = "store.granted" if action == "grant" else "store.revoked"
+                st.success(T(done, id=_md(oid)))
                 st.session_state.pop("net-snapshot", None)
 
 
 # --------------------------------------------------------------------------- find
 def _origin_from_query(query: str) -> dict[str, Any] | None:
     """Geocode the query; for ambiguous ones let the user pick a candidate."""
+    from locator import LocatorError
+    from locator.geocode import origin_from_location, renamed_note
+
     try:
         loc = _geocoder().geocode(query)
     except LocatorError as err:
@@ -397,10 +490,7 @@ def _origin_from_query(query: str) -> dict[str, Any] | None:
     if loc is None:
         why = getattr(_geocoder(), "no_match_reason", None)  # offline: "a street alone"
         reason = f" ({_md(why(query))})" if why is not None else ""
-        st.error(
-            f"No place found for “{_md(query)}”{reason}. Try a city or district name "
-            "(中文, pinyin or English), or click on the map."
-        )
+        st.error(T("find.no_place", query=_md(query), reason=reason))
         return None
     try:
         found = origin_from_location(loc, query)
@@ -410,7 +500,7 @@ def _origin_from_query(query: str) -> dict[str, Any] | None:
     origin = {"lat": found["lat"], "lon": found["lon"], "label": found["address"] or query}
     former = renamed_note(found["renamed_from"])
     if former:
-        st.info(f"Former name: {_md(former)}.")
+        st.info(T("find.former", note=_md(former)))
     cands = found["candidates"]
     if found["ambiguous"] and len(cands) > 1:
 
@@ -418,10 +508,10 @@ def _origin_from_query(query: str) -> dict[str, Any] | None:
             parts = [c.get("province"), c.get("city"), c.get("district")]
             text = " ".join(dict.fromkeys(p for p in parts if p))
             pop = c.get("population")
-            return f"{_md(text)} (pop. {int(pop):,})" if pop else _md(text)
+            return f"{_md(text)} ({T('find.pop', pop=f'{int(pop):,}')})" if pop else _md(text)
 
         choice = st.radio(
-            f"“{_md(query)}” matches {len(cands)} places — which one?",
+            T("find.which", query=_md(query), n=len(cands)),
             range(len(cands)),
             format_func=lambda i: label(cands[i]),
             key=f"cand-{query}",
@@ -434,6 +524,9 @@ def _origin_from_query(query: str) -> dict[str, Any] | None:
 
 def _show_verify(phone: str, name: str, city: str) -> None:
     """The verify answer (locator.verify.verify) for the box in the Find view."""
+    from locator import LocatorError
+    from locator.verify import verify as verify_listing
+
     try:
         result = verify_listing(
             outlets,
@@ -451,267 +544,296 @@ def _show_verify(phone: str, name: str, city: str) -> None:
     for note in result.notes:
         st.info(_md(note))
     for f in result.findings:
-        where = "recorded flag" if f.get("source") == "flag" else "audit"
+        where = T("verify.flag") if f.get("source") == "flag" else T("verify.audit")
         st.warning(_md(f"{where}: {f.get('kind')}: {f.get('message') or ''}"))
     if result.matches:
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    "Listing": [m.name for m in result.matches],
-                    "City": [m.city for m in result.matches],
-                    "Phone": [m.phone for m in result.matches],
-                    "Matched by": [", ".join(m.by) for m in result.matches],
-                    "Authorized": ["yes" if m.authorized else "NO" for m in result.matches],
-                    "Status": [m.status for m in result.matches],
-                }
-            ),
-            hide_index=True,
-            width="stretch",
-            key="verify-matches",
+        matches = pd.DataFrame(
+            {
+                "listing": [m.name for m in result.matches],
+                "city": [m.city for m in result.matches],
+                "phone": [m.phone for m in result.matches],
+                "matched_by": [", ".join(m.by) for m in result.matches],
+                "authorized": [bool(m.authorized) for m in result.matches],
+                "status": [m.status for m in result.matches],
+            }
         )
+        _table(matches, key="verify-matches")
     if result.nearest:
-        where = (result.origin or {}).get("label") or "the place given"
-        st.markdown(f"**Nearest authorized outlets to {_md(where)}:**")
-        st.dataframe(
-            pd.DataFrame(result.nearest)[
-                ["name", "phone", "address", "distance_km", "drive_minutes"]
-            ].rename(
-                columns={
-                    "name": "Authorized outlet",
-                    "phone": "Phone",
-                    "address": "Address",
-                    "distance_km": "km",
-                    "drive_minutes": "Drive min (est.)",
-                }
-            ),
-            hide_index=True,
-            width="stretch",
-            key="verify-nearest",
-        )
+        where = (result.origin or {}).get("label") or T("verify.place_given")
+        st.markdown(T("verify.nearest", place=_md(where)))
+        nearest = pd.DataFrame(result.nearest)
+        cols = ["name", "phone", "address", "distance_km", "drive_minutes"]
+        _table(nearest, cols, key="verify-nearest")
 
 
-with find_tab:
-    left, right = st.columns([1, 2], gap="large")
-    with left:
-        query = st.text_input(
-            "Address, district or city",
-            placeholder="e.g. 深圳南山区科技园 · Xi'an · 朝阳区 · hangzhou",
-            help="Chinese, pinyin or English. Or click on the map.",
-            key="query",
-        )
+def _find_filters() -> dict[str, Any]:
+    """The search filters, folded away so the results come first on a phone."""
+    from locator.labels import CATEGORY_LABELS, KIND_LABELS
+
+    with st.expander(T("find.filters")):
         kinds = st.multiselect(
-            "Kind",
+            T("find.kind"),
             list(KIND_LABELS),
             default=list(KIND_LABELS),
-            format_func=lambda k: KIND_LABELS.get(k, k),
+            format_func=lambda k: T(f"kind.{k}"),
+            key="find-kinds",
         )
         categories = st.multiselect(
-            "Repairs", list(CATEGORY_LABELS), format_func=lambda c: CATEGORY_LABELS.get(c, c)
+            T("find.repairs"),
+            list(CATEGORY_LABELS),
+            format_func=lambda c: T(f"category.{c}"),
+            key="find-categories",
         )
         c1, c2 = st.columns(2)
-        k = c1.number_input("How many", min_value=1, max_value=20, value=5, step=1)
+        k = c1.number_input(T("find.k"), min_value=1, max_value=20, value=5, step=1, key="find-k")
         max_km = c2.number_input(
-            "Within km (0 = any)",
+            T("find.max_km"),
             min_value=0.0,
             max_value=2000.0,
             value=0.0,
             step=0.5,
             format="%g",
+            key="find-max-km",
         )
         include_unauth = st.checkbox(
-            "Include unauthorized listings",
-            value=False,
-            help="Off by default: customers should only be sent to authorized outlets.",
+            T("find.unauth"), value=False, help=T("find.unauth_help"), key="find-unauth"
         )
-        open_now = st.checkbox(
-            "Open now 营业中",
-            value=False,
-            help="Only outlets open now (Asia/Shanghai; Chinese public holidays and make-up "
-            "workdays counted). Outlets with unknown hours are listed after them.",
-        )
+    open_now = st.checkbox(
+        T("find.open_now"), value=False, help=T("find.open_now_help"), key="find-open-now"
+    )
+    return {
+        "kinds": kinds,
+        "categories": categories,
+        "k": int(k),
+        "max_km": float(max_km),
+        "include_unauth": include_unauth,
+        "open_now": open_now,
+    }
 
+
+def _clicked_origin() -> dict[str, Any]:
+    from locator import LocatorError
+
+    lat, lon = st.session_state["click"]
+    label = T("find.map_point", lat=f"{lat:.5f}", lon=f"{lon:.5f}")
+    try:
+        near = _geocoder().reverse((lat, lon))
+    except LocatorError:
+        near = None
+    if near is not None:
+        label += T("find.map_point_near", near=near.address)
+    return {"lat": lat, "lon": lon, "label": label, "raw": {}}
+
+
+def _nearest(origin: dict[str, Any], f: dict[str, Any]) -> pd.DataFrame:
+    from locator import LocatorError
+    from locator.hours import as_local
+
+    try:
+        return index.nearest(
+            origin["lat"],
+            origin["lon"],
+            f["k"],
+            max_km=f["max_km"] or None,
+            kinds=f["kinds"] or None,
+            categories=f["categories"] or None,
+            authorized_only=not f["include_unauth"],
+            open_at=as_local() if f["open_now"] else None,
+        )
+    except LocatorError as err:
+        st.error(_md(err))
+        return pd.DataFrame()
+
+
+def _card(i: int, row: dict[str, Any], links: dict[str, str], tels: list[str]) -> None:
+    """One result as a card: name, distance and drive, open or not, address, call and
+    directions (every data value escaped)."""
+    with st.container(border=True, key=f"result-{i}"):
+        badge = "" if row.get("authorized", True) else f" · ⚠ {T('not_authorized')}"
+        st.markdown(f"**{i + 1}. {_md(row['name'])}**{badge}")
+        drive = T("find.drive", minutes=i18n.duration(row["drive_minutes"], LANG))
+        st.markdown(
+            f"{i18n.km(row['distance_km'], LANG)} · {drive} · "
+            f"{_md(i18n.one_language(row['hours_label'], LANG))}"
+        )
+        if row.get("address"):
+            st.caption(_md(row["address"]))
+        phone = f"[{_md(row['phone'])}]({tels[0]})" if tels else _md(row.get("phone") or "")
+        routes = (
+            f"[{T('link.amap')}]({links['amap']}) · [{T('link.baidu')}]({links['baidu']}) · "
+            f"[OSM]({links['osm']})"
+        )
+        st.markdown(f"{phone} · {T('find.routes', links=routes)}")
+
+
+def _results(origin: dict[str, Any], results: pd.DataFrame, f: dict[str, Any]) -> None:
+    """The results: cards (above the fold on a phone), then the whole table."""
+    from locator.directions import directions_links, tel_links
+
+    st.subheader(T("find.nearest_to", place=_md(origin["label"])))
+    if results.empty:
+        st.warning(T("find.none_open") if f["open_now"] else T("find.none"))
+        return
+    if not bool(results["within_max"].iloc[0]):
+        nearest = i18n.km(results["distance_km"].iloc[0], LANG)
+        st.warning(T("find.none_within", km=f"{f['max_km']:g}", nearest=nearest))
+    here = (float(origin["lat"]), float(origin["lon"]))
+    links = [
+        directions_links((float(la), float(lo)), origin=here, to_name=str(nm))
+        for la, lo, nm in zip(results["lat"], results["lon"], results["name"], strict=True)
+    ]
+    tels = [tel_links(p) for p in results["phone"]]
+    for i, row in enumerate(results.to_dict("records")):
+        _card(i, row, links[i], tels[i])
+    with st.expander(T("find.all_results")):
+        shown = results.assign(
+            amap=[x["amap"] for x in links],
+            baidu=[x["baidu"] for x in links],
+            osm=[x["osm"] for x in links],
+        )
+        cols = ["name", "kind", "distance_km", "drive_minutes", "meets_promise", "hours_label"]
+        cols += ["hours", "phone", "address", "amap", "baidu", "osm"]
+        if f["include_unauth"]:
+            cols.insert(1, "authorized")
+        route = T("find.directions")
+        _table(
+            shown,
+            cols,
+            column_config={
+                _header(c): st.column_config.LinkColumn(_header(c), display_text=route)
+                for c in ("amap", "baidu", "osm")
+            },
+        )
+    from locator.drive import DriveTimeModel
+
+    st.caption(T("find.caption") + " " + i18n.drive_note(DriveTimeModel(), LANG))
+
+
+def _find_map(origin: dict[str, Any] | None, results: pd.DataFrame, f: dict[str, Any]) -> None:
+    from locator import crs
+    from locator.maps import build_map
+
+    if origin is None:  # a copy: rendering a folium map changes it
+        m = copy.deepcopy(_national_map(net_key, outlets, tiles, LANG))
+    else:
+        nearby = index.within(
+            origin["lat"], origin["lon"], NEARBY_KM, authorized_only=not f["include_unauth"]
+        )
+        m = build_map(
+            nearby,
+            tiles=tiles,
+            origin=(origin["lat"], origin["lon"]),
+            results=results,
+            origin_label=origin["label"],
+            lang=LANG,
+        )
+    out = _show_map(m, key="find-map", clicks=True)
+    clicked = (out or {}).get("last_clicked")
+    if clicked and clicked.get("lat") is not None:
+        lat, lon = float(clicked["lat"]), float(clicked["lng"])
+        if tiles == "amap":  # clicks on GCJ-02 tiles are GCJ-02 coordinates
+            lon, lat = crs.gcj02_to_wgs84(lon, lat)
+        point = (round(lat, 6), round(lon, 6))
+        if point != st.session_state.get("click"):
+            st.session_state["click"] = point
+            st.session_state["click_query"] = query
+            st.rerun()
+
+
+def _verify_box() -> None:
+    with st.container(border=True):
+        st.subheader(T("verify.heading"))
+        st.caption(T("verify.caption"))
+        v1, v2, v3 = st.columns(3)
+        v_phone = v1.text_input(T("verify.phone"), key="verify-phone", placeholder="400-618-9123")
+        v_name = v2.text_input(T("verify.name"), key="verify-name")
+        v_city = v3.text_input(T("verify.city"), key="verify-city", placeholder="桂林 · Guilin")
+        if v_phone.strip() or v_name.strip():
+            _show_verify(v_phone, v_name, v_city)
+
+
+def find_view() -> None:
+    """Search box (already sent), filters, result cards under it, the map beside."""
+    with find_left:
+        f = _find_filters()
     # A click on the map overrides the typed query until the query changes.
     if st.session_state.get("click_query") != query:
         st.session_state.pop("click", None)
     origin = None
     if st.session_state.get("click"):
-        lat, lon = st.session_state["click"]
-        label = f"Map point {lat:.5f}, {lon:.5f}"
-        try:
-            near = _geocoder().reverse((lat, lon))
-        except LocatorError:
-            near = None
-        if near is not None:
-            label += f" (near {near.address})"
-        origin = {"lat": lat, "lon": lon, "label": label, "raw": {}}
+        origin = _clicked_origin()
     elif query.strip():
-        with left:
+        with find_left:
             origin = _origin_from_query(query.strip())
-
-    results = pd.DataFrame()
-    if origin is not None:
-        try:
-            results = index.nearest(
-                origin["lat"],
-                origin["lon"],
-                int(k),
-                max_km=float(max_km) or None,
-                kinds=kinds or None,
-                categories=categories or None,
-                authorized_only=not include_unauth,
-                open_at=as_local() if open_now else None,
-            )
-        except LocatorError as err:
-            st.error(_md(err))
-    with right:
-        if origin is None:
-            st.info("Type an address, district or city — or click on the map.")
-            m = build_map(outlets[outlets["authorized"]], tiles=tiles)
-        else:
-            nearby = index.within(
-                origin["lat"], origin["lon"], NEARBY_KM, authorized_only=not include_unauth
-            )
-            m = build_map(
-                nearby,
-                tiles=tiles,
-                origin=(origin["lat"], origin["lon"]),
-                results=results,
-                origin_label=origin["label"],
-            )
-        out = _show_map(m, key="find-map", clicks=True)
-        clicked = (out or {}).get("last_clicked")
-        if clicked and clicked.get("lat") is not None:
-            lat, lon = float(clicked["lat"]), float(clicked["lng"])
-            if tiles == "amap":  # clicks on GCJ-02 tiles are GCJ-02 coordinates
-                lon, lat = crs.gcj02_to_wgs84(lon, lat)
-            point = (round(lat, 6), round(lon, 6))
-            if point != st.session_state.get("click"):
-                st.session_state["click"] = point
-                st.session_state["click_query"] = query
-                st.rerun()
-    with left:
-        if st.session_state.get("click") and st.button("Clear map point"):
+    results = _nearest(origin, f) if origin is not None else pd.DataFrame()
+    with find_left:
+        if st.session_state.get("click") and st.button(T("find.clear_point")):
             st.session_state.pop("click", None)
             st.rerun()
-    if origin is not None:
-        st.subheader(f"Nearest to {_md(origin['label'])}")
-        if results.empty:
-            st.warning(
-                "No outlet matching these filters is open now."
-                if open_now
-                else "No outlet matches these filters."
-            )
+        if origin is None:
+            st.info(T("find.hint"))
         else:
-            if not bool(results["within_max"].iloc[0]):
-                st.warning(
-                    f"No outlet within {max_km:g} km. The nearest is "
-                    f"**{results['distance_km'].iloc[0]:.1f} km** away."
-                )
-            here = (float(origin["lat"]), float(origin["lon"]))
-            links = [
-                route_links((float(la), float(lo)), origin=here, to_name=str(nm))
-                for la, lo, nm in zip(results["lat"], results["lon"], results["name"], strict=True)
-            ]
-            tels = [tel_links(p) for p in results["phone"]]
-            lines = []
-            for i, row in enumerate(results.head(3).to_dict("records")):
-                lines.append(
-                    f"{i + 1}. **{_md(row['name'])}** — {row['distance_km']:.1f} km · "
-                    f"~{row['drive_minutes']:.0f} min drive (est.) · "
-                    f"{_md(row['hours_label'])} · "
-                    + (f"[{_md(row['phone'])}]({tels[i][0]})" if tels[i] else _md(row["phone"]))
-                    + f" · [AMap]({links[i]['amap']}) · [Baidu]({links[i]['baidu']}) · "
-                    f"[OSM]({links[i]['osm']})"
-                )
-            st.markdown("\n".join(lines))
-            table = pd.DataFrame(
-                {
-                    "Outlet": results["name"],
-                    "Kind": results["kind"].map(lambda s: KIND_LABELS.get(s, s)),
-                    "km": results["distance_km"].round(1),
-                    "Drive (est.)": results["drive_minutes"].round(0).astype(int).astype(str)
-                    + " min",
-                    "2-h promise": results["meets_promise"].map({True: "✓", False: "✗"}),
-                    "Open 营业": results["hours_label"],
-                    "Hours": results["hours"],
-                    "Phone": results["phone"],
-                    "Address": results["address"],
-                    "AMap": [link["amap"] for link in links],
-                    "Baidu": [link["baidu"] for link in links],
-                    "OSM": [link["osm"] for link in links],
-                }
-            )
-            if include_unauth:
-                table.insert(1, "Authorized", results["authorized"].map({True: "yes", False: "NO"}))
-            st.dataframe(
-                table,
-                hide_index=True,
-                width="stretch",
-                column_config={
-                    "AMap": st.column_config.LinkColumn("AMap 高德", display_text="directions"),
-                    "Baidu": st.column_config.LinkColumn("Baidu 百度", display_text="directions"),
-                    "OSM": st.column_config.LinkColumn("OpenStreetMap", display_text="directions"),
-                },
-            )
-            st.caption(
-                "Distances are geodesic (WGS-84 ellipsoid), not routes. "
-                + DriveTimeModel().describe()
-            )
-
-    # ----------------------------------------------------------------- verify
-    with st.container(border=True):
-        st.subheader("Verify a listing 核实网点")
-        st.caption(
-            "Found an “official service center” on a search page or a flyer? Check its "
-            "phone number (any spelling) or name against this network."
-        )
-        v1, v2, v3 = st.columns(3)
-        v_phone = v1.text_input("Phone 电话", key="verify-phone", placeholder="400-618-9123")
-        v_name = v2.text_input("Name or address 名称/地址", key="verify-name")
-        v_city = v3.text_input("City 城市", key="verify-city", placeholder="桂林 · Guilin")
-        if v_phone.strip() or v_name.strip():
-            _show_verify(v_phone, v_name, v_city)
+            _results(origin, results, f)
+    with find_right:
+        _find_map(origin, results, f)
+    _verify_box()
 
 
 # --------------------------------------------------------------------------- coverage
-with coverage_tab:
+@st.fragment
+def coverage_view() -> None:
+    """Reach mode and radius, the figures, the map, the tables: a fragment, so a radius
+    change reruns only this (the figures are sent before the map is drawn)."""
     model = _coverage_model(net_key, outlets)
     c1, c2 = st.columns([1, 3])
-    mode = c1.radio("Reach by", ["Distance (km)", "Drive time (estimate)"], key="cov-mode")
-    if mode == "Distance (km)":
-        radius = c2.slider("Radius (km)", 5, 300, 50, step=5, key="cov-radius")
+    mode = c1.radio(
+        T("cov.reach_by"), ["km", "drive"], format_func=lambda m: T(f"cov.by_{m}"), key="cov-mode"
+    )
+    if mode == "km":
+        radius = c2.slider(T("cov.radius"), 5, 300, 50, step=5, key="cov-radius")
         report = model.report(float(radius), gap_limit=500)
     else:
-        minutes = c2.slider("Drive time (min)", 15, 480, 120, step=15, key="cov-minutes")
+        minutes = c2.slider(T("cov.minutes"), 15, 480, 120, step=15, key="cov-minutes")
         report = model.report(drive_minutes=float(minutes), gap_limit=500)
         st.caption(report.note)
+    _coverage_figures(report)
     r = report.radius_km
+    cities_df = report.cities_frame()
+    gaps_df = report.gaps_frame()
+    _coverage_map(model, mode, r, cities_df, gaps_df)
+    _coverage_tables(report, cities_df, gaps_df, r)
+
+
+def _coverage_figures(report: Any) -> None:
     figures = [
-        ("Population covered", f"{report.share_covered:.1%}",
-         f"{report.population_covered:,} of {report.population_total:,} people"),
-        ("Backup (≥ 2 outlets)", f"{report.share_backup:.1%}",
-         f"{report.population_backup:,} people"),
-        ("Median distance", f"{report.distance_p50_km:.1f} km",
-         f"p90 {report.distance_p90_km:.0f} km, population-weighted"),
-        ("Places uncovered", f"{report.places_uncovered:,}", f"of {report.places_total:,} places"),
+        (T("cov.covered"), i18n.percent(report.share_covered, LANG),
+         T("cov.covered_of", covered=i18n.count(report.population_covered),
+           total=i18n.count(report.population_total))),
+        (T("cov.backup"), i18n.percent(report.share_backup, LANG),
+         T("cov.people", n=i18n.count(report.population_backup))),
+        (T("cov.median"), i18n.km(report.distance_p50_km, LANG),
+         T("cov.p90", km=i18n.km(report.distance_p90_km, LANG, digits=0))),
+        (T("cov.uncovered"), i18n.count(report.places_uncovered),
+         T("cov.of_places", n=i18n.count(report.places_total))),
     ]  # fmt: skip
     for col, (label, value, context) in zip(st.columns(4), figures, strict=True):
         col.metric(label, value)  # no delta: an arrow would suggest a change
         col.caption(context)
-    st.caption(
-        f"Radius {r:.1f} km (geodesic). Population = GeoNames places ≥ 1,000 people "
-        "(city-proper figures, incomplete): shares are of this demand layer."
-    )
+    st.caption(T("cov.caption", km=i18n.km(report.radius_km, LANG)))
     if report.cities_without_outlet:
-        names = ", ".join(c.city for c in report.cities_without_outlet)
-        st.error(f"Listed cities with no authorized outlet of their own: {_md(names)}")
+        names = "、".join(c.city for c in report.cities_without_outlet)
+        st.error(T("cov.no_outlet", names=_md(names)))
 
-    cities_df = report.cities_frame()
-    gaps_df = report.gaps_frame()
+
+def _coverage_map(
+    model: Any, mode: str, r: float, cities_df: pd.DataFrame, gaps_df: pd.DataFrame
+) -> None:
+    from locator.maps import build_map
+
     # planner controls (#15): district choropleth and the coverage curve, same reach as above
     p1, p2 = st.columns(2)
-    show_areas = p1.toggle("Show service areas", value=True, key="cov-areas")
-    by_district = p2.toggle("Colour districts by share covered", value=False, key="cov-district")
+    show_areas = p1.toggle(T("cov.show_areas"), value=True, key="cov-areas")
+    by_district = p2.toggle(T("cov.by_district"), value=False, key="cov-district")
     districts_report = model.report(r, by="district", gap_limit=0) if by_district else None
     city_points = cities_df.merge(cities[["adcode", "lat", "lon"]], on="adcode", how="left")
     cov_map = build_map(
@@ -721,80 +843,76 @@ with coverage_tab:
         gaps=gaps_df.head(300),
         cities=city_points,
         districts=districts_report,
+        lang=LANG,
     )
     _show_map(cov_map, key="coverage-map", height=520)
     if districts_report is not None:
-        st.caption(
-            "Districts are coloured by the share of their population within reach; grey = "
-            "no demand data (no GeoNames place in the district), not 0 %."
-        )
-        with st.expander("Districts (table)"):
-            st.dataframe(districts_report.districts_frame(), hide_index=True, width="stretch")
-    with st.expander("Coverage curve: where does more reach stop paying?"):
-        if mode == "Distance (km)":
+        st.caption(T("cov.district_caption"))
+        with st.expander(T("cov.district_table")):
+            _table(districts_report.districts_frame())
+    with st.expander(T("cov.curve")):
+        if mode == "km":
             curve = model.curve(range(0, 301, 10)).set_index("radius_km")
+            curve.index.name = T("cov.radius")
         else:
             curve = model.curve(drive_minutes=range(0, 361, 15)).set_index("drive_minutes")
-        st.line_chart(curve[["share_covered", "share_backup"]])
+            curve.index.name = T("cov.minutes")
+        shares = curve[["share_covered", "share_backup"]] * 100
+        st.line_chart(
+            shares.rename(
+                columns={"share_covered": T("cov.covered"), "share_backup": T("cov.backup")}
+            )
+        )
         st.caption(
-            "Share of the demand layer's population with an authorized outlet (and with two) "
-            "within each reach. "
-            + (model.drive_model.describe() if mode != "Distance (km)" else "")
+            T("cov.curve_caption") + (" " + model.drive_model.describe() if mode != "km" else "")
         )
 
-    t1, t2, t3, t4 = st.tabs(["Listed cities", "Provinces", "Largest gaps", "Suggested sites"])
+
+def _coverage_tables(report: Any, cities_df: pd.DataFrame, gaps_df: pd.DataFrame, r: float) -> None:
+    from locator.outputs import csv_bytes
+
+    t1, t2, t3, t4 = st.tabs(
+        [T("cov.tab_cities"), T("cov.tab_provinces"), T("cov.tab_gaps"), T("cov.tab_sites")]
+    )
     with t1:
-        st.dataframe(cities_df, hide_index=True, width="stretch")
+        _table(cities_df)
     with t2:
-        st.dataframe(report.provinces_frame(), hide_index=True, width="stretch")
+        _table(report.provinces_frame())
     with t3:
-        st.dataframe(gaps_df, hide_index=True, width="stretch")
+        _table(gaps_df)
     with t4:
-        p = st.number_input("New sites", 1, 20, 5, key="cov-p")
-        if st.button("Suggest sites", key="cov-suggest"):
+        p = st.number_input(T("cov.new_sites"), 1, 20, 5, key="cov-p")
+        if st.button(T("cov.suggest"), key="cov-suggest"):
             st.session_state["suggest"] = (net_key, int(p), r)
         if st.session_state.get("suggest") == (net_key, int(p), r):
             res = _suggest(net_key, outlets, int(p), r)
             s = res["summary"]
-            st.success(
-                f"{int(p)} new site(s) would raise coverage from "
-                f"{s['population_covered_before']:,} to {s['population_covered_after']:,} people."
-            )
-            st.dataframe(res["frame"], hide_index=True, width="stretch")
-            st.caption("Greedy maximal coverage with existing outlets fixed; candidates = places.")
-
+            before = i18n.count(s["population_covered_before"])
+            after = i18n.count(s["population_covered_after"])
+            st.success(T("cov.suggested", p=int(p), before=before, after=after))
+            _table(res["frame"])
+            st.caption(T("cov.suggest_note"))
     d1, d2, d3 = st.columns(3)
     d1.download_button(
-        "Service areas (GeoJSON)",
+        T("cov.dl_areas"),
         json.dumps(_areas_geojson(net_key, outlets, r), ensure_ascii=False),
         file_name=f"service-areas-{r:g}km.geojson",
         mime="application/geo+json",
     )
     d2.download_button(
-        "Gaps (CSV)",
-        csv_bytes(gaps_df),
-        file_name=f"gaps-{r:g}km.csv",
-        mime="text/csv",
+        T("cov.dl_gaps"), csv_bytes(gaps_df), file_name=f"gaps-{r:g}km.csv", mime="text/csv"
     )
     d3.download_button(
-        "Cities (CSV)",
-        csv_bytes(cities_df),
-        file_name=f"cities-{r:g}km.csv",
-        mime="text/csv",
+        T("cov.dl_cities"), csv_bytes(cities_df), file_name=f"cities-{r:g}km.csv", mime="text/csv"
     )
 
 
 # --------------------------------------------------------------------------- data
-with data_tab:
-    st.markdown(
-        "Upload your network as **CSV** (UTF-8 or GB18030), **XLSX** or **GeoJSON**. "
-        "Required columns: `outlet_id, name, lat, lon`; optional: `kind` "
-        "(service_center | repair_point), `province, city, district, address, phone, "
-        "hours, categories` (`;`-separated), `authorized` (yes/no on every row: true/false, "
-        "1/0, 是/否, 授权/未授权; without the column every outlet counts as authorized), "
-        "`coord_sys` (wgs84 | gcj02 | bd09 — GCJ-02/BD-09 rows are converted to WGS-84)."
-    )
-    file = st.file_uploader("Outlets file", type=["csv", "xlsx", "geojson", "json"])
+def data_view() -> None:
+    from locator import DataError
+
+    st.markdown(T("data.intro"))
+    file = st.file_uploader(T("data.file"), type=["csv", "xlsx", "geojson", "json"])
     if file is not None:
         data = file.getvalue()
         sha = hashlib.sha256(data).hexdigest()[:16]
@@ -802,63 +920,75 @@ with data_tab:
             try:
                 _network(sha, data, file.name)
             except DataError as err:
-                st.error(f"**{_md(file.name)}** was not loaded: {len(err.errors)} problem(s). "
-                         "Nothing was changed; fix these rows and upload again.")  # fmt: skip
-                st.dataframe(
-                    pd.DataFrame(
-                        [
-                            {"row": p.row, "column": p.column, "value": p.value, "reason": p.reason}
-                            for p in err.errors
-                        ]
-                    ).astype(str),
-                    hide_index=True,
-                    width="stretch",
-                )
+                st.error(T("data.refused", name=_md(file.name), n=len(err.errors)))
+                problems = pd.DataFrame(
+                    [
+                        {"row": p.row, "column": p.column, "value": p.value, "reason": p.reason}
+                        for p in err.errors
+                    ]
+                ).astype(str)
+                _table(problems)
             else:
                 st.session_state["upload"] = (sha, data, file.name)
                 st.rerun()
     if upload:
-        st.success(f"Using **{_md(upload[2])}**: {len(outlets)} outlets.")
-        if st.button("Back to the sample network"):
+        st.success(T("data.using", name=_md(upload[2]), n=len(outlets)))
+        if st.button(T("data.back")):
             st.session_state.pop("upload", None)
             st.rerun()
     for w in outlets.attrs.get("warnings", []):
         st.warning(_md(w))
-    st.subheader("Audit")
+    st.subheader(T("data.audit"))
     findings = _audit(net_key, outlets)
     if len(findings):
-        st.dataframe(findings, hide_index=True, width="stretch")
+        _table(findings)
     else:
-        st.success(
-            "No findings: no shared hotlines, no outlets far from their city, no duplicates."
-        )
-    st.subheader("Outlets")
-    st.dataframe(outlets, hide_index=True, width="stretch")
+        st.success(T("data.no_findings"))
+    st.subheader(T("data.outlets"))
+    _table(outlets)
     _network_store_view(store, session)
 
 
 # --------------------------------------------------------------------------- embed
-with embed_tab:
-    st.markdown(
-        "A **self-contained** HTML map: Leaflet, jQuery and MarkerCluster are inlined, so "
-        "the page needs no CDN and works from `file://`. Host it anywhere and embed it "
-        "with the iframe below."
-    )
+def embed_view() -> None:
+    from locator.embed import iframe_snippet
+
+    st.markdown(T("embed.intro"))
     c1, c2, c3 = st.columns(3)
-    city = c1.selectbox("City", ["All listed cities", *cities["city"]], key="embed-city")
-    layers = c2.multiselect("Layers", ["outlets", "coverage", "gaps"], default=["outlets"])
-    embed_tiles_label = c3.selectbox("Basemap ", list(TILE_OPTIONS), index=2, key="embed-tiles")
-    page = _embed_page(
-        net_key,
-        outlets,
-        "" if city == "All listed cities" else city,
-        tuple(layers),
-        TILE_OPTIONS[embed_tiles_label],
+    city = c1.selectbox(
+        T("embed.city"),
+        ["", *cities["city"]],
+        format_func=lambda c: c or T("embed.all_cities"),
+        key="embed-city",
     )
-    st.download_button("Download map.html", page.encode("utf-8"), "map.html", "text/html")
+    layers = c2.multiselect(
+        T("embed.layers"),
+        ["outlets", "coverage", "gaps"],
+        default=["outlets"],
+        format_func=lambda x: T(f"embed.layer.{x}"),
+        key="embed-layers",
+    )
+    embed_tiles = c3.selectbox(
+        T("embed.basemap"), list(TILES), index=2, format_func=T, key="embed-tiles"
+    )
+    page = _embed_page(net_key, outlets, city, tuple(layers), TILES[embed_tiles])
+    st.download_button(T("embed.download"), page.encode("utf-8"), "map.html", "text/html")
     st.code(iframe_snippet("https://example.org/map.html"), language="html")
     # A data: URL gives the preview an opaque origin: even if hostile text in an uploaded
     # file escaped our escaping, it could not reach the app's page or cookies.
     st.iframe(
         "data:text/html;base64," + base64.b64encode(page.encode("utf-8")).decode(), height=480
     )
+
+
+if find_tab.open is not False:
+    find_view()
+if coverage_tab.open:
+    with coverage_tab:
+        coverage_view()
+if data_tab.open:
+    with data_tab:
+        data_view()
+if embed_tab.open:
+    with embed_tab:
+        embed_view()

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from apptest import open_view, start
 from streamlit.testing.v1 import AppTest
-
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
 @pytest.fixture
 def at() -> AppTest:
-    app = AppTest.from_file(APP, default_timeout=180)
-    app.run()
-    assert not app.exception, [e.value for e in app.exception]
-    return app
+    """The app in English (the Chinese default is tested in test_app_i18n.py)."""
+    return start("en")
 
 
 def texts(at: AppTest) -> str:
@@ -28,7 +23,7 @@ def texts(at: AppTest) -> str:
 
 
 def results_table(at: AppTest):
-    return next(d.value for d in at.dataframe if "km" in d.value.columns)
+    return next(d.value for d in at.dataframe if "Distance" in d.value.columns)
 
 
 class TestStart:
@@ -38,7 +33,7 @@ class TestStart:
 
     def test_four_views(self, at: AppTest) -> None:
         """Find a center, Coverage, Network data and Embed tabs are there."""
-        labels = [t.label for t in at.tabs]
+        labels = [t.label for t in at.tabs[:4]]
         for name in ("Find a center", "Coverage", "Network data", "Embed"):
             assert any(name in label for label in labels)
 
@@ -51,9 +46,9 @@ class TestFindACenter:
         assert not at.exception
         table = results_table(at)
         assert len(table) == 5
-        assert list(table["km"]) == sorted(table["km"])
-        assert table["km"].iloc[0] < 5
-        assert table["AMap"].str.startswith("https://uri.amap.com/").all()
+        assert list(table["Distance"]) == sorted(table["Distance"])
+        assert table["Distance"].iloc[0] < 5
+        assert table["AMap 高德"].str.startswith("https://uri.amap.com/").all()
         assert "Authorized" not in table.columns  # authorized only by default
         assert "Nearest to" in texts(at) and "min drive (est.)" in texts(at)
 
@@ -64,9 +59,10 @@ class TestFindACenter:
         at.text_input(key="query").input("杭州西湖区").run()
         assert not at.exception
         table = results_table(at)
-        assert len(table) and table["Open 营业"].str.match("营业中|24小时营业|营业时间未知").all()
-        assert table["AMap"].str.contains("/navigation?from=", regex=False).all()
-        assert table["OSM"].str.startswith("https://www.openstreetmap.org/directions?").all()
+        assert len(table) and table["Open"].str.match("open until|open 24|hours unknown").all()
+        assert table["AMap 高德"].str.contains("/navigation?from=", regex=False).all()
+        osm = table["OpenStreetMap"]
+        assert osm.str.startswith("https://www.openstreetmap.org/directions?").all()
 
     def test_ambiguous_query_offers_candidates(self, at: AppTest) -> None:
         """鼓楼区 (Nanjing, Fuzhou, Xuzhou, Kaifeng) offers its candidates; picking another
@@ -87,7 +83,7 @@ class TestFindACenter:
         at.run()
         heading = next(s.value for s in at.subheader if "Nearest to" in s.value)
         assert "Map point" in heading and "西湖区" in heading
-        assert results_table(at)["km"].iloc[0] < 10
+        assert results_table(at)["Distance"].iloc[0] < 10
 
     def test_unknown_place_says_so(self, at: AppTest) -> None:
         """Junk text gives a readable message, not a traceback."""
@@ -103,21 +99,21 @@ class TestFindACenter:
 
     def test_kind_filter(self, at: AppTest) -> None:
         """With only repair points selected, every result is a repair point."""
-        at.multiselect[0].set_value(["repair_point"]).run()
+        at.multiselect(key="find-kinds").set_value(["repair_point"]).run()
         at.text_input(key="query").input("Hangzhou").run()
-        assert set(results_table(at)["Kind"]) == {"Repair point 维修点"}
+        assert set(results_table(at)["Kind"]) == {"Repair point"}
 
     def test_far_away_still_answers(self, at: AppTest) -> None:
         """A place with nothing within the limit still shows the nearest, with a warning."""
-        at.number_input[1].set_value(10).run()  # within 10 km
+        at.number_input(key="find-max-km").set_value(10).run()  # within 10 km
         at.text_input(key="query").input("拉萨").run()
         table = results_table(at)
-        assert len(table) == 1 and table["km"].iloc[0] > 10
+        assert len(table) == 1 and table["Distance"].iloc[0] > 10
         assert "No outlet within 10 km" in texts(at)
 
     def test_fractional_distance_limit(self, at: AppTest) -> None:
         """ "Within km" takes a fractional limit (it took whole numbers only)."""
-        at.number_input[1].set_value(2.5).run()
+        at.number_input(key="find-max-km").set_value(2.5).run()
         assert not at.exception
         at.text_input(key="query").input("拉萨").run()
         assert "No outlet within 2.5 km" in texts(at)
@@ -132,15 +128,17 @@ class TestFindACenter:
 class TestCoverage:
     def test_larger_radius_covers_more(self, at: AppTest) -> None:
         """Moving the radius slider from 30 to 100 km raises the covered share."""
+        open_view(at, "coverage")
         at.slider(key="cov-radius").set_value(30).run()
-        low = float(at.metric[0].value.rstrip("%"))
+        low = float(at.metric[0].value.rstrip(" %"))
         at.slider(key="cov-radius").set_value(100).run()
-        high = float(at.metric[0].value.rstrip("%"))
+        high = float(at.metric[0].value.rstrip(" %"))
         assert 0 < low < high <= 100
 
     def test_drive_time_mode_is_labelled_an_estimate(self, at: AppTest) -> None:
         """Drive-time mode says how minutes become km, as an estimate."""
-        at.radio(key="cov-mode").set_value("Drive time (estimate)").run()
+        open_view(at, "coverage")
+        at.radio(key="cov-mode").set_value("drive").run()
         assert not at.exception
         assert any("estimate" in c.value for c in at.caption)
 
@@ -149,11 +147,12 @@ class TestNetworkData:
     def test_bad_upload_lists_every_row_and_keeps_the_network(self, at: AppTest) -> None:
         """An upload with bad rows is refused with each problem listed; the sample stays."""
         bad = b"outlet_id,name,lat,lon\n1,A,999,120\n1,B,30,abc\n"
+        open_view(at, "data")
         at.get("file_uploader")[0].set_value(("bad.csv", bad, "text/csv")).run()
         assert not at.exception
         assert any("2 problem" in e.value or "3 problem" in e.value for e in at.error)
-        problems = next(d.value for d in at.dataframe if "reason" in d.value.columns)
-        assert set(problems["row"]) >= {"2", "3"}
+        problems = next(d.value for d in at.dataframe if "Reason" in d.value.columns)
+        assert set(problems["Row"]) >= {"2", "3"}
         assert any("Sample data" in w.value for w in at.sidebar.warning)
 
     def test_good_upload_replaces_the_network(self, at: AppTest) -> None:
@@ -162,17 +161,20 @@ class TestNetworkData:
             "outlet_id,name,lat,lon,kind\n"
             "1,测试中心,30.27,120.15,服务中心\n2,二号点,31.23,121.47,维修点\n"
         )
+        open_view(at, "data")
         at.get("file_uploader")[0].set_value(("mine.csv", text.encode("gb18030"), "text/csv")).run()
         assert not at.exception
         # The file name is user text: shown markdown-escaped ("mine\\.csv").
         assert any("uploaded file **mine\\.csv**" in i.value for i in at.sidebar.info)
+        open_view(at, "find")
         at.text_input(key="query").input("杭州").run()
-        assert results_table(at)["Outlet"].iloc[0] == "测试中心"
+        assert results_table(at)["Name"].iloc[0] == "测试中心"
 
 
 class TestEmbed:
     def test_offers_the_page_and_snippet(self, at: AppTest) -> None:
         """The embed view offers the HTML download and an iframe snippet with a sandbox."""
+        open_view(at, "embed")
         codes = [c.value for c in at.code]
         assert any('sandbox="allow-scripts"' in c for c in codes)
 
@@ -183,8 +185,10 @@ class TestHostileText:
         a Markdown element raw (no tag, no link syntax); they are escaped."""
         payload = "<img src=x onerror=alert(1)>[x](javascript:alert(1))"
         text = f"outlet_id,name,lat,lon\n1,{payload},30.27,120.15\n"
+        open_view(at, "data")
         at.get("file_uploader")[0].set_value((f"{payload}.csv", text.encode(), "text/csv")).run()
         assert not at.exception
+        open_view(at, "find")
         at.text_input(key="query").input("杭州").run()
         shown = texts(at) + "\n".join(i.value for i in at.sidebar.info)
         assert "&lt;img" in shown  # escaped, still readable

@@ -126,15 +126,15 @@ class TestAppInBrowser:
         """Typing a district shows the nearest authorized outlets with distances and
         estimated drive times, and the map zooms to them."""
         page = offline.page
-        page.goto(offline.url)
+        page.goto(offline.url + "/?lang=en")
         box = page.get_by_role("textbox", name="Address, district or city")
         box.wait_for(timeout=60_000)
         box.fill("深圳南山区科技园")
         box.press("Enter")
         page.get_by_text("Nearest to").first.wait_for(timeout=60_000)
-        summary = page.locator("ol").first
-        summary.wait_for(timeout=30_000)
-        text = summary.inner_text()
+        card = page.locator(".st-key-result-0")
+        card.wait_for(timeout=30_000)
+        text = card.inner_text()
         assert "km" in text and "min drive (est.)" in text and "ACME" in text
         frame = _map_frame(page)
         frame.locator(".locator-origin, .leaflet-marker-icon").first.wait_for(timeout=60_000)
@@ -144,7 +144,7 @@ class TestAppInBrowser:
     def test_map_click_finds_the_nearest(self, offline: Offline, artifacts_dir: Path) -> None:
         """Clicking the map (no typed query) searches from the clicked point."""
         page = offline.page
-        page.goto(offline.url)
+        page.goto(offline.url + "/?lang=en")
         frame = _map_frame(page)
         container = frame.locator(".leaflet-container")
         container.wait_for(timeout=60_000)
@@ -157,20 +157,48 @@ class TestAppInBrowser:
         page.mouse.click(box["x"] + box["width"] * 0.93, box["y"] + box["height"] * 0.80)
         heading = page.get_by_text("Nearest to Map point")
         heading.first.wait_for(timeout=60_000)
-        text = page.locator("ol").first.inner_text()
+        text = page.locator(".st-key-result-0").inner_text()
         assert "km" in text and "min drive (est.)" in text
         page.screenshot(path=str(artifacts_dir / "app-click.png"))
 
     def test_coverage_view(self, offline: Offline, artifacts_dir: Path) -> None:
         """The coverage tab shows the covered share and draws the coverage map offline."""
         page = offline.page
-        page.goto(offline.url)
+        page.goto(offline.url + "/?lang=en")
         page.get_by_role("tab", name="Coverage").click()
         metric = page.get_by_test_id("stMetric").first
         metric.wait_for(timeout=60_000)
         assert "Population covered" in metric.inner_text()
         assert "%" in metric.inner_text()
-        frame = page.frame_locator('iframe[title*="st_folium"]').nth(1)
+        frame = page.frame_locator('iframe[title*="st_folium"]').last  # the open view's map
         frame.locator("path.leaflet-interactive").first.wait_for(timeout=60_000)
         page.wait_for_timeout(1000)
         page.screenshot(path=str(artifacts_dir / "app-coverage.png"))
+
+    def test_phone_sees_the_first_result_without_scrolling(
+        self, browser: Any, app_url: str, artifacts_dir: Path
+    ) -> None:
+        """On a 375 x 667 phone screen, in the default language (中文), a search shows
+        the first result card whole above the fold, before the map."""
+        context = browser.new_context(
+            viewport={"width": 375, "height": 667}, is_mobile=True, has_touch=True
+        )
+        page = context.new_page()
+        try:
+            page.goto(app_url)
+            box = page.get_by_role("textbox", name="地址、区县或城市")
+            box.wait_for(timeout=60_000)
+            box.fill("杭州西湖区")
+            box.press("Enter")
+            card = page.locator(".st-key-result-0")
+            card.wait_for(timeout=60_000)
+            page.wait_for_timeout(1000)
+            assert page.evaluate("window.scrollY") == 0
+            top = card.bounding_box()
+            assert top is not None
+            assert top["y"] >= 0 and top["y"] + top["height"] <= 667, top
+            text = card.inner_text()
+            assert "km" in text and "驾车约" in text and "分钟" in text
+            page.screenshot(path=str(artifacts_dir / "app-phone.png"))
+        finally:
+            context.close()

@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from apptest import start as start_app
 from streamlit.testing.v1 import AppTest
 
 from locator import app_network
 from locator.store import open_store
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 OID = "00001"
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -34,9 +34,8 @@ def store(_sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 
 def start(secret: str | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
+    """The app in English on the Network data view, signed in with ``secret``."""
+    at = start_app("en", view="data")
     if secret is not None:
         at.text_input(key="net-token").input(secret).run()
         assert not at.exception, [e.value for e in at.exception]
@@ -77,8 +76,8 @@ class TestSignIn:
         assert len(at.data_editor) == 0
         assert not any(b.label in ("Save outlet", "Save authorization") for b in at.button)
         assert f"History of {OID}" in texts(at)
-        history = next(d.value for d in at.dataframe if "by" in d.value.columns)
-        assert list(history["by"])[-1] == "seed"
+        history = next(d.value for d in at.dataframe if "By" in d.value.columns)
+        assert list(history["By"])[-1] == "seed"
 
     def test_revoked_token_stops_at_once(self, store: Any) -> None:
         secret = store.tokens.create("ed", "editor")[0]
@@ -132,7 +131,7 @@ class TestEditing:
         assert store.get(OID)["authorized"] is True
         at = start(store.tokens.create("root", "admin")[0])
         at.selectbox(key="net-outlet").set_value(OID)
-        at.radio(key="net-a-act").set_value("Revoke")
+        at.radio(key="net-a-act").set_value("revoke")
         at.text_input(key="net-a-evidence").input("合同 2026-0042 terminated")
         at.text_input(key="net-a-reason").input("contract ended")
         button(at, "Save authorization").click().run()

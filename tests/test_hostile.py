@@ -755,16 +755,19 @@ class TestApp:
         view's page (download and preview) evaluates no template."""
         import base64
 
-        from streamlit.testing.v1 import AppTest
+        from apptest import open_view, start
 
-        app_path = str(Path(__file__).resolve().parent.parent / "app.py")
-        at = AppTest.from_file(app_path, default_timeout=240)
-        at.run()
+        at = start(lang=None, view="data", timeout=240)  # in its default language, 中文
         data = outlets_file.read_bytes()
         at.get("file_uploader")[0].set_value(("{{7*7}}.csv", data, "text/csv")).run()
         assert not at.exception, [e.value for e in at.exception]
+        open_view(at, "find")
         at.text_input(key="query").input("杭州").run()
         assert not at.exception, [e.value for e in at.exception]
+        cards = "\n".join(str(m.value) for m in at.markdown)  # the result cards
+        assert_not_evaluated(cards)
+        assert "<img" not in cards and "<script" not in cards
+        open_view(at, "embed")
         frames = [el for el in at.get("iframe")]
         assert frames, "the Embed view shows a preview"
         src = frames[0].proto.src
@@ -777,13 +780,12 @@ class TestApp:
     def test_verify_box(self, outlets_file: Path) -> None:
         """The Find view's verify box with the hostile network uploaded and a payload
         checked: no exception, nothing evaluated, the messages escaped."""
-        from streamlit.testing.v1 import AppTest
+        from apptest import open_view, start
 
-        app_path = str(Path(__file__).resolve().parent.parent / "app.py")
-        at = AppTest.from_file(app_path, default_timeout=240)
-        at.run()
+        at = start(lang="en", view="data", timeout=240)
         data = outlets_file.read_bytes()
         at.get("file_uploader")[0].set_value(("outlets.csv", data, "text/csv")).run()
+        open_view(at, "find")
         for payload in TEMPLATE + XSS + ["ACME [/bold]"]:
             at.text_input(key="verify-name").input(f"ACME {payload}").run()
             assert not at.exception, [e.value for e in at.exception]

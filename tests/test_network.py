@@ -275,11 +275,13 @@ def _app(path: Path) -> set[str]:
 
     at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"),
                            default_timeout=180)  # fmt: skip
+    at.session_state["lang"] = "en"
+    at.session_state["view"] = "Network data"  # only the open view runs
     at.run()
     at.get("file_uploader")[0].set_value((path.name, path.read_bytes(), "text/csv")).run()
     assert not at.exception, [e.value for e in at.exception]
-    table = next(d.value for d in at.dataframe if {"outlet_id", "authorized"} <= set(d.value))
-    shown = set(table.loc[table["authorized"].astype(bool), "outlet_id"])
+    table = next(d.value for d in at.dataframe if {"Outlet ID", "Authorized"} <= set(d.value))
+    shown = set(table.loc[table["Authorized"] == "yes", "Outlet ID"])
     caption = " ".join(c.value for c in at.sidebar.caption)
     assert f"{len(shown)} authorized outlets of {len(table)} listings" in caption
     return shown

@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from apptest import start
 from streamlit.testing.v1 import AppTest
 
 from locator.drive import DriveTimeModel
+from locator.labels import column
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -16,10 +18,8 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 @pytest.fixture
 def at() -> AppTest:
-    app = AppTest.from_file(APP, default_timeout=240)
-    app.run()
-    assert not app.exception, [e.value for e in app.exception]
-    return app
+    """The app in English on its Coverage view (only the open view runs)."""
+    return start("en", "coverage", timeout=240)
 
 
 class TestPlannerControls:
@@ -28,10 +28,11 @@ class TestPlannerControls:
         without demand data marked as such (no share), and says what grey means."""
         at.toggle(key="cov-district").set_value(True).run()
         assert not at.exception, [e.value for e in at.exception]
-        table = next(d.value for d in at.dataframe if "has_data" in d.value.columns)
+        has_data, share = column("has_data", "en"), column("share_covered", "en")
+        table = next(d.value for d in at.dataframe if has_data in d.value.columns)
         assert len(table) > 2000
-        no_data = table[~table["has_data"]]
-        assert len(no_data) and no_data["share_covered"].isna().all()
+        no_data = table[~table[has_data].astype(bool)]
+        assert len(no_data) and no_data[share].isna().all()
         assert any("no demand data" in c.value for c in at.caption)
 
     def test_drive_time_drives_every_control(self, at: AppTest) -> None:

@@ -137,7 +137,9 @@ class TestAppLive:
         monkeypatch.setenv("LOCATOR_DATA_DIR", str(tmp_path))
         st.cache_resource.clear()
         st.cache_data.clear()
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+        at.session_state["lang"] = "en"
+        at.run()
 
         def authorized_caption() -> str:
             return next(c.value for c in at.sidebar.caption if "authorized outlets" in c.value)

@@ -265,8 +265,8 @@ def create_app(
     app.state.auth_limiter = FailureLimiter()
     guard = [Depends(private_guard)]
     app.include_router(router, dependencies=guard)
-    app.include_router(write_router, dependencies=guard)
     app.include_router(verify_router, dependencies=guard)
+    app.include_router(write_router, dependencies=guard)
     app.add_exception_handler(ApiError, _on_api_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)

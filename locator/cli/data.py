@@ -93,24 +93,6 @@ def audit(
     _exit_if_failing(failing, level)
 
 
-def _store_network(database: str | None):  # -> Network
-    from .db import opened
-
-    with opened(database) as store:
-        return store.network()
-
-
-def _record(database: str | None, findings: list) -> None:
-    """Record the findings as flags in the store; one line on stderr says how many."""
-    from ..verify import record_findings
-    from .db import actor, opened
-
-    with opened(database) as store:
-        added, known = record_findings(store, findings, actor=actor())
-        where = store.url_for_display
-    echo(f"recorded {added} new flag(s) in {where} ({known} already recorded)", err=True)
-
-
 EXPIRY_DAYS = 30
 
 
@@ -142,6 +124,24 @@ def _print_expiring(expiring: list[dict]) -> None:
             text(a["evidence"] or ""),
         )
     terminal_console().print(table)
+
+
+def _store_network(database: str | None):  # -> Network
+    from .db import opened
+
+    with opened(database) as store:
+        return store.network()
+
+
+def _record(database: str | None, findings: list) -> None:
+    """Record the findings as flags in the store; one line on stderr says how many."""
+    from ..verify import record_findings
+    from .db import actor, opened
+
+    with opened(database) as store:
+        added, known = record_findings(store, findings, actor=actor())
+        where = store.url_for_display
+    echo(f"recorded {added} new flag(s) in {where} ({known} already recorded)", err=True)
 
 
 def _exit_if_failing(failing: list, level: str) -> None:

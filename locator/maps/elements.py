@@ -18,7 +18,7 @@ from typing import Any
 
 import folium
 
-from ..labels import KIND_LABELS, NOT_AUTHORIZED
+from ..labels import both, message
 from .escaping import _script_json
 
 __all__ = ["GCJ02_JS", "js_source"]
@@ -124,23 +124,39 @@ class _Legend(folium.MacroElement):
         self.html_json = _script_json(html)
 
 
-def _legend_html(outlets: bool, unauthorized: bool, gaps: bool, cities: bool, search: bool) -> str:
+def _legend_html(
+    outlets: bool,
+    unauthorized: bool,
+    gaps: bool,
+    cities: bool,
+    search: bool,
+    lang: str | None = None,
+) -> str:
+    """The legend's rows, in ``lang`` (``"zh"``, ``"en"``) or, by default, both
+    languages at once (for pages that serve both audiences)."""
+
+    def say(key: str) -> str:
+        return both(key) if lang is None else message(key, lang)
+
     rows = []
     if outlets or search:
         rows += [
-            f'<i style="background:#1565c0"></i>{KIND_LABELS["service_center"]}',
-            f'<i style="background:#2e7d32"></i>{KIND_LABELS["repair_point"]}',
+            f'<i style="background:#1565c0"></i>{say("kind.service_center")}',
+            f'<i style="background:#2e7d32"></i>{say("kind.repair_point")}',
         ]
     if unauthorized:
-        rows.append(f'<i style="background:#bdbdbd;border:1px dashed #c62828"></i>{NOT_AUTHORIZED}')
+        rows.append(
+            f'<i style="background:#bdbdbd;border:1px dashed #c62828"></i>{say("not_authorized")}'
+        )
     if search:
-        rows.append('<i style="background:#d81b60;border-radius:2px"></i>Search origin')
+        rows.append(f'<i style="background:#d81b60;border-radius:2px"></i>{say("legend.origin")}')
     if gaps:
-        rows.append('<i style="background:#c62828;opacity:.5"></i>Uncovered place (size = pop.)')
+        rows.append(f'<i style="background:#c62828;opacity:.5"></i>{say("legend.gap")}')
     if cities:
         ring = '<i style="border:3px solid {};background:#fff;box-sizing:border-box"></i>'
         rows.append(
-            "City covered "
+            say("legend.city_covered")
+            + " "
             + " ".join(
                 ring.format(c) + t
                 for c, t in (("#d73027", "0"), ("#fdae61", "50"), ("#1a9850", "100%"))
