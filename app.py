@@ -536,6 +536,7 @@ def _show_verify(phone: str, name: str, city: str) -> None:
             index=index,
             geocoder=_geocoder(),
             flags=_store().flags() if upload is None else None,  # the store's, recorded
+            closed=_store().closed_outlets() if upload is None else None,
         )
     except LocatorError as err:
         st.error(_md(err))

@@ -9,6 +9,7 @@ as for a real network; the bundled sample is used where the issue's example is.
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pandas as pd
@@ -365,6 +366,54 @@ class TestRecordedFlags:
         """--record with a file: one clear error, exit 2."""
         r = runner.invoke(cli_app, ["audit", network_file, "--record"])
         assert r.exit_code == 2 and "--record audits the network store" in r.output
+
+
+class TestClosedInTheStore:
+    """An outlet closed in the network store is answered "closed" by the CLI, the API
+    and the app (not "not listed": the customer learns the listing is out of date),
+    and a reopened one is authorized again (on SQLite and PostGIS)."""
+
+    @staticmethod
+    def _close_first_authorized(store: Any) -> dict[str, Any]:
+        row = store.network().frame.query("authorized").iloc[0]
+        store.close(row["outlet_id"], reason="lease ended", actor="test")
+        return {"outlet_id": row["outlet_id"], "phone": row["phone"], "name": row["name"]}
+
+    def test_closed_outlets_of_the_store(self, store: Any) -> None:
+        gone = self._close_first_authorized(store)
+        closed = store.closed_outlets()
+        assert list(closed["outlet_id"]) == [gone["outlet_id"]]
+        assert closed["close_reason"].tolist() == ["lease ended"]
+        assert not closed["authorized"].any()
+        assert gone["outlet_id"] not in set(store.network().frame["outlet_id"])
+        store.reopen(gone["outlet_id"], reason="new lease", actor="test")
+        assert store.closed_outlets().empty
+
+    def test_cli_says_closed(self, store: Any, store_url: str) -> None:
+        gone = self._close_first_authorized(store)
+        r = runner.invoke(cli_app, ["verify", gone["phone"], "--database", store_url, "--json"])
+        assert r.exit_code == 1, r.output
+        body = json.loads(r.stdout)
+        assert body["verdict"] == "closed"
+        assert [m["outlet_id"] for m in body["matches"]] == [gone["outlet_id"]]
+
+    def test_api_says_closed_then_authorized_after_reopen(self, store: Any) -> None:
+        from fastapi.testclient import TestClient
+
+        from locator.api import create_app
+
+        gone = self._close_first_authorized(store)
+        with TestClient(create_app(outlets=store, poll_interval=0.1)) as c:
+            body = c.get("/v1/verify", params={"phone": gone["phone"]}).json()
+            assert body["verdict"] == "closed" and body["authorized"] is False
+            store.reopen(gone["outlet_id"], reason="new lease", actor="test")
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                body = c.get("/v1/verify", params={"phone": gone["phone"]}).json()
+                if body["authorized"]:
+                    break
+                time.sleep(0.1)
+        assert body["verdict"] == "authorized", body
 
 
 # --------------------------------------------------------------------------- API

@@ -205,8 +205,9 @@ def create_app(
         built: list[LocatorService] = []
 
         def build(network: Network) -> LocatorService:
+            closed = store.closed_outlets()  # verify answers "closed" for these
             if built:  # a change: share what does not depend on the outlets
-                new = built[0].successor(network)
+                new = built[0].successor(network, closed=closed)
             else:
                 new = LocatorService(
                     network.frame,
@@ -215,6 +216,7 @@ def create_app(
                     geocoder=geocoder,
                     drive_model=drive_model,
                     sample=_is_sample(network),
+                    closed=closed,
                 )
             built[:] = [new]
             return new

@@ -115,7 +115,7 @@ def _listings(svc: LocatorService) -> ListingIndex:
     with _LISTINGS_LOCK:
         found = _LISTINGS.get(svc)
     if found is None:
-        found = ListingIndex(svc.outlets)
+        found = ListingIndex(svc.outlets, svc.closed)
         with _LISTINGS_LOCK:
             found = _LISTINGS.setdefault(svc, found)
     return found

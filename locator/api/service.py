@@ -197,6 +197,7 @@ class LocatorService:
         geocoder: Geocoder | Callable[[], Geocoder] | None = None,
         drive_model: DriveTimeModel | None = None,
         sample: bool = False,
+        closed: pd.DataFrame | None = None,
     ) -> None:
         from ..data import load_cities
 
@@ -204,6 +205,8 @@ class LocatorService:
         # the loader, the index, coverage and the app): see locator.network.
         self.outlets = outlets_frame(outlets).reset_index(drop=True)
         self.sample = sample
+        #: Closed outlets (from the store): ``/v1/verify`` answers a match on one as closed.
+        self.closed = closed
         self.drive_model = drive_model or DriveTimeModel()
         # One query point per request: a single-threaded k-d tree query is fastest.
         self.index = OutletIndex(self.outlets, drive_model=self.drive_model, workers=1)
@@ -247,7 +250,9 @@ class LocatorService:
         self._heavy = threading.BoundedSemaphore(MAX_HEAVY)
         self._ready = threading.Event()
 
-    def successor(self, outlets: pd.DataFrame | Any) -> LocatorService:
+    def successor(
+        self, outlets: pd.DataFrame | Any, *, closed: pd.DataFrame | None = None
+    ) -> LocatorService:
         """A service for a changed network (the store's live refresh): what does not
         depend on the outlets (the geocoder once built, places, cities, the drive model)
         is shared, the rest is built anew. Ready at once (the geocoder is warm; the
@@ -263,6 +268,7 @@ class LocatorService:
             geocoder=geocoder,
             drive_model=self.drive_model,
             sample=self.sample,
+            closed=closed,
         )
         new._ready.set()
         return new

@@ -82,13 +82,22 @@ def verify_cmd(
     if outlets is not None and database is not None:
         fail("give --outlets (a file) or --database (the store), not both")
     flags: list[dict[str, Any]] = []
+    closed = None
     if outlets is None:
-        network, flags = _from_store(database)
+        network, flags, closed = _from_store(database)
     else:
         network = load_network(str(outlets), sheet)
     try:
         result = verify(
-            network, phone=phone, name=name, q=q, city=city, lat=lat, lon=lon, flags=flags
+            network,
+            phone=phone,
+            name=name,
+            q=q,
+            city=city,
+            lat=lat,
+            lon=lon,
+            flags=flags,
+            closed=closed,
         )
     except LocatorError as err:
         fail(str(err))
@@ -100,12 +109,13 @@ def verify_cmd(
         raise typer.Exit(1)
 
 
-def _from_store(database: str | None) -> tuple[Any, list[dict[str, Any]]]:
-    """The store's open network and its recorded flags."""
+def _from_store(database: str | None) -> tuple[Any, list[dict[str, Any]], Any]:
+    """The store's open network, its recorded flags and its closed outlets (a listing
+    of a closed outlet is answered as closed, not as unknown)."""
     from .db import opened
 
     with opened(database) as store:
-        return store.network(), store.flags()
+        return store.network(), store.flags(), store.closed_outlets()
 
 
 def _print(doc: dict[str, Any]) -> None:

@@ -174,6 +174,7 @@ class Store:
         self.engine = engine
         self._url = url
         self._cache: tuple[tuple[int, date], Network] | None = None
+        self._closed_cache: tuple[int, pd.DataFrame] | None = None
         self._listeners: list[Callable[[], None]] = []
         from .tokens import Tokens
 
@@ -258,6 +259,35 @@ class Store:
             net = Network.coerce(frame, source=self.url_for_display)
         self._cache = ((rev, day), net)
         return net
+
+    def closed_outlets(self) -> pd.DataFrame:
+        """The closed outlets (contract columns, never authorized, with ``closed_on``
+        and ``close_reason``), in arrival order: what :func:`locator.verify.verify`
+        needs to answer "that listing is closed" rather than "not listed". Cached per
+        revision."""
+        rev = self.revision()
+        cached = self._closed_cache
+        if cached is not None and cached[0] == rev:
+            return cached[1].copy()
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(
+                    *[outlets.c[c] for c in TEXT_COLUMNS],
+                    outlets.c.lat,
+                    outlets.c.lon,
+                    outlets.c.closed_on,
+                    outlets.c.close_reason,
+                )
+                .where(outlets.c.status == "closed")
+                .order_by(outlets.c.seq)
+            ).all()
+        frame = pd.DataFrame(
+            rows, columns=[*TEXT_COLUMNS, "lat", "lon", "closed_on", "close_reason"], dtype=object
+        )
+        frame["authorized"] = False  # a closed outlet is no one's authorized outlet
+        frame = frame.astype({"lat": "float64", "lon": "float64"})
+        self._closed_cache = (rev, frame)
+        return frame.copy()
 
     def _row(self, conn: Connection, outlet_id: str) -> sa.Row[Any]:
         row = conn.execute(sa.select(outlets).where(outlets.c.outlet_id == str(outlet_id))).first()
