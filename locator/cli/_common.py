@@ -77,23 +77,39 @@ def check_output_or_fail(
         fail(str(err))
 
 
-def open_default_store():  # -> locator.store.Store
-    """The network store at ``$LOCATOR_DATABASE_URL`` (default: the SQLite store in the
-    user data dir, created and seeded with the bundled sample on first use); a clean
-    exit 2 if it cannot be opened."""
+#: ``--database URL`` on the commands that read the network (nearest, assign, coverage,
+#: gaps, suggest, map, audit): which store to read instead of the default one.
+ReadDatabaseOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        metavar="URL",
+        help="Read the network from this store: sqlite:///PATH or "
+        "postgresql+psycopg://USER@HOST/DB. Default: $LOCATOR_DATABASE_URL, else the "
+        "SQLite store in the user data dir (seeded with the sample). Not with --outlets.",
+    ),
+]
+
+
+def open_default_store(database: str | None = None):  # -> locator.store.Store
+    """The network store at ``database`` (default ``$LOCATOR_DATABASE_URL``, else the
+    SQLite store in the user data dir, created and seeded with the bundled sample on
+    first use); a clean exit 2 if it cannot be opened."""
     from ..errors import LocatorError
     from ..store import open_store
 
     try:
-        return open_store()
+        return open_store(database)
     except LocatorError as err:
         fail(str(err))
 
 
-def load_network(path: str | None, sheet: str | None = None):  # -> pd.DataFrame
+def load_network(
+    path: str | None, sheet: str | None = None, database: str | None = None
+):  # -> pd.DataFrame
     """Load the outlets file, or with no file the store's network (open outlets,
-    authorized as of today: see :func:`open_default_store`), turning DataError into a
-    clean exit.
+    authorized as of today) at ``database`` (see :func:`open_default_store`), turning
+    DataError into a clean exit.
 
     Warnings (outlets abroad, the workbook sheets not read) are printed as plain
     ``warning:`` lines on stderr.
@@ -103,10 +119,12 @@ def load_network(path: str | None, sheet: str | None = None):  # -> pd.DataFrame
     from ..data import DataWarning, load_outlets
     from ..errors import DataError, LocatorError
 
+    if path is not None and database is not None:
+        fail("give --outlets (a file) or --database (the store), not both")
     if sheet is not None and path is None:
         fail("--sheet needs an outlets file (--outlets); the bundled sample is a CSV")
     if path is None:
-        store = open_default_store()
+        store = open_default_store(database)
         try:
             return store.network().frame
         except LocatorError as err:

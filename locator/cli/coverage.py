@@ -19,6 +19,7 @@ from rich.table import Table
 from . import app
 from ._common import (
     OutEncodingOpt,
+    ReadDatabaseOpt,
     SheetOpt,
     check_output_or_fail,
     echo_json,
@@ -45,7 +46,7 @@ DriveMinutesOpt = Annotated[
 ]
 _OutletsOpt = Annotated[
     Path | None,
-    typer.Option("--outlets", help="Outlets file (CSV/XLSX/GeoJSON); default: the bundled sample."),
+    typer.Option("--outlets", help="Outlets file (CSV/XLSX/GeoJSON); default: the network store."),
 ]
 _JsonOpt = Annotated[bool, typer.Option("--json", help="Print strict JSON instead of tables.")]
 
@@ -88,11 +89,13 @@ def _demand() -> tuple[Any, Any]:
         fail(f"cannot load the bundled places/cities: {err}")
 
 
-def _model(outlets: Path | None, sheet: str | None = None):  # -> CoverageModel
+def _model(
+    outlets: Path | None, sheet: str | None = None, database: str | None = None
+):  # -> CoverageModel
     from ..coverage import CoverageModel
     from ..errors import LocatorError
 
-    network = load_network(None if outlets is None else str(outlets), sheet)
+    network = load_network(None if outlets is None else str(outlets), sheet, database)
     places, cities = _demand()
     try:
         return CoverageModel(network, places, cities)
@@ -171,6 +174,7 @@ def coverage_cmd(
         ),
     ] = "city",
     outlets: _OutletsOpt = None,
+    database: ReadDatabaseOpt = None,
     sheet: SheetOpt = None,
     as_json: _JsonOpt = False,
     geojson: Annotated[
@@ -195,7 +199,7 @@ def coverage_cmd(
     radius = _radius(radius_km, drive_minutes)
     if geojson is not None:
         check_output_or_fail(geojson, outlets)
-    model = _model(outlets, sheet)
+    model = _model(outlets, sheet, database)
     try:
         report = model.report(
             None if drive_minutes is not None else radius,
@@ -313,6 +317,7 @@ def suggest_cmd(
     radius_km: _RadiusOpt = None,
     drive_minutes: DriveMinutesOpt = None,
     outlets: _OutletsOpt = None,
+    database: ReadDatabaseOpt = None,
     sheet: SheetOpt = None,
     as_json: _JsonOpt = False,
 ) -> None:
@@ -323,7 +328,7 @@ def suggest_cmd(
     if sites < 1:
         fail(f"--sites must be at least 1, got {sites}")
     radius = _radius(radius_km, drive_minutes)
-    network = load_network(None if outlets is None else str(outlets), sheet)
+    network = load_network(None if outlets is None else str(outlets), sheet, database)
     places, _ = _demand()
     try:
         result = suggest_sites(network, places, sites, radius)
@@ -381,6 +386,7 @@ def gaps_cmd(
     radius_km: _RadiusOpt = None,
     drive_minutes: DriveMinutesOpt = None,
     outlets: _OutletsOpt = None,
+    database: ReadDatabaseOpt = None,
     sheet: SheetOpt = None,
     csv: Annotated[
         Path | None,
@@ -404,7 +410,7 @@ def gaps_cmd(
     radius = _radius(radius_km, drive_minutes)
     if csv is not None:
         check_output_or_fail(csv, outlets, encoding=out_encoding)
-    model = _model(outlets, sheet)
+    model = _model(outlets, sheet, database)
     try:
         gaps = model.gaps(radius)
     except LocatorError as err:

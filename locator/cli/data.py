@@ -14,7 +14,7 @@ from ._terminal import echo, text
 @app.command("audit")
 def audit(
     path: str = typer.Argument(
-        None, help="Outlets file (CSV/XLSX/GeoJSON); default: the bundled sample."
+        None, help="Outlets file (CSV/XLSX/GeoJSON); default: the network store."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print findings as JSON."),
     far_km: float = typer.Option(
@@ -31,8 +31,8 @@ def audit(
         None,
         "--database",
         metavar="URL",
-        help="With --record: the store's database URL (default: $LOCATOR_DATABASE_URL, "
-        "else the default SQLite store).",
+        help="Audit this store (database URL; default: $LOCATOR_DATABASE_URL, else the "
+        "default SQLite store). Not with a file.",
     ),
     fail_on: str = typer.Option(
         "none",
@@ -59,14 +59,12 @@ def audit(
             fail(f"--fail-on: {err}; or none")
     if record and path is not None:
         fail("--record audits the network store; give --database, not a file")
-    if database is not None and not record:
-        fail("--database is used with --record")
-    outlets = _store_network(database) if record else load_network(path, sheet)
+    outlets = _store_network(database) if record else load_network(path, sheet, database)
     findings = audit_outlets(outlets, far_km=far_km)
     if record:
         _record(database, findings)
     failing = [] if level == "none" else findings_at_or_above(findings, level)
-    expiring: list[dict] = _expiring_authorizations() if path is None else []
+    expiring: list[dict] = _expiring_authorizations(database) if path is None else []
     if as_json:
         body = {"outlets": len(outlets), "findings": [f.to_dict() for f in findings]}
         if path is None:
@@ -96,11 +94,11 @@ def audit(
 EXPIRY_DAYS = 30
 
 
-def _expiring_authorizations() -> list[dict]:
+def _expiring_authorizations(database: str | None) -> list[dict]:
     """The store's authorizations that end within :data:`EXPIRY_DAYS` days (or ended)."""
     from ._common import open_default_store
 
-    store = open_default_store()
+    store = open_default_store(database)
     try:
         return store.authorizations(expiring_within_days=EXPIRY_DAYS)
     finally:

@@ -12,7 +12,14 @@ import typer
 from .. import pages
 from ..errors import ConfigurationError
 from . import app
-from ._common import SheetOpt, check_output_or_fail, echo_json, fail, load_network
+from ._common import (
+    ReadDatabaseOpt,
+    SheetOpt,
+    check_output_or_fail,
+    echo_json,
+    fail,
+    load_network,
+)
 from .coverage import DriveMinutesOpt, _radius
 
 
@@ -29,9 +36,10 @@ def map_command(
     outlets_path: Annotated[
         str | None,
         typer.Option(
-            "--outlets", help="Outlets file (CSV/XLSX/GeoJSON); default: the bundled sample."
+            "--outlets", help="Outlets file (CSV/XLSX/GeoJSON); default: the network store."
         ),
     ] = None,
+    database: ReadDatabaseOpt = None,
     city: Annotated[
         str | None,
         typer.Option("--city", help="Only this city (Chinese name, or English for a listed city)."),
@@ -106,7 +114,7 @@ def map_command(
     except ConfigurationError as err:
         fail(str(err))
 
-    network = load_network(outlets_path, sheet)
+    network = load_network(outlets_path, sheet, database)
     if not include_unauthorized and "authorized" in network.columns:
         network = network[network["authorized"].astype(bool)]
     keys = None

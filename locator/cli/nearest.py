@@ -38,6 +38,7 @@ from ._assign import (
 )
 from ._common import (
     OutEncodingOpt,
+    ReadDatabaseOpt,
     SheetOpt,
     check_output_or_fail,
     echo_json,
@@ -67,11 +68,13 @@ def _geocoder_or_fail() -> Any:
         )
 
 
-def _index(outlets: Path | None, sheet: str | None = None):  # -> OutletIndex
+def _index(
+    outlets: Path | None, sheet: str | None = None, database: str | None = None
+):  # -> OutletIndex
     from ..errors import LocatorError
     from ..index import OutletIndex
 
-    frame = load_network(None if outlets is None else str(outlets), sheet)
+    frame = load_network(None if outlets is None else str(outlets), sheet, database)
     try:
         return OutletIndex(frame)
     except LocatorError as err:
@@ -161,8 +164,11 @@ def nearest_cmd(
     ] = None,
     outlets: Annotated[
         Path | None,
-        typer.Option("--outlets", help="Outlets file (CSV/XLSX/GeoJSON); default: bundled."),
+        typer.Option(
+            "--outlets", help="Outlets file (CSV/XLSX/GeoJSON); default: the network store."
+        ),
     ] = None,
+    database: ReadDatabaseOpt = None,
     include_all: Annotated[
         bool, typer.Option("--all", help="Include outlets that are not authorized.")
     ] = False,
@@ -210,7 +216,7 @@ def nearest_cmd(
     if lat is None and query is None:
         fail("give a QUERY (address, district or city) or --lat and --lon")
     moment = _moment(at)
-    index = _index(outlets, sheet)
+    index = _index(outlets, sheet, database)
     filters = _filters(kind, category, include_all)
     try:
         if lat is not None and lon is not None:
@@ -396,8 +402,9 @@ def assign_cmd(
         list[str] | None, typer.Option("--category", help="Required category (repeatable).")
     ] = None,
     outlets: Annotated[
-        Path | None, typer.Option("--outlets", help="Outlets file; default: bundled.")
+        Path | None, typer.Option("--outlets", help="Outlets file; default: the network store.")
     ] = None,
+    database: ReadDatabaseOpt = None,
     include_all: Annotated[
         bool, typer.Option("--all", help="Include outlets that are not authorized.")
     ] = False,
@@ -491,7 +498,7 @@ def assign_cmd(
         encoding = dask_encoding(opts, encoding) if not is_parquet(source) else "utf-8"
     else:
         encoding = input_encoding(input_csv, encoding)
-    index = _index(outlets, sheet)
+    index = _index(outlets, sheet, database)
     filters = _filters(kind, category, include_all)
     coord_sys = check_assign_query(index, filters, coord_sys)
     job = AssignJob(
