@@ -19,6 +19,13 @@ Names are percent-encoded (UTF-8, nothing left unencoded but letters, digits and
 ``-._~``); the URLs are plain strings: escape them with
 :func:`locator.maps.escaping.escape_text` before putting them in HTML.
 
+Many links, one conversion: :func:`project` converts arrays of WGS-84 points to
+:class:`Ends` (WGS-84, GCJ-02 and BD-09 at once, one vectorised region test), and
+:func:`directions_links` takes an :class:`Ends` wherever it takes a point. The API
+projects every outlet once at start-up and each request's origin once, so a
+``/v1/nearest`` answer costs no per-result coordinate conversion (it was 75 % of the
+service's time per query).
+
 :func:`tel_links` turns a phone cell into ``tel:`` links, one per number in it, each
 the number's digits only (a leading ``+`` kept); a cell with no digits gives none.
 """
@@ -28,15 +35,60 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
-from .crs import wgs84_to_bd09, wgs84_to_gcj02
+import numpy as np
+from numpy.typing import ArrayLike
+
+from .crs import gcj02_to_bd09, wgs84_to_gcj02
 from .errors import ConfigurationError
 
-__all__ = ["directions_links", "phone_links", "tel_links"]
+__all__ = ["Ends", "directions_links", "phone_links", "project", "tel_links"]
 
 Point = tuple[float, float]  # (lat, lon), WGS-84
+
+
+class Ends(NamedTuple):
+    """One point in the three systems the links need (each as ``lat, lon``)."""
+
+    lat: float
+    lon: float
+    gcj_lat: float
+    gcj_lon: float
+    bd_lat: float
+    bd_lon: float
+
+
+def project(lat: ArrayLike, lon: ArrayLike) -> list[Ends]:
+    """WGS-84 points (arrays or scalars) as :class:`Ends`, converted in one vectorised
+    pass (GCJ-02 only inside China, as :func:`locator.crs.wgs84_to_gcj02`; BD-09 from
+    that). Each point is checked as :func:`directions_links` checks one."""
+    la = np.atleast_1d(np.asarray(lat, dtype=float))
+    lo = np.atleast_1d(np.asarray(lon, dtype=float))
+    for y, x in zip(la.tolist(), lo.tolist(), strict=True):
+        _point((y, x), "point")
+    glo, gla = wgs84_to_gcj02(lo, la)
+    blo, bla = gcj02_to_bd09(glo, gla)
+    return [
+        Ends(*row)
+        for row in zip(
+            la.tolist(),
+            lo.tolist(),
+            gla.tolist(),
+            glo.tolist(),
+            bla.tolist(),
+            blo.tolist(),
+            strict=True,
+        )
+    ]
+
+
+def _ends(value: Any, name: str) -> Ends:
+    if isinstance(value, Ends):
+        return value
+    lat, lon = _point(value, name)
+    return project(lat, lon)[0]
 
 
 def _point(value: Any, name: str) -> Point:
@@ -55,24 +107,21 @@ def _q(text: Any) -> str:
 
 
 def directions_links(
-    to: Point,
+    to: Point | Ends,
     *,
-    origin: Point | None = None,
+    origin: Point | Ends | None = None,
     to_name: str = "",
     origin_name: str = "",
 ) -> dict[str, str]:
     """``{"amap", "baidu", "osm"}`` links routing from ``origin`` to ``to`` (both
-    WGS-84 ``(lat, lon)``; see the module docstring for each app's form)."""
-    tlat, tlon = _point(to, "to")
-    glon, glat = wgs84_to_gcj02(tlon, tlat)
-    blon, blat = wgs84_to_bd09(tlon, tlat)
+    WGS-84 ``(lat, lon)`` or already :func:`project`-ed :class:`Ends`; see the module
+    docstring for each app's form)."""
+    tlat, tlon, glat, glon, blat, blon = _ends(to, "to")
     dest_name = _q(to_name)
     src_name = _q(origin_name or "起点")
     amap = ["https://uri.amap.com/navigation?"]
     if origin is not None:
-        olat, olon = _point(origin, "origin")
-        oglon, oglat = wgs84_to_gcj02(olon, olat)
-        oblon, oblat = wgs84_to_bd09(olon, olat)
+        olat, olon, oglat, oglon, oblat, oblon = _ends(origin, "origin")
         amap.append(f"from={oglon:.6f},{oglat:.6f},{src_name}&")
         baidu = (
             f"https://api.map.baidu.com/direction?origin=latlng:{oblat:.6f},{oblon:.6f}"

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import pytest
 
 from locator.crs import wgs84_to_bd09, wgs84_to_gcj02
-from locator.directions import directions_links, phone_links, tel_links
+from locator.directions import Ends, directions_links, phone_links, project, tel_links
 from locator.errors import ConfigurationError
 
 ORIGIN = (31.2304, 121.4737)  # WGS-84 lat, lon (Shanghai)
@@ -77,6 +77,55 @@ class TestRoutes:
             directions_links(bad)  # type: ignore[arg-type]
         with pytest.raises(ConfigurationError, match="origin"):
             directions_links(OUTLET, origin=bad)  # type: ignore[arg-type]
+
+
+class TestProjected:
+    """Links from points converted in one vectorised pass are the links of each point."""
+
+    POINTS = (  # Shanghai, Heihe (on the Amur), Hong Kong, Taipei and Tokyo (no offset)
+        (31.2304, 121.4737),
+        (50.2450, 127.4900),
+        (22.2800, 114.1600),
+        (25.0330, 121.5654),
+        (35.6812, 139.7671),
+    )
+
+    def test_project_matches_scalar_conversions(self) -> None:
+        ends = project([p[0] for p in self.POINTS], [p[1] for p in self.POINTS])
+        for (lat, lon), e in zip(self.POINTS, ends, strict=True):
+            assert (e.lat, e.lon) == (lat, lon)
+            assert (e.gcj_lon, e.gcj_lat) == wgs84_to_gcj02(lon, lat)
+            assert (e.bd_lon, e.bd_lat) == wgs84_to_bd09(lon, lat)
+        # the offset applies in China and Hong Kong, not in Taipei or Tokyo
+        assert [e.gcj_lat != e.lat for e in ends] == [True, True, True, False, False]
+
+    def test_links_from_ends_equal_links_from_points(self) -> None:
+        ends = project([p[0] for p in self.POINTS], [p[1] for p in self.POINTS])
+        for point, e in zip(self.POINTS, ends, strict=True):
+            for origin, origin_ends in ((ORIGIN, project(*ORIGIN)[0]), (None, None)):
+                expected = directions_links(point, origin=origin, to_name="店", origin_name="家")
+                got = directions_links(e, origin=origin_ends, to_name="店", origin_name="家")
+                assert got == expected
+
+    def test_bad_points_are_named(self) -> None:
+        with pytest.raises(ConfigurationError, match="point"):
+            project([31.0, 95.0], [121.0, 121.0])
+
+    def test_api_answers_carry_the_same_links(self) -> None:
+        """The service projects outlets once; its links are those of each result's point."""
+        from locator.api.service import LocatorService
+        from locator.data import load_outlets
+
+        svc = LocatorService(load_outlets())
+        origin = (30.2741, 120.1551)  # Hangzhou
+        results = svc.nearest(*origin, 5, origin_name="家")
+        assert len(results) == 5
+        for rec in results:
+            assert rec["directions"] == directions_links(
+                (rec["lat"], rec["lon"]), origin=origin, to_name=rec["name"], origin_name="家"
+            )
+            assert rec["tel"] == tel_links(rec.get("phone"))
+        assert isinstance(svc._ends[0], Ends)
 
 
 class TestTel:

@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..crs import to_wgs84
 from ..data import normalize_category, normalize_kind
-from ..directions import directions_links, tel_links
+from ..directions import directions_links, project, tel_links
 from ..drive import DriveTimeModel
 from ..errors import ConfigurationError, GeocodeError, GeocoderServiceError, LocatorError
 from ..geocoders.redact import install_log_redaction, redact
@@ -220,6 +220,12 @@ class LocatorService:
             self._record(row, bool(auth))
             for row, auth in zip(self.outlets.to_dict("records"), self.authorized, strict=True)
         ]
+        # Per outlet, once: its points in GCJ-02 / BD-09 for the links, its tel: links.
+        # (from the records' rounded lat/lon, the ones each answer shows)
+        self._ends = (
+            project([r["lat"] for r in self.records], [r["lon"] for r in self.records]) if n else []
+        )
+        self._tel = [tel_links(rec.get("phone")) for rec in self.records]
         self.features = [
             {
                 "type": "Feature",
@@ -507,6 +513,7 @@ class LocatorService:
             open_at=open_at,
         )
         moment = as_local(at if at is not None else open_at)
+        start = project(lat, lon)[0] if found.positions.size else None
         out = []
         for row, km, bearing, minutes, meets, within in zip(
             found.positions.tolist(),
@@ -525,12 +532,12 @@ class LocatorService:
             rec["within_max"] = within
             rec.update(hours_status(rec.get("hours"), moment).as_dict())
             rec["directions"] = directions_links(
-                (rec["lat"], rec["lon"]),
-                origin=(lat, lon),
+                self._ends[row],
+                origin=start,
                 to_name=rec.get("name") or "",
                 origin_name=origin_name,
             )
-            rec["tel"] = tel_links(rec.get("phone"))
+            rec["tel"] = list(self._tel[row])
             out.append(rec)
         return out
 
