@@ -44,7 +44,7 @@ from numpy.typing import ArrayLike
 from .crs import gcj02_to_bd09, wgs84_to_gcj02
 from .errors import ConfigurationError
 
-__all__ = ["Ends", "directions_links", "phone_links", "project", "tel_links"]
+__all__ = ["Destination", "Ends", "directions_links", "phone_links", "project", "tel_links"]
 
 Point = tuple[float, float]  # (lat, lon), WGS-84
 
@@ -106,6 +106,51 @@ def _q(text: Any) -> str:
     return quote(str(text or "").encode("utf-8", "replace"), safe="")
 
 
+class Destination:
+    """The destination half of the links to one point, built once (the API keeps one
+    per outlet); :meth:`links` adds an origin. :func:`directions_links` is
+    ``Destination(to, to_name).links(origin, origin_name)``."""
+
+    __slots__ = ("_amap_to", "_baidu_marker", "_baidu_to", "_osm_to")
+
+    def __init__(self, to: Point | Ends, name: str = "") -> None:
+        tlat, tlon, glat, glon, blat, blon = _ends(to, "to")
+        dest = _q(name)
+        self._amap_to = (
+            f"to={glon:.6f},{glat:.6f},{dest}&mode=car&coordinate=gaode&callnative=0&src=locator"
+        )
+        self._baidu_to = (
+            f"&destination=latlng:{blat:.6f},{blon:.6f}%7Cname:{dest}"
+            "&mode=driving&coord_type=bd09ll&output=html&src=webapp.locator"
+        )
+        self._baidu_marker = (
+            f"https://api.map.baidu.com/marker?location={blat:.6f},{blon:.6f}"
+            f"&title={dest}&content={dest}&output=html&coord_type=bd09ll"
+            "&src=webapp.locator"
+        )
+        self._osm_to = f"%3B{tlat:.6f},{tlon:.6f}"
+
+    def links(self, origin: Point | Ends | None = None, origin_name: str = "") -> dict[str, str]:
+        """``{"amap", "baidu", "osm"}`` links from ``origin`` (None: the device's own
+        position for AMap, the outlet's marker for Baidu, an empty start for OSM)."""
+        osm = "https://www.openstreetmap.org/directions?engine=fossgis_osrm_car&route="
+        if origin is None:
+            return {
+                "amap": "https://uri.amap.com/navigation?" + self._amap_to,
+                "baidu": self._baidu_marker,
+                "osm": osm + self._osm_to,
+            }
+        olat, olon, oglat, oglon, oblat, oblon = _ends(origin, "origin")
+        src = _q(origin_name or "起点")
+        return {
+            "amap": f"https://uri.amap.com/navigation?from={oglon:.6f},{oglat:.6f},{src}&"
+            + self._amap_to,
+            "baidu": "https://api.map.baidu.com/direction?origin="
+            f"latlng:{oblat:.6f},{oblon:.6f}%7Cname:{src}" + self._baidu_to,
+            "osm": f"{osm}{olat:.6f},{olon:.6f}{self._osm_to}",
+        }
+
+
 def directions_links(
     to: Point | Ends,
     *,
@@ -116,34 +161,7 @@ def directions_links(
     """``{"amap", "baidu", "osm"}`` links routing from ``origin`` to ``to`` (both
     WGS-84 ``(lat, lon)`` or already :func:`project`-ed :class:`Ends`; see the module
     docstring for each app's form)."""
-    tlat, tlon, glat, glon, blat, blon = _ends(to, "to")
-    dest_name = _q(to_name)
-    src_name = _q(origin_name or "起点")
-    amap = ["https://uri.amap.com/navigation?"]
-    if origin is not None:
-        olat, olon, oglat, oglon, oblat, oblon = _ends(origin, "origin")
-        amap.append(f"from={oglon:.6f},{oglat:.6f},{src_name}&")
-        baidu = (
-            f"https://api.map.baidu.com/direction?origin=latlng:{oblat:.6f},{oblon:.6f}"
-            f"%7Cname:{src_name}&destination=latlng:{blat:.6f},{blon:.6f}%7Cname:{dest_name}"
-            "&mode=driving&coord_type=bd09ll&output=html&src=webapp.locator"
-        )
-        osm_from = f"{olat:.6f},{olon:.6f}"
-    else:
-        baidu = (
-            f"https://api.map.baidu.com/marker?location={blat:.6f},{blon:.6f}"
-            f"&title={dest_name}&content={dest_name}&output=html&coord_type=bd09ll"
-            "&src=webapp.locator"
-        )
-        osm_from = ""
-    amap.append(
-        f"to={glon:.6f},{glat:.6f},{dest_name}&mode=car&coordinate=gaode&callnative=0&src=locator"
-    )
-    osm = (
-        "https://www.openstreetmap.org/directions?engine=fossgis_osrm_car"
-        f"&route={osm_from}%3B{tlat:.6f},{tlon:.6f}"
-    )
-    return {"amap": "".join(amap), "baidu": baidu, "osm": osm}
+    return Destination(to, to_name).links(origin, origin_name)
 
 
 _SPLIT = re.compile(r"[/;,、，；|]|\s{2,}|\bor\b|或")

@@ -3,6 +3,7 @@ and repeated parameters, and the ``locator serve --help`` example (issues #10, #
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import shlex
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -192,16 +194,85 @@ class TestColdStart:
 # --------------------------------------------------------------------------- event loop
 
 
-class TestEventLoop:
-    def test_slow_nearest_does_not_block_other_requests(self, outlets: pd.DataFrame) -> None:
-        """While one /v1/nearest is stuck in its computation, the server (uvicorn on
-        loopback) still answers /healthz and another /v1/nearest: the index runs in
-        the thread pool, not on the event loop."""
-        import uvicorn
+@contextlib.contextmanager
+def _served(app: Any) -> Iterator[str]:
+    """``app`` on a real uvicorn server on loopback, in a thread; yields its base URL."""
+    import uvicorn
 
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not server.started:
+            assert time.monotonic() < deadline and thread.is_alive()
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(30)
+
+
+def _while_stuck(
+    base: str, params: dict[str, Any], started: threading.Event, release: threading.Event
+) -> None:
+    """Send ``params`` to /v1/nearest (it gets stuck); meanwhile /healthz and a lat/lon
+    /v1/nearest must still be answered; then let the stuck one finish with 200."""
+    slow: dict[str, Any] = {}
+    t = threading.Thread(
+        target=lambda: slow.update(r=httpx.get(f"{base}/v1/nearest", params=params, timeout=60))
+    )
+    t.start()
+    try:
+        assert started.wait(30)
+        health = httpx.get(f"{base}/healthz", timeout=20)
+        other = httpx.get(f"{base}/v1/nearest", params={"lat": 39.9, "lon": 116.4}, timeout=20)
+        assert not release.is_set() and "r" not in slow  # the first is still running
+        assert health.status_code == 200
+        assert other.status_code == 200 and other.json()["count"] == 5
+    finally:
+        release.set()
+        t.join(60)
+    assert slow["r"].status_code == 200
+
+
+class TestEventLoop:
+    def test_slow_geocoding_does_not_block_other_requests(self, outlets: pd.DataFrame) -> None:
+        """While one /v1/nearest?q= is stuck geocoding a new query (an online geocoder can
+        take seconds), the server still answers /healthz and a lat/lon /v1/nearest:
+        geocoding runs in the thread pool, not on the event loop."""
+        geocoder = fake_geocoder()
+        started, release = threading.Event(), threading.Event()
+        real = geocoder.geocode
+
+        def slow_geocode(query: str, *args: Any, **kwargs: Any) -> Any:
+            if query == "Suzhou":
+                started.set()
+                release.wait(60)
+            return real(query, *args, **kwargs)
+
+        geocoder.geocode = slow_geocode  # type: ignore[method-assign]
+        app = create_app(outlets, geocoder=geocoder)
+        app.state.locator.warm()
+        with _served(app) as base:
+            _while_stuck(base, {"q": "Suzhou"}, started, release)
+            # answered once, the query is remembered: the geocoder is not asked again
+            started.clear()
+            again = httpx.get(f"{base}/v1/nearest", params={"q": "Suzhou"}, timeout=20)
+            assert again.status_code == 200 and not started.is_set()
+
+    def test_large_network_search_does_not_block_other_requests(
+        self, outlets: pd.DataFrame
+    ) -> None:
+        """On a network too large for the event loop (``inline_nearest`` off, as above
+        :data:`INLINE_NEAREST_MAX_OUTLETS`), a stuck search does not hold up /healthz or
+        another /v1/nearest: the index runs in the thread pool."""
         app = create_app(outlets, geocoder=fake_geocoder())
         svc = app.state.locator
         svc.warm()
+        assert svc.inline_nearest  # the bundled sample is small: searched on the loop
+        svc.inline_nearest = False
         started, release = threading.Event(), threading.Event()
         real_nearest = svc.nearest
         first = threading.Lock()
@@ -213,38 +284,16 @@ class TestEventLoop:
             return real_nearest(*args, **kwargs)
 
         svc.nearest = slow_nearest
-        port = free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while not server.started:
-                assert time.monotonic() < deadline and thread.is_alive()
-                time.sleep(0.05)
-            slow: dict[str, Any] = {}
-            t = threading.Thread(
-                target=lambda: slow.update(
-                    r=httpx.get(f"{base}/v1/nearest", params={"lat": 30, "lon": 120}, timeout=60)
-                )
-            )
-            t.start()
-            assert started.wait(30)
-            health = httpx.get(f"{base}/healthz", timeout=20)
-            other = httpx.get(f"{base}/v1/nearest", params={"lat": 39.9, "lon": 116.4}, timeout=20)
-            assert not release.is_set() and "r" not in slow  # the first is still running
-            assert health.status_code == 200
-            assert other.status_code == 200 and other.json()["count"] == 5
-            release.set()
-            t.join(60)
-            assert slow["r"].status_code == 200
-        finally:
-            release.set()
-            server.should_exit = True
-            thread.join(30)
+        with _served(app) as base:
+            _while_stuck(base, {"lat": 30, "lon": 120}, started, release)
+
+    def test_inline_threshold(self) -> None:
+        """Small networks are searched on the loop, large ones in the thread pool."""
+        from locator.api.service import INLINE_NEAREST_MAX_OUTLETS
+
+        small = LocatorService(load_outlets().head(3), geocoder=fake_geocoder())
+        assert small.inline_nearest
+        assert INLINE_NEAREST_MAX_OUTLETS >= 10_000
 
 
 # --------------------------------------------------------------------------- coord_sys

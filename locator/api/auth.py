@@ -33,6 +33,7 @@ from typing import Annotated, Any
 
 from fastapi import Request, Security
 from fastapi.security import HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from ..store import ROLES, role_allows
 from .service import ApiError
@@ -269,11 +270,16 @@ def current_principal(request: Request, _doc: _BearerDoc = None) -> Principal | 
     return authenticate(request, "viewer")
 
 
-def private_guard(request: Request) -> None:
+async def private_guard(request: Request) -> None:
     """A dependency of the read endpoints: in private mode (``app.state.private``)
-    they need a viewer token, except ``/healthz`` (load balancers do not sign in)."""
+    they need a viewer token, except ``/healthz`` (load balancers do not sign in).
+
+    Async, so a public read costs no thread-pool hop (a sync dependency is run in
+    FastAPI's thread pool, per request); the token check, which reads the store, still
+    runs in the pool."""
     if not getattr(request.app.state, "private", False):
         return
     if request.url.path == "/healthz":
         return
-    _check_role(authenticate(request, "viewer"), "viewer")
+    principal = await run_in_threadpool(authenticate, request, "viewer")
+    _check_role(principal, "viewer")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -13,6 +14,7 @@ import numpy as np
 import pandas as pd
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from .. import __version__, pages
 from ..errors import ConfigurationError
@@ -98,11 +100,12 @@ def _declared_params(route: Any) -> frozenset[str]:
     return names
 
 
-def reject_unknown_params(request: Request) -> None:
+async def reject_unknown_params(request: Request) -> None:
     """422 for a query parameter the endpoint does not declare (``coordsys=gcj02``
     silently ignored would answer for the wrong place). A router-wide dependency: it
     runs before the endpoint's own validation. The name is echoed only when it is a
-    plain identifier."""
+    plain identifier. Async (microseconds of work): a sync dependency would cost a
+    thread-pool hop on every request."""
     known = _declared_params(request.scope.get("route"))
     for name in request.query_params:
         if name in known:
@@ -203,7 +206,7 @@ def _moment(at: str | None) -> dt.datetime:
     },
     openapi_extra={"x-query-constraints": _Q_XOR_LATLON},
 )
-def nearest(
+async def nearest(
     request: Request,
     lat: Lat = None,
     lon: Lon = None,
@@ -219,8 +222,12 @@ def nearest(
 ) -> Response:
     """The nearest matching outlets to ``lat``/``lon`` or to the geocoded ``q``.
 
-    A sync endpoint: FastAPI runs it in its thread pool, so the index search (and
-    geocoding) never blocks the event loop."""
+    Geocoding a new query runs in the thread pool (it can take milliseconds, or
+    seconds with an online geocoder), so it never blocks the event loop; a remembered
+    query does not. The search itself runs on the loop for a network of up to
+    :data:`~locator.api.service.INLINE_NEAREST_MAX_OUTLETS` outlets (well under a
+    millisecond: a thread-pool hop would cost more than the work, and halve the
+    throughput), in the thread pool for a larger one."""
     svc = _service(request)
     text = _clean_q(q)
     if text is not None and (lat is not None or lon is not None):
@@ -234,7 +241,9 @@ def nearest(
     cat_ = svc.check_categories(category)
     moment = _moment(at)
     if text is not None:
-        place = svc.geocode(text)
+        place = svc.geocode_cached(text)
+        if place is None:
+            place = await run_in_threadpool(svc.geocode, text)
         origin = {**place, "source": "geocoder", "geocoder": place.get("source")}
         olat, olon = place["lat"], place["lon"]
     else:
@@ -249,7 +258,8 @@ def nearest(
         }
         if coord_sys != "wgs84":
             origin["input"] = {"lat": float(lat), "lon": float(lon), "coord_sys": coord_sys}
-    results = svc.nearest(
+    search = functools.partial(
+        svc.nearest,
         olat,
         olon,
         k,
@@ -260,6 +270,7 @@ def nearest(
         open_at=moment if open_now else None,
         at=moment,
     )
+    results = search() if svc.inline_nearest else await run_in_threadpool(search)
     body: dict[str, Any] = {
         "origin": origin,
         "results": results,

@@ -8,6 +8,7 @@ error answered as JSON; :func:`dumps` writes strict JSON.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import difflib
 import json
@@ -23,7 +24,7 @@ import pandas as pd
 
 from ..crs import to_wgs84
 from ..data import normalize_category, normalize_kind
-from ..directions import directions_links, project, tel_links
+from ..directions import Destination, project, tel_links
 from ..drive import DriveTimeModel
 from ..errors import ConfigurationError, GeocodeError, GeocoderServiceError, LocatorError
 from ..geocoders.redact import install_log_redaction, redact
@@ -50,6 +51,12 @@ MAX_API_RADIUS_KM = 1000.0
 MAX_HEAVY = 2
 #: Rendered coverage answers / embed pages kept (LRU).
 _CACHE_SIZE = 32
+#: Geocoded queries remembered (answers only; a miss or an error is asked again).
+GEOCODE_CACHE_SIZE = 4096
+#: Up to this many outlets, a lat/lon ``/v1/nearest`` is answered on the event loop
+#: (the exact search and the records take well under a millisecond, less than a
+#: thread-pool hop costs); a larger network's searches go to the thread pool.
+INLINE_NEAREST_MAX_OUTLETS = 50_000
 #: The outlet's text fields in an answer, in the contract's column order (categories,
 #: coordinates and the flag are added apart by _record).
 _OUTLET_FIELDS = tuple(
@@ -220,11 +227,14 @@ class LocatorService:
             self._record(row, bool(auth))
             for row, auth in zip(self.outlets.to_dict("records"), self.authorized, strict=True)
         ]
-        # Per outlet, once: its points in GCJ-02 / BD-09 for the links, its tel: links.
-        # (from the records' rounded lat/lon, the ones each answer shows)
-        self._ends = (
+        # Per outlet, once: the outlet's half of the direction links (GCJ-02 / BD-09,
+        # from the rounded lat/lon each answer shows) and its tel: links.
+        ends = (
             project([r["lat"] for r in self.records], [r["lon"] for r in self.records]) if n else []
         )
+        self._dest = [
+            Destination(e, rec.get("name") or "") for e, rec in zip(ends, self.records, strict=True)
+        ]
         self._tel = [tel_links(rec.get("phone")) for rec in self.records]
         self.features = [
             {
@@ -255,6 +265,11 @@ class LocatorService:
         self._cache_lock = threading.Lock()
         self._heavy = threading.BoundedSemaphore(MAX_HEAVY)
         self._ready = threading.Event()
+        self._geocoded: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._geocoded_lock = threading.Lock()
+        #: Whether the API may run a nearest search on its event loop (see
+        #: :data:`INLINE_NEAREST_MAX_OUTLETS`).
+        self.inline_nearest = n <= INLINE_NEAREST_MAX_OUTLETS
 
     def successor(
         self, outlets: pd.DataFrame | Any, *, closed: pd.DataFrame | None = None
@@ -439,8 +454,32 @@ class LocatorService:
         assert self._geocoder is not None
         return self._geocoder
 
+    def geocode_cached(self, q: str) -> dict[str, Any] | None:
+        """The remembered answer for ``q`` (a copy), or None: never calls the geocoder."""
+        with self._geocoded_lock:
+            hit = self._geocoded.get(q)
+            if hit is None:
+                return None
+            self._geocoded.move_to_end(q)
+        return copy.deepcopy(hit)
+
     def geocode(self, q: str, parameter: str = "q") -> dict[str, Any]:
-        """The best match for ``q`` as a JSON-ready dict; 404 if nothing matches."""
+        """The best match for ``q`` as a JSON-ready dict; 404 if nothing matches.
+
+        Answers are remembered (LRU, :data:`GEOCODE_CACHE_SIZE` queries; the geocoder
+        is built once and does not change while the service runs), so a repeated
+        query (a city name) costs a dictionary look-up."""
+        hit = self.geocode_cached(q)
+        if hit is not None:
+            return hit
+        out = self._geocode(q, parameter)
+        with self._geocoded_lock:
+            self._geocoded[q] = copy.deepcopy(out)
+            while len(self._geocoded) > GEOCODE_CACHE_SIZE:
+                self._geocoded.popitem(last=False)
+        return out
+
+    def _geocode(self, q: str, parameter: str) -> dict[str, Any]:
         geocoder = self.geocoder()
         try:
             loc = geocoder.geocode(q)
@@ -531,12 +570,7 @@ class LocatorService:
             rec["meets_promise"] = meets
             rec["within_max"] = within
             rec.update(hours_status(rec.get("hours"), moment).as_dict())
-            rec["directions"] = directions_links(
-                self._ends[row],
-                origin=start,
-                to_name=rec.get("name") or "",
-                origin_name=origin_name,
-            )
+            rec["directions"] = self._dest[row].links(start, origin_name)
             rec["tel"] = list(self._tel[row])
             out.append(rec)
         return out
