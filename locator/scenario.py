@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -36,7 +37,7 @@ import pandas as pd
 
 from .coverage import AreaCoverage, CoverageModel, CoverageReport, Gap, gaps_frame
 from .errors import ConfigurationError, DataError, Problem
-from .network import OUTLET_COLUMNS, Network, coordinate_problems, outlets_frame
+from .network import OUTLET_COLUMNS, DataWarning, Network, coordinate_problems, outlets_frame
 from .network.rules import _as_float
 
 __all__ = [
@@ -57,12 +58,13 @@ CANDIDATE_FIELDS = (
 #: Columns of a candidate outlet taken from a table (the other contract columns: "").
 _TEXT_FIELDS = ("name", "kind", "province", "city", "district", "address")
 #: Scenario names: printable, no path or URL separators (they are URL path segments).
-_NAME = re.compile(r"^[^\x00-\x1f\x7f/\\?#%]{1,100}$")
+_NAME = re.compile(r"^[^\x00-\x1f\x7f\ud800-\udfff/\\?#%]{1,100}$")
 DEFAULT_GAP_LIMIT = 10
 
 
 def check_name(name: Any, what: str = "name") -> str:
-    """A scenario name: 1-100 characters, no control characters, no ``/ \\ ? # %``,
+    """A scenario name: 1-100 characters, no control characters or lone surrogates,
+    no ``/ \\ ? # %``,
     not ``live`` (that means the current network). ConfigurationError otherwise."""
     if not isinstance(name, str) or not _NAME.match(name) or name != name.strip():
         raise ConfigurationError(
@@ -94,13 +96,44 @@ def _candidate_table(add: Any) -> tuple[pd.DataFrame, int]:
             f"add: candidate {bad[0]} is a {type(rows[bad[0] - 1]).__name__}, "
             "not a dict with lat and lon"
         )
-    return pd.DataFrame([dict(r) for r in rows]), 1
+    # object columns: text pandas would store as Arrow strings may hold anything
+    return pd.DataFrame([dict(r) for r in rows], dtype=object), 1
 
 
 def _cell(value: Any) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
         return ""
     return str(value).strip()
+
+
+def _id_and_text_problems(
+    ids: list[str],
+    labels: list[str],
+    texts: dict[str, list[str]],
+    taken: set[str],
+    first: int,
+) -> list[Problem]:
+    """Candidate ids already used (by an outlet, by another candidate) and text no file
+    or store can hold (a NUL, a lone surrogate)."""
+    from .store.core import _unstorable  # the one rule for text a store cannot keep
+
+    problems = []
+    for col, values in {"candidate_id": ids, **texts}.items():
+        for i, value in enumerate(values):
+            if (why := _unstorable(value)) is not None:
+                problems.append(Problem(i + first, col, None, f"{labels[i]}: {why}"))
+    seen: dict[str, int] = {}
+    for i, cid in enumerate(ids):
+        if cid in taken:
+            problems.append(
+                Problem(i + first, "candidate_id", cid, "an outlet of the network has this id")
+            )
+        elif cid in seen:
+            problems.append(
+                Problem(i + first, "candidate_id", cid, f"same id as candidate {seen[cid] + first}")
+            )
+        seen.setdefault(cid, i)
+    return problems
 
 
 def _candidates(add: Any, taken: set[str]) -> pd.DataFrame:
@@ -145,17 +178,7 @@ def _candidates(add: Any, taken: set[str]) -> pd.DataFrame:
         for p in coordinate_problems(lat, lon, row_offset=first, shown=shown):
             label = labels[int(p.row or first) - first]
             problems.append(Problem(p.row, p.column, p.value, f"{label}: {p.reason}"))
-    seen: dict[str, int] = {}
-    for i, cid in enumerate(ids):
-        if cid in taken:
-            problems.append(
-                Problem(i + first, "candidate_id", cid, "an outlet of the network has this id")
-            )
-        elif cid in seen:
-            problems.append(
-                Problem(i + first, "candidate_id", cid, f"same id as candidate {seen[cid] + first}")
-            )
-        seen.setdefault(cid, i)
+    problems += _id_and_text_problems(ids, labels, {c: text(c) for c in _TEXT_FIELDS}, taken, first)
     if problems:
         raise DataError(sorted(problems, key=lambda p: p.row or 0), source="candidates")
     out = pd.DataFrame({"outlet_id": pd.Series(ids, dtype=object)})
@@ -344,6 +367,10 @@ class Scenario:
         self.base: pd.DataFrame = base
         self.name = "scenario" if name is None else str(name)
         self.note = "" if note is None else str(note)
+        from .store.core import _unstorable
+
+        if (why := _unstorable(self.note)) is not None:
+            raise DataError([Problem(None, "note", None, why)], source="scenario")
         if radius_km is not None and drive_minutes is not None:
             raise ConfigurationError("give radius_km or drive_minutes, not both")
         self.radius_km = None if radius_km is None else float(radius_km)
@@ -361,7 +388,10 @@ class Scenario:
             pd.concat(parts, ignore_index=True) if len(parts) > 1 else kept.reset_index(drop=True)
         )
         frame["authorized"] = frame["authorized"].astype(bool)
-        self._network = Network.coerce(frame, source=f"scenario {self.name}")
+        with warnings.catch_warnings():
+            # the base's notes were shown when it was loaded, the candidates' above
+            warnings.simplefilter("ignore", DataWarning)
+            self._network = Network.coerce(frame, source=f"scenario {self.name}")
         self._model: tuple[int, int, CoverageModel] | None = None
 
     def __repr__(self) -> str:

@@ -145,6 +145,17 @@ class TestBadInput:
         with pytest.raises(DataError, match=r"row 2, column 'candidate_id'.*same id"):
             Scenario(outlets, add=[{"candidate_id": "N", "lat": 1, "lon": 1}] * 2)
 
+    def test_unstorable_text_is_refused(self) -> None:
+        """A NUL or a lone surrogate in a candidate's name or the note (no file or
+        database can hold it) is a DataError naming the candidate and column."""
+        outlets, _ = _tiny()
+        with pytest.raises(DataError, match=r"row 1, column 'name': candidate 'cand-1'.*NUL"):
+            Scenario(outlets, add=[{"lat": 1, "lon": 1, "name": "a\x00b"}])
+        with pytest.raises(DataError, match=r"column 'city'.*surrogate"):
+            Scenario(outlets, add=[{"lat": 1, "lon": 1, "city": "x\ud800"}])
+        with pytest.raises(DataError, match=r"column 'note'.*NUL"):
+            Scenario(outlets, note="\x00")
+
     def test_remove_as_a_string_is_refused(self) -> None:
         """remove='A' would otherwise be read as the ids 'A' (or letters): refuse it."""
         outlets, _ = _tiny()
