@@ -76,9 +76,8 @@ class TestSave:
             store.save_scenario(_plan(store, name), actor="p")
 
     def test_nul_in_note_is_refused(self, store) -> None:
-        s = Scenario(store.network(), name="n", note="a\x00b")
         with pytest.raises(DataError, match=r"note.*NUL"):
-            store.save_scenario(s, actor="p")
+            store.save_scenario({"name": "n", "note": "a\x00b"}, actor="p")
         assert store.scenarios() == []
 
     def test_actor_required(self, store) -> None:
