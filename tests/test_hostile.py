@@ -987,6 +987,35 @@ class TestScenario:
         r = run("scenario", "save", "nul", "--note", "a\x00b", "--database", url)
         assert r.exit_code == 2 and "note" in r.output and "NUL" in r.output
 
+    def test_api_round_trips_and_never_500(self, tmp_path: Path) -> None:
+        """``POST /v1/scenarios`` keeps every storable payload (note, candidate names)
+        exactly, answers strict JSON, and refuses a NUL with a 422, never a 500."""
+        from fastapi.testclient import TestClient
+
+        from locator.api import create_app
+        from locator.store import open_store
+        from tests.test_api import fake_geocoder
+
+        store = open_store(f"sqlite:///{tmp_path / 'api.db'}", seed=True)
+        editor = {"Authorization": f"Bearer {store.tokens.create('e', 'editor')[0]}"}
+        try:
+            with TestClient(create_app(store, geocoder=fake_geocoder())) as c:
+                storable = [p for p in ALL if "\x00" not in p and encodable(p) == p]
+                for i, p in enumerate(storable):
+                    cand = {"lat": 30, "lon": 110, "name": p[:500], "city": p[:500]}
+                    body = {"name": f"h{i}", "note": p[:1000], "add": [cand]}
+                    r = c.post("/v1/scenarios", json=body, headers=editor)
+                    assert r.status_code == 201, r.text
+                    got = c.get(f"/v1/scenarios/h{i}", headers=editor)
+                    assert got.status_code == 200
+                    assert json.loads(got.text)["scenario"]["note"] == p[:1000]
+                    assert got.json()["figures"]["outlets_added"] == 1
+                    assert got.json()["scenario"]["add"][0]["name"] == p[:500].strip()
+                r = c.post("/v1/scenarios", json={"name": "n", "note": "a\x00b"}, headers=editor)
+                assert r.status_code == 422 and "a\x00b" not in r.text
+        finally:
+            store.dispose()
+
 
 def _sample_csv() -> Path:
     from locator.data import DATA_DIR
