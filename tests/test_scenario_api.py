@@ -133,3 +133,13 @@ class TestRead:
         gain = rows[("national", "", "population_covered")]["B-A"]
         assert gain > 7_000_000  # 吴忠市 (7.2 M) newly within 50 km
         assert rows[("city", "银川", "outlets")]["A"] > 0
+
+    def test_outlet_closed_since_is_409(self, client, tokens, store) -> None:
+        """A saved scenario switching off an outlet that has been closed since no
+        longer applies: 409 naming it, not a 500 nor a silent drop."""
+        first = str(store.network().frame["outlet_id"].iloc[0])
+        assert _save(client, tokens["editor"], remove=[first]).status_code == 201
+        store.close(first, reason="test", actor="t")
+        r = client.get("/v1/scenarios/宁夏方案", headers=tokens["viewer"])
+        assert r.status_code == 409, r.text
+        assert r.json()["error"] == "scenario no longer applies" and first in r.json()["reason"]

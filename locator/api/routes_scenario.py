@@ -78,6 +78,12 @@ _413 = _err(
     {"error": "request body too large", "limit_bytes": 16384},
     "The body is larger than the server accepts (16 KiB by default: a few hundred candidates).",
 )
+_409_STALE = _err(
+    "409",
+    {"error": "scenario no longer applies", "parameter": "name", "reason": "..."},
+    "The saved scenario does not fit the current network (an outlet it switches off "
+    "was closed since).",
+)
 _AUTH = {**_401, **_403, **_429, **_503}
 
 
@@ -146,7 +152,16 @@ def _build(request: Request, name: str) -> Any:
         network = store.network()
         if name.lower() == LIVE:
             return Scenario(network, name=LIVE)
-        return store.scenario(name).build(network)
+        saved = store.scenario(name)
+    try:
+        return saved.build(network)
+    except DataError as err:  # e.g. an outlet it switches off has been closed since
+        raise ApiError(
+            409,
+            "scenario no longer applies",
+            parameter="name",
+            reason=_plain(err) + ": " + "; ".join(str(p) for p in err.errors[:3])[:300],
+        ) from None
 
 
 _SAVED_EXAMPLE = {
@@ -184,6 +199,7 @@ def list_scenarios(
         **_ok({"a": "live", "b": "宁夏方案", "radius_km": 139.4, "rows": []}),
         **_AUTH,
         **_404,
+        **_409_STALE,
         **_422,
     },
     openapi_extra={"x-query-constraints": _RADIUS_XOR_MINUTES},
@@ -212,6 +228,7 @@ def compare_scenarios(
         **_ok({"scenario": _SAVED_EXAMPLE, "figures": {"population_covered": 1000}}),
         **_AUTH,
         **_404,
+        **_409_STALE,
         **_422,
     },
     openapi_extra={"x-query-constraints": _RADIUS_XOR_MINUTES},
