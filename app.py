@@ -803,6 +803,7 @@ def coverage_view() -> None:
     gaps_df = report.gaps_frame()
     _coverage_map(model, mode, r, cities_df, gaps_df)
     _coverage_tables(report, cities_df, gaps_df, r)
+    _scenario_panel(report, r)
 
 
 def _coverage_figures(report: Any) -> None:
@@ -906,6 +907,174 @@ def _coverage_tables(report: Any, cities_df: pd.DataFrame, gaps_df: pd.DataFrame
     d3.download_button(
         T("cov.dl_cities"), csv_bytes(cities_df), file_name=f"cities-{r:g}km.csv", mime="text/csv"
     )
+
+
+# --------------------------------------------------------------------------- what-if
+_Candidate = tuple[str, float, float, str, str]  # candidate_id, lat, lon, name, city
+
+
+@st.cache_resource(show_spinner=False)
+def _scenario_demand() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One shared (never mutated) copy of the listed cities and places: a scenario keeps
+    its coverage model per places object, so a new radius costs a report, not a rebuild."""
+    return _reference()
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _scenario(
+    key: str, _outlets: pd.DataFrame, off: tuple[str, ...], add: tuple[_Candidate, ...]
+) -> Any:
+    """A Scenario on the network in use, its coverage model built."""
+    from locator.scenario import Scenario
+
+    listed, demand = _scenario_demand()
+    cands = [{"candidate_id": c, "lat": la, "lon": lo, "name": n, "city": ci}
+             for c, la, lo, n, ci in add]  # fmt: skip
+    name = "scenario" if off or add else "live"
+    s = Scenario(_outlets, add=cands, remove=list(off), name=name)
+    s.model(demand, listed)
+    return s
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _saved_scenario(key: str, _outlets: pd.DataFrame, name: str, version: int) -> Any:
+    """A saved scenario on the network in use, with its model built."""
+    s = store.scenario(name).build(_outlets)
+    listed, demand = _scenario_demand()
+    s.model(demand, listed)
+    return s
+
+
+def _evaluate(s: Any, r: float) -> Any:
+    listed, demand = _scenario_demand()
+    return s.evaluate(demand, listed, radius_km=r, gap_limit=10)
+
+
+def _scenario_figures(res: Any, live: Any) -> None:
+    """The scenario's figures, each with its change against the live network."""
+    figures = [
+        (T("cov.covered"), i18n.percent(res.share_covered, LANG),
+         res.population_covered - live.population_covered),
+        (T("cov.backup"), i18n.percent(res.share_backup, LANG),
+         res.population_backup - live.population_backup),
+        (T("cov.uncovered"), i18n.count(res.places_uncovered),
+         res.places_uncovered - live.places_uncovered),
+    ]  # fmt: skip
+    for i, (col, (label, value, delta)) in enumerate(zip(st.columns(3), figures, strict=True)):
+        col.metric(label, value, delta=f"{delta:+,}" if delta else None,
+                   delta_color="inverse" if i == 2 else "normal")  # fmt: skip
+    st.caption(T("scen.live_note"))
+
+
+def _scenario_panel(live: Any, r: float) -> None:
+    """假设方案 / What-if: switch outlets off, add suggested sites, see the figures
+    change; save by name, open one, compare two (the network is never changed)."""
+    from locator.errors import LocatorError
+
+    with st.expander(T("scen.title")):
+        st.caption(T("scen.intro"))
+        ids = outlets["outlet_id"].astype(str).tolist()
+        labels = {
+            oid: f"{oid} {name} ({city})"
+            for oid, name, city in zip(ids, outlets["name"], outlets["city"], strict=True)
+        }
+        off = st.multiselect(T("scen.off"), ids, format_func=labels.get, key="scen-off")
+        sites = _suggest(net_key, outlets, 5, r)["frame"]
+        st.markdown(f"**{T('scen.add')}**")
+        chosen: list[_Candidate] = []
+        if not len(sites):
+            st.caption(T("scen.no_sites"))
+        for row in sites.itertuples(index=False):
+            place = row.nearest_place_zh or row.nearest_place
+            text = T("scen.site", rank=row.rank, place=_md(place), city=_md(row.city),
+                     gain=i18n.count(row.population_gained))  # fmt: skip
+            if st.checkbox(text, key=f"scen-site-{row.candidate_id}"):
+                chosen.append((str(row.candidate_id), float(row.lat), float(row.lon),
+                               str(place), str(row.city)))  # fmt: skip
+        current = None
+        if off or chosen:
+            try:
+                current = _scenario(net_key, outlets, tuple(off), tuple(chosen))
+            except LocatorError as err:
+                st.error(_md(err))
+        if current is not None:
+            res = _evaluate(current, r)
+            st.markdown(f"**{T('scen.figures', added=len(chosen), removed=len(off))}**")
+            _scenario_figures(res, live)
+            _scenario_save(current)
+        _scenario_open_and_compare(live, r)
+
+
+def _scenario_save(s: Any) -> None:
+    from locator.errors import LocatorError
+
+    if upload is not None:
+        st.caption(T("scen.file_network"))
+        return
+    if session is None or not session.may("editor"):
+        st.caption(T("scen.sign_in"))
+        return
+    c1, c2 = st.columns([1, 2])
+    name = c1.text_input(T("scen.name"), key="scen-name", max_chars=100)
+    note = c2.text_input(T("scen.note"), key="scen-note", max_chars=1000)
+    overwrite = st.checkbox(T("scen.overwrite"), key="scen-overwrite")
+    if st.button(T("scen.save"), key="scen-save", disabled=not name.strip()):
+        from locator.scenario import Scenario
+
+        try:
+            named = Scenario(s.base, add=s.added, remove=s.remove, name=name.strip(), note=note)
+            saved = store.save_scenario(named, actor=session.name, overwrite=overwrite)
+        except LocatorError as err:
+            st.error(_md(err))
+        else:
+            st.success(T("scen.saved", name=_md(saved.name), version=saved.version))
+
+
+def _scenario_open_and_compare(live: Any, r: float) -> None:
+    from locator.errors import LocatorError
+    from locator.outputs import csv_bytes
+    from locator.scenario import LIVE, compare
+
+    if upload is not None:
+        return
+    saved = {x.name: x for x in store.scenarios()}
+    if not saved:
+        return
+    names = list(saved)
+    opened = st.selectbox(T("scen.open"), ["", *names], key="scen-open",
+                          format_func=lambda n: n or T("scen.none"))  # fmt: skip
+    if opened:
+        try:
+            entry = _saved_scenario(net_key, outlets, opened, saved[opened].version)
+        except LocatorError as err:
+            st.error(T("scen.broken", reason=_md(err)))
+        else:
+            if entry.note:
+                st.caption(_md(entry.note))
+            _scenario_figures(_evaluate(entry, r), live)
+    st.markdown(f"**{T('scen.compare')}**")
+    c1, c2 = st.columns(2)
+    options = [LIVE, *names]
+    shown = lambda n: T("scen.live") if n == LIVE else n  # noqa: E731
+    a = c1.selectbox(T("scen.a"), options, key="scen-a", format_func=shown)
+    b = c2.selectbox(T("scen.b"), options, index=min(1, len(names)), key="scen-b",
+                     format_func=shown)  # fmt: skip
+    try:
+        sides = []
+        for n in (a, b):
+            if n == LIVE:
+                sides.append(_scenario(net_key, outlets, (), ()))
+            else:
+                sides.append(_saved_scenario(net_key, outlets, n, saved[n].version))
+        listed, demand = _scenario_demand()
+        cmp = compare(sides[0], sides[1], demand, listed, radius_km=r)
+    except LocatorError as err:
+        st.error(T("scen.broken", reason=_md(err)))
+        return
+    frame = cmp.frame.astype(str).replace({"None": ""})
+    st.dataframe(frame, hide_index=True, width="stretch")
+    st.download_button(T("scen.dl_compare"), csv_bytes(cmp.frame),
+                       file_name=f"compare-{r:g}km.csv", mime="text/csv")  # fmt: skip
 
 
 # --------------------------------------------------------------------------- data

@@ -912,3 +912,112 @@ class TestStoreExport:
         result = run("history", "H001", "--database", store_file)
         assert result.exit_code == 0, result.output
         assert_terminal_safe(result.output)
+
+
+class TestScenario:
+    """What-if scenarios (#15 §4): hostile names, notes and candidate names in the
+    compare CSV/XLSX export and in every ``locator scenario`` table."""
+
+    @staticmethod
+    def _nameable() -> list[str]:
+        from locator.errors import ConfigurationError
+        from locator.scenario import check_name
+
+        out = []
+        for p in ALL:
+            try:
+                out.append(check_name(p))
+            except ConfigurationError:
+                continue
+        assert len(out) >= 15  # most payloads are allowed names
+        return out
+
+    def test_compare_csv_and_xlsx_are_spreadsheet_safe(self, tmp_path: Path) -> None:
+        """Scenario names (written in the export's first row), notes and candidate names
+        never start a formula in the CSV or XLSX export of a comparison."""
+        import openpyxl
+        import pandas as pd
+
+        from locator.scenario import Scenario, compare
+
+        outlets = hostile_outlets()
+        places = pd.DataFrame(
+            {"place_id": ["p"], "name": ["=1+1"], "lat": [30.27], "lon": [120.15],
+             "population": [10]}
+        )  # fmt: skip
+        names = self._nameable()
+        texts = [p for p in ALL if "\x00" not in p and encodable(p) == p]
+        for i, text in enumerate(texts):
+            name = names[i % len(names)]
+            a = Scenario(outlets, name=name, note=text)
+            b = Scenario(outlets, add=[{"lat": 30, "lon": 120, "name": text}], name=name[::-1])
+            cmp = compare(a, b, places, None, radius_km=10)
+            cmp.to_csv(tmp_path / f"{i}.csv")
+            rows = list(
+                csv.reader(io.StringIO((tmp_path / f"{i}.csv").read_text("utf-8-sig"), newline=""))
+            )
+            assert len({len(r) for r in rows}) == 1, "a row was split or shifted"
+            assert_csv_cells_safe([c for row in rows for c in row])
+            if not any(ord(c) < 32 and c not in "\t\n\r" for c in text):
+                cmp.to_xlsx(tmp_path / f"{i}.xlsx")
+                ws = openpyxl.load_workbook(tmp_path / f"{i}.xlsx").active
+                cells = [str(c.value) for r in ws.iter_rows() for c in r if c.value is not None]
+                assert_csv_cells_safe(cells)
+                assert all(c.data_type != "f" for r in ws.iter_rows() for c in r)
+
+    def test_cli_tables_show_payloads_as_text(self, tmp_path: Path) -> None:
+        """``scenario save/list/show/compare`` print stored payloads (names, a note,
+        candidate names) with no raw control character and no markup crash; a NUL
+        note is refused by name."""
+        url = f"sqlite:///{tmp_path / 's.db'}"
+        assert run("db", "init", "--database", url).exit_code == 0
+        assert run("db", "import", str(_sample_csv()), "--database", url).exit_code == 0
+        storable = [encodable(p) for p in ALL if "\x00" not in p and len(p) < 1000]
+        adds = [a for i, p in enumerate(storable) for a in ("--add", f"30.{i},110,{p}")]
+        names = [n for n in self._nameable() if n in storable][:6]
+        for j, name in enumerate(names):
+            note = storable[j % len(storable)]
+            r = run("scenario", "save", name, *adds, "--note", note, "--database", url)
+            assert r.exit_code == 0, r.output
+            assert_terminal_safe(r.output)
+        for args in (("list",), ("show", names[0]), ("compare", names[0], names[1])):
+            r = run("scenario", *args, "--database", url)
+            assert r.exit_code == 0, r.output
+            assert_terminal_safe(r.output)
+        r = run("scenario", "save", "nul", "--note", "a\x00b", "--database", url)
+        assert r.exit_code == 2 and "note" in r.output and "NUL" in r.output
+
+    def test_api_round_trips_and_never_500(self, tmp_path: Path) -> None:
+        """``POST /v1/scenarios`` keeps every storable payload (note, candidate names)
+        exactly, answers strict JSON, and refuses a NUL with a 422, never a 500."""
+        from fastapi.testclient import TestClient
+
+        from locator.api import create_app
+        from locator.store import open_store
+        from tests.test_api import fake_geocoder
+
+        store = open_store(f"sqlite:///{tmp_path / 'api.db'}", seed=True)
+        editor = {"Authorization": f"Bearer {store.tokens.create('e', 'editor')[0]}"}
+        try:
+            with TestClient(create_app(store, geocoder=fake_geocoder())) as c:
+                storable = [p for p in ALL if "\x00" not in p and encodable(p) == p]
+                for i, p in enumerate(storable):
+                    cand = {"lat": 30, "lon": 110, "name": p[:500], "city": p[:500]}
+                    body = {"name": f"h{i}", "note": p[:1000], "add": [cand]}
+                    r = c.post("/v1/scenarios", json=body, headers=editor)
+                    assert r.status_code == 201, r.text
+                    got = c.get(f"/v1/scenarios/h{i}", headers=editor)
+                    assert got.status_code == 200
+                    assert json.loads(got.text)["scenario"]["note"] == p[:1000]
+                    assert got.json()["figures"]["outlets_added"] == 1
+                    assert got.json()["scenario"]["add"][0]["name"] == p[:500].strip()
+                r = c.post("/v1/scenarios", json={"name": "n", "note": "a\x00b"}, headers=editor)
+                assert r.status_code == 422 and "a\x00b" not in r.text
+        finally:
+            store.dispose()
+
+
+def _sample_csv() -> Path:
+    from locator.data import DATA_DIR
+
+    return Path(DATA_DIR) / "outlets.csv"

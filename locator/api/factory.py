@@ -28,6 +28,7 @@ from ..store import LiveNetwork, Store
 from .auth import FailureLimiter, private_guard
 from .params import _PATTERN_REASONS
 from .routes import StrictJSONResponse, _json, router
+from .routes_scenario import router as scenario_router
 from .routes_verify import _listings
 from .routes_verify import router as verify_router
 from .routes_write import MAX_IMPORT_BYTES
@@ -269,6 +270,7 @@ def create_app(
     app.include_router(router, dependencies=guard)
     app.include_router(verify_router, dependencies=guard)
     app.include_router(write_router, dependencies=guard)
+    app.include_router(scenario_router, dependencies=guard)
     app.add_exception_handler(ApiError, _on_api_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)

@@ -21,6 +21,7 @@ from . import db as _db  # noqa: E402,F401
 from . import geocode as _geocode  # noqa: E402,F401
 from . import maps as _maps  # noqa: E402,F401
 from . import nearest as _nearest  # noqa: E402,F401
+from . import scenario as _scenario  # noqa: E402,F401
 from . import serve as _serve  # noqa: E402,F401
 from . import verify as _verify  # noqa: E402,F401
 

@@ -27,6 +27,7 @@ from ._types import (
 from .core import Conflict, Store
 from .live import LiveNetwork
 from .open import default_url, open_store
+from .scenarios import SavedScenario
 
 __all__ = [
     "ROLES",
@@ -35,6 +36,7 @@ __all__ = [
     "LiveNetwork",
     "NotFound",
     "PermissionDenied",
+    "SavedScenario",
     "StaleVersion",
     "Store",
     "StoreError",

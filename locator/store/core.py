@@ -26,6 +26,7 @@ from ..network import OUTLET_COLUMNS, DataWarning, Network, validate_outlets
 from . import _engine
 from ._types import ImportDiff, NotFound, StaleVersion, StoreError, Version
 from .models import EDITABLE, TEXT_COLUMNS, authorizations, flags, meta, outlets, versions
+from .scenarios import SavedScenario
 
 #: Fields compared by an import and kept in a version's ``state``.
 _FIELDS = tuple(c for c in OUTLET_COLUMNS if c not in ("outlet_id", "authorized"))
@@ -796,6 +797,35 @@ class Store:
         with self._read() as conn:
             rows = conn.execute(q.order_by(flags.c.id)).all()
         return [dict(r._mapping, at=_utc(r.at)) for r in rows]
+
+    # ------------------------------------------------------------ scenarios
+    def save_scenario(self, scenario: Any, *, actor: str, overwrite: bool = False) -> SavedScenario:
+        """Save a :class:`~locator.scenario.Scenario` (or its ``to_dict()``) by its
+        name. A name already saved is a :class:`Conflict` unless ``overwrite`` (then
+        ``version`` goes up, the creator stays). Writes the scenario only: outlets and
+        :meth:`revision` are unchanged."""
+        from . import scenarios as _sc
+
+        return _sc.save(self, scenario, actor=actor, overwrite=overwrite)
+
+    def scenario(self, name: str) -> SavedScenario:
+        """The saved scenario ``name`` (:class:`NotFound` if there is none); its
+        ``build(store.network())`` is the :class:`~locator.scenario.Scenario`."""
+        from . import scenarios as _sc
+
+        return _sc.get(self, name)
+
+    def scenarios(self) -> list[SavedScenario]:
+        """Every saved scenario, by name."""
+        from . import scenarios as _sc
+
+        return _sc.listing(self)
+
+    def delete_scenario(self, name: str) -> None:
+        """Delete the saved scenario ``name`` (:class:`NotFound` if there is none)."""
+        from . import scenarios as _sc
+
+        _sc.delete(self, name)
 
 
 # --------------------------------------------------------------------------- rows

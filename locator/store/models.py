@@ -110,3 +110,20 @@ meta = sa.Table(
     sa.Column("key", sa.Text, primary_key=True),
     sa.Column("value", sa.BigInteger, nullable=False),
 )
+
+#: Saved what-if scenarios (:mod:`locator.scenario`): candidates to add and outlet ids
+#: to switch off, as JSON. A scenario never changes ``outlets`` (nor the revision).
+scenarios = sa.Table(
+    "scenarios",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("note", sa.Text, nullable=False, server_default=""),
+    sa.Column("add", sa.JSON, nullable=False),
+    sa.Column("remove", sa.JSON, nullable=False),
+    sa.Column("radius_km", sa.Double, nullable=True),
+    sa.Column("drive_minutes", sa.Double, nullable=True),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+)
