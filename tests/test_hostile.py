@@ -912,3 +912,68 @@ class TestStoreExport:
         result = run("history", "H001", "--database", store_file)
         assert result.exit_code == 0, result.output
         assert_terminal_safe(result.output)
+
+
+# --------------------------------------------------------------------------- load
+
+
+class TestLoad:
+    """``locator load``: outlet names and ids from the file reach the table, CSV and XLSX
+    as data."""
+
+    @pytest.fixture()
+    def orders(self, tmp_path: Path) -> Path:
+        """One raw order a day next to each hostile outlet (assigned in the command)."""
+        net = hostile_outlets()
+        path = tmp_path / "orders.csv"
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["lat", "lon", "date"])
+            for i, row in enumerate(net.itertuples()):
+                w.writerow([row.lat, row.lon, f"2026-01-{1 + i % 28:02d}"])
+        return path
+
+    def test_table_shows_data_as_text(self, outlets_file: Path, orders: Path) -> None:
+        result = run("load", str(orders), "--outlets", str(outlets_file), "--top", "500")
+        assert result.exit_code == 0, result.output[-500:]
+        assert_terminal_safe(result.output)
+        assert_not_evaluated(result.output)
+        assert "[bold red]loud[/]" in result.output
+
+    def test_csv_is_spreadsheet_safe(
+        self, outlets_file: Path, orders: Path, tmp_path: Path
+    ) -> None:
+        out = tmp_path / "load.csv"
+        result = run("load", str(orders), "--outlets", str(outlets_file), "-o", str(out))
+        assert result.exit_code == 0, result.output[-500:]
+        rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"), newline="")))
+        assert len(rows) == len(ALL) + 1
+        assert len({len(r) for r in rows}) == 1, "a row was split or shifted"
+        assert_csv_cells_safe([c for row in rows for c in row])
+
+    @pytest.mark.filterwarnings("ignore::locator.network.DataWarning")
+    def test_xlsx_is_safe_or_refused(self, tmp_path: Path) -> None:
+        """Names Excel can hold are stored as text, never formulas; a control character
+        it cannot hold is refused by row, and nothing is written."""
+        import openpyxl
+        import pandas as pd
+
+        from locator.errors import DataError
+        from locator.load import outlet_load
+
+        fine = [p for p in ALL if not any(ord(c) < 32 and c not in "\t\n\r" for c in p)]
+        net = hostile_outlets(fine)
+        orders = pd.DataFrame({"outlet_id": net["outlet_id"], "date": "2026-01-05"})
+        out = tmp_path / "load.xlsx"
+        outlet_load(orders, net).write(out)
+        ws = openpyxl.load_workbook(out).active
+        cells = [str(c.value) for row in ws.iter_rows() for c in row if c.value is not None]
+        assert_csv_cells_safe(cells)
+        assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
+        net = hostile_outlets()
+        bad = tmp_path / "bad.xlsx"
+        with pytest.raises(DataError, match="control character"):
+            outlet_load(
+                pd.DataFrame({"outlet_id": net["outlet_id"], "date": "2026-01-05"}), net
+            ).write(bad)
+        assert not bad.exists()
