@@ -132,3 +132,34 @@ class TestLoadCli:
 
     def test_missing_file(self, files):
         assert_clean_error(run("load", files["dir"] / "nope.csv"), "no such file")
+
+
+class TestSuggestOrders:
+    def test_orders_pull_the_site(self, tmp_path: Path):
+        """``suggest --orders``: 40 orders around 喀什 (far from the one outlet, in
+        Shanghai) pull the one suggested site there; figures count orders."""
+        outlets = tmp_path / "outlets.csv"
+        outlets.write_text(
+            "outlet_id,name,lat,lon,authorized\nA,上海店,31.2,121.5,yes\n", encoding="utf-8"
+        )
+        orders = tmp_path / "orders.csv"
+        rows = ["lat,lon,date"] + [f"{39.47 + i * 0.001},{75.99},2024-01-01" for i in range(40)]
+        rows += ["31.21,121.5,2024-01-01"] * 10
+        orders.write_text("\n".join(rows) + "\n", encoding="utf-8")
+        result = run("suggest", "--sites", "1", "--outlets", outlets, "--orders", orders, "--json")
+        assert result.exit_code == 0, result.output
+        data = json.loads(result.stdout)
+        assert data["demand"] == "orders"
+        assert data["population_total"] == 50 and data["population_covered_before"] == 10
+        site = data["sites"][0]
+        assert site["population_gained"] == 40
+        assert site["city"].startswith("喀什")
+
+    def test_bad_orders_file(self, tmp_path: Path):
+        orders = tmp_path / "orders.csv"
+        orders.write_text("lat,lon\n31.2,x\n", encoding="utf-8")
+        outlets = tmp_path / "outlets.csv"
+        outlets.write_text("outlet_id,name,lat,lon\nA,a,31.2,121.5\n", encoding="utf-8")
+        result = run("suggest", "--sites", "1", "--orders", orders, "--outlets", outlets)
+        assert result.exit_code == 2 and "Traceback" not in result.output
+        assert "row 2, column 'lon'" in result.stderr
