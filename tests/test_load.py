@@ -306,3 +306,36 @@ class TestOutputs:
         path.write_text("outlet_id,date\n007,2024-01-01\n", encoding="gb18030")
         frame = read_orders(path)
         assert frame["outlet_id"].tolist() == ["007"]
+
+
+class TestSampleOrders:
+    """The bundled synthetic orders (``locator.datasets.build_orders``)."""
+
+    def test_rebuilt_from_the_shipped_network(self):
+        """build_orders on the shipped outlets and places gives the shipped files byte
+        for byte (the full build, tests/test_datasets.py, checks them too)."""
+        from locator import datasets, reference
+
+        outlets = pd.read_csv(reference.data_path("outlets.csv"), dtype=str, keep_default_na=False)
+        places = pd.read_csv(reference.data_path("places.csv"), dtype=str, keep_default_na=False)
+        orders, capacity = datasets.build_orders(outlets, places)
+        for name, frame in (("sample-orders.csv", orders), ("sample-capacity.csv", capacity)):
+            shipped = reference.data_path(name).read_bytes()
+            assert datasets._to_csv_text(frame).encode("utf-8") == shipped, name
+        assert reference.data_path("sample-orders.csv").stat().st_size <= 1_000_000
+
+    def test_sample_load_figures(self):
+        """20,000 orders over 8 weeks; some outlets overloaded, a few % beyond 2 h, and
+        the data README says it is synthetic."""
+        from locator import reference
+        from locator.data import load_outlets
+
+        orders = read_orders(reference.data_path("sample-orders.csv"))
+        report = outlet_load(
+            orders, load_outlets(), capacity=reference.data_path("sample-capacity.csv")
+        )
+        assert report.orders_used == 20_000 and report.days == 56
+        assert 0 < report.outlets_overloaded < 50
+        assert 0.01 < (report.share_beyond_promise or 0) < 0.1
+        readme = (Path(__file__).resolve().parent.parent / "data" / "README.md").read_text()
+        assert "sample-orders.csv" in readme and "synthetic" in readme.lower()
