@@ -191,17 +191,23 @@ class LoadReport:
 
 
 # --------------------------------------------------------------------------- reading
-def read_orders(path: str | os.PathLike[str], *, encoding: str | None = None) -> pd.DataFrame:
-    """An orders file as text columns: ``.parquet`` as stored, CSV (encoding detected
-    unless given: UTF-8 with or without BOM, GB18030, UTF-16) with every cell as text,
-    so ids keep their leading zeros and dates are parsed here, not guessed by pandas."""
+def read_orders(
+    source: str | os.PathLike[str] | bytes, *, name: str | None = None, encoding: str | None = None
+) -> pd.DataFrame:
+    """An orders file (a path, or the bytes of an upload named ``name``) as a frame:
+    ``.parquet`` as stored, CSV (encoding detected unless given: UTF-8 with or without
+    BOM, GB18030, UTF-16) with every cell as text, so ids keep their leading zeros and
+    dates are parsed by :func:`outlet_load`, not guessed by pandas."""
+    import io
+
     from .data import detect_encoding
 
-    text = os.fspath(path)
-    if text.lower().endswith(".parquet"):
-        return pd.read_parquet(text)
-    codec = encoding or detect_encoding(text)
-    return pd.read_csv(text, dtype=str, keep_default_na=False, encoding=codec)
+    label = name or ("orders" if isinstance(source, bytes) else os.fspath(source))
+    data: Any = io.BytesIO(source) if isinstance(source, bytes) else os.fspath(source)
+    if label.lower().endswith(".parquet"):
+        return pd.read_parquet(data)
+    codec = encoding or detect_encoding(source, name=label)
+    return pd.read_csv(data, dtype=str, keep_default_na=False, encoding=codec)
 
 
 def read_capacity(source: Any) -> pd.Series:
