@@ -109,6 +109,26 @@ class TestHtml:
             body = page.split("/* leaflet (inlined) */")[0]
             assert raw not in body.replace("{{'", ""), raw
 
+    @pytest.mark.filterwarnings("ignore::locator.network.DataWarning")
+    def test_load_layer_shows_payloads_literally(self) -> None:
+        """The load map's tooltips (outlet name, city) and layer name carry every
+        payload escaped."""
+        import pandas as pd
+
+        from locator.load import outlet_load
+
+        net = hostile_outlets().assign(city=hostile_outlets()["address"])
+        orders = pd.DataFrame({"outlet_id": net["outlet_id"], "date": "2026-01-05"})
+        frame = outlet_load(orders, net, capacity=dict.fromkeys(net["outlet_id"], 1)).frame()
+        located = frame.merge(net[["outlet_id", "lat", "lon"]], on="outlet_id")
+        m = maps.base_map(tiles=None)
+        maps.load_layer(located, tiles=None, name=TEMPLATE[3], lang="en").add_to(m)
+        page = embed.render_html(m, title="load")
+        assert_not_evaluated(page)
+        for p in TEMPLATE + XSS:
+            assert shown(f"ACME {p}") in page, p
+            assert shown(encodable(p)) in page, p
+
     def test_district_choropleth_hover_card(self) -> None:
         """The choropleth's hover card (district names from the boundary data, outlet
         names from an uploaded network) shows every payload escaped, never evaluated;
