@@ -163,3 +163,11 @@ class TestSuggestOrders:
         result = run("suggest", "--sites", "1", "--orders", orders, "--outlets", outlets)
         assert result.exit_code == 2 and "Traceback" not in result.output
         assert "row 2, column 'lon'" in result.stderr
+
+
+def test_no_capacity_no_capacity_columns(files):
+    """Without a capacity the table has no capacity columns (nothing to judge)."""
+    result = run("load", files["orders"], "--outlets", files["outlets"])
+    assert result.exit_code == 0, result.output
+    assert "overloaded" not in result.stdout.lower()
+    assert "capacity" not in result.stdout

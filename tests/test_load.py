@@ -211,12 +211,14 @@ class TestBadInput:
         orders = _assigned()
         orders.loc[3, "date"] = "next tuesday"
         orders.loc[4, "date"] = "2024-02-30"
+        orders.loc[0, "date"] = "2024-03-04 25:99"
         with pytest.raises(DataError) as err:
             outlet_load(orders, _outlets())
         text = str(err.value)
+        assert "row 2, column 'date'" in text and "'2024-03-04 25:99'" in text
         assert "row 5, column 'date'" in text and "'next tuesday'" in text
         assert "row 6, column 'date'" in text and "'2024-02-30'" in text
-        assert len(err.value.errors) == 2
+        assert len(err.value.errors) == 3
 
     def test_empty_date_is_an_error_or_counted(self):
         orders = _assigned()

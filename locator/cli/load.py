@@ -46,8 +46,9 @@ def _pct(x: Any) -> str:
     return "-" if _num(x) == "-" else f"{100 * float(x):.0f}%"
 
 
-def load_table(frame: Any, top: int, title: str) -> Table:
-    """The terminal table of :meth:`locator.load.LoadReport.frame` (cells are plain text)."""
+def load_table(frame: Any, top: int, title: str, capacity: bool = True) -> Table:
+    """The terminal table of :meth:`locator.load.LoadReport.frame` (cells are plain text;
+    the capacity columns only with ``capacity``)."""
     import pandas as pd
 
     table = Table(title=title)
@@ -67,11 +68,12 @@ def load_table(frame: Any, top: int, title: str) -> Table:
         ("use p95", "right"),
         ("overloaded", "left"),
     )
-    for name, justify in cols:
+    shown = len(cols) if capacity else len(cols) - 4
+    for name, justify in cols[:shown]:
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for r in frame.head(top).itertuples(index=False):
         over = r.overloaded
-        table.add_row(
+        cells = (
             f"{r.name} ({r.outlet_id})" if r.name else str(r.outlet_id),
             str(r.city),
             f"{int(r.orders_total):,}",
@@ -87,6 +89,7 @@ def load_table(frame: Any, top: int, title: str) -> Table:
             _pct(r.utilisation_p95),
             "-" if pd.isna(over) else ("OVERLOADED" if bool(over) else "no"),
         )
+        table.add_row(*cells[:shown])
     return table
 
 
@@ -213,7 +216,10 @@ def load_cmd(
             report.frame(),
             top,
             f"Load of {len(report.frame())} outlets, {period} ({report.days} days), "
-            "overloaded first",
+            "overloaded first"
+            if report.has_capacity
+            else "busiest first",
+            capacity=report.has_capacity,
         )
     )
     con.print(
