@@ -211,14 +211,13 @@ def read_orders(
     return pd.read_csv(data, dtype=str, keep_default_na=False, encoding=codec)
 
 
-def read_capacity(source: Any) -> pd.Series:
+def read_capacity(source: Any, *, name: str = "capacity") -> pd.Series:
     """Capacity per outlet as a float Series indexed by outlet id (NaN: none given).
 
     ``source``: a mapping ``{outlet_id: capacity}``, a Series indexed by outlet id, a
     frame or a CSV/XLSX path with ``outlet_id`` and ``capacity_per_day`` columns. A
     capacity must be a number > 0; a blank means "no capacity for this outlet". A bad
-    value or a repeated outlet id is a DataError naming the rows."""
-    name = "capacity"
+    value or a repeated outlet id is a DataError naming the rows (in ``name``)."""
     if isinstance(source, str | os.PathLike):
         from .data import detect_encoding
 
@@ -555,7 +554,7 @@ def _capacity(net: pd.DataFrame, ids: NDArray[np.object_], capacity: Any) -> NDA
         if "capacity_per_day" not in net.columns:
             return np.full(len(ids), np.nan)
         table = pd.DataFrame({"outlet_id": ids, "capacity_per_day": net["capacity_per_day"]})
-        return read_capacity(table).to_numpy(np.float64)
+        return read_capacity(table, name="outlets").to_numpy(np.float64)
     given = read_capacity(capacity)
     unknown = [i for i in given.index if i not in set(ids)]
     if unknown:

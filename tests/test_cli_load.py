@@ -171,3 +171,26 @@ def test_no_capacity_no_capacity_columns(files):
     assert result.exit_code == 0, result.output
     assert "overloaded" not in result.stdout.lower()
     assert "capacity" not in result.stdout
+
+
+def test_capacity_column_of_the_outlets_file(tmp_path: Path):
+    """A capacity_per_day column in the outlets file is used; a bad one names the row."""
+    outlets = tmp_path / "outlets.csv"
+    outlets.write_text(
+        "outlet_id,name,lat,lon,authorized,capacity_per_day\nA,a,31.2,121.5,yes,2\n"
+        "B,b,39.9,116.4,yes,\n",
+        encoding="utf-8",
+    )
+    orders = tmp_path / "orders.csv"
+    orders.write_text("outlet_id,date\nA,2024-01-01\nA,2024-01-01\nA,2024-01-01\n", "utf-8")
+    result = run("load", orders, "--outlets", outlets, "--json")
+    assert result.exit_code == 0, result.output
+    top = json.loads(result.stdout)["outlets"][0]
+    assert top["outlet_id"] == "A" and top["overloaded"] is True
+    outlets.write_text(
+        "outlet_id,name,lat,lon,authorized,capacity_per_day\nA,a,31.2,121.5,yes,lots\n",
+        encoding="utf-8",
+    )
+    result = run("load", orders, "--outlets", outlets)
+    assert_clean_error(result, "outlets")
+    assert "row 2, column 'capacity_per_day'" in result.stderr

@@ -797,6 +797,30 @@ class TestApp:
             shown("ACME {{7*7}}") in page or maps._script_json(shown("ACME {{7*7}}"))[1:-1] in page
         )
 
+    def test_load_view(self, outlets_file: Path, tmp_path: Path) -> None:
+        """The load view with the hostile network and an orders file with a hostile
+        name uploaded: no exception, nothing evaluated, names shown as data."""
+        from apptest import open_view, start
+
+        at = start(lang="en", view="data", timeout=240)
+        at.get("file_uploader")[0].set_value(
+            ("outlets.csv", outlets_file.read_bytes(), "text/csv")
+        ).run()
+        open_view(at, "load")
+        net = hostile_outlets()
+        orders = "lat,lon,date\n" + "".join(
+            f"{r.lat},{r.lon},2026-01-05\n" for r in net.itertuples()
+        )
+        uploader = next(u for u in at.get("file_uploader") if u.proto.id.endswith("load-file"))
+        uploader.set_value(("{{7*7}}<img src=x>.csv", orders.encode(), "text/csv")).run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert at.metric[0].value == f"{len(net):,}"  # the upload, not the sample
+        shown_text = "\n".join(str(m.value) for m in [*at.info, *at.markdown, *at.caption])
+        assert_not_evaluated(shown_text)
+        assert "<img" not in shown_text
+        name = next(d.value for d in at.dataframe if "Name" in d.value.columns)["Name"]
+        assert f"ACME {encodable(TEMPLATE[0])}" in name.tolist()
+
     def test_verify_box(self, outlets_file: Path) -> None:
         """The Find view's verify box with the hostile network uploaded and a payload
         checked: no exception, nothing evaluated, the messages escaped."""
