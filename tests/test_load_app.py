@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import pytest
 from apptest import open_view, start
 from streamlit.testing.v1 import AppTest
@@ -14,10 +12,9 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
 def _upload(at: AppTest, text: str, name: str = "orders.csv") -> AppTest:
-    """Put an orders file where the uploader keeps it (AppTest cannot drive uploads)."""
-    data = text.encode("utf-8")
-    at.session_state["load-orders"] = (hashlib.sha256(data).hexdigest()[:16], data, name)
-    at.run()
+    """Upload an orders file through the view's uploader."""
+    uploader = next(u for u in at.get("file_uploader") if u.proto.id.endswith("load-file"))
+    uploader.set_value((name, text.encode("utf-8"), "text/csv")).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
