@@ -426,9 +426,8 @@ def outlet_load(
         bad_dates, dcol, shown_dates, "date not readable (e.g. 2024-03-05 or 2024-03-05 14:30)"
     )
     if undated == "error":
-        problems += _row_problems(
-            np.flatnonzero(empty), dcol, shown_dates, "no date (or pass undated='skip')"
-        )
+        reason = "no date (undated='skip' / --skip-undated leaves such orders out)"
+        problems += _row_problems(np.flatnonzero(empty), dcol, shown_dates, reason)
     if problems:
         raise DataError(sorted(problems, key=lambda p: (p.row or 0, p.column or "")), source=source)
 
