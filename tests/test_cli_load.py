@@ -194,3 +194,14 @@ def test_capacity_column_of_the_outlets_file(tmp_path: Path):
     result = run("load", orders, "--outlets", outlets)
     assert_clean_error(result, "outlets")
     assert "row 2, column 'capacity_per_day'" in result.stderr
+
+
+def test_bundled_sample_is_never_overwritten(files):
+    """-o onto the bundled sample orders is refused before any work."""
+    from locator.data import DATA_DIR
+
+    target = DATA_DIR / "sample-capacity.csv"
+    before = target.read_bytes()
+    result = run("load", files["orders"], "--outlets", files["outlets"], "-o", target)
+    assert_clean_error(result, "an input is never overwritten")
+    assert target.read_bytes() == before
