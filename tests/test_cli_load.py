@@ -205,3 +205,18 @@ def test_bundled_sample_is_never_overwritten(files):
     result = run("load", files["orders"], "--outlets", files["outlets"], "-o", target)
     assert_clean_error(result, "an input is never overwritten")
     assert target.read_bytes() == before
+
+
+def test_parquet_orders_with_a_datetime_column(files):
+    """Parquet keeps types: a real datetime column is used as it is."""
+    path = files["dir"] / "orders.parquet"
+    pd.DataFrame(
+        {
+            "outlet_id": ["A", "B"],
+            "created_at": pd.to_datetime(["2024-03-04 08:00", "2024-03-05 09:00"]),
+        }
+    ).to_parquet(path, index=False)
+    result = run("load", path, "--outlets", files["outlets"], "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["days"] == 2 and data["date_col"] == "created_at"
