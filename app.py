@@ -39,7 +39,7 @@ VENDOR_URL = "/app/static/vendor"
 TILES = {"tile.osm": "osm", "tile.amap": "amap", "tile.none": None}
 SAMPLE_KEY = "sample"
 NEARBY_KM = 60.0  # outlets drawn around a search origin (the results always are)
-VIEWS = ("tab.find", "tab.coverage", "tab.data", "tab.embed")
+VIEWS = ("tab.find", "tab.coverage", "tab.data", "tab.embed", "tab.load")
 LANGUAGE_NAMES = {"zh": "中文", "en": "English"}
 
 
@@ -257,7 +257,7 @@ with st.sidebar:
         on_change=_switch_language,
     )
 tabs = st.tabs([T(v) for v in VIEWS], key="view", on_change="rerun")
-find_tab, coverage_tab, data_tab, embed_tab = tabs
+find_tab, coverage_tab, data_tab, embed_tab, load_tab = tabs
 # What the Find view shows first (the search box) is sent before any data is loaded.
 if find_tab.open is not False:
     with find_tab:
@@ -1151,6 +1151,104 @@ def embed_view() -> None:
     )
 
 
+# --------------------------------------------------------------------------- load
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _load_report(key: str, _outlets: pd.DataFrame, orders: tuple, capacity: tuple | None) -> Any:
+    """The load report of an orders file (``orders``/``capacity``: (sha, bytes, name), or
+    ``None`` bytes for the bundled synthetic sample) on the network ``key``."""
+    from locator import reference
+    from locator.load import outlet_load, read_capacity, read_orders
+
+    if orders[1] is None:
+        frame = read_orders(reference.data_path("sample-orders.csv"))
+    else:
+        frame = read_orders(orders[1], name=orders[2])
+    cap = None
+    if capacity is not None:
+        cap_source = (
+            reference.data_path("sample-capacity.csv")
+            if capacity[1] is None
+            else read_orders(capacity[1], name=capacity[2])
+        )
+        cap = read_capacity(cap_source)
+    return outlet_load(frame, _outlets, capacity=cap, undated="skip", source=orders[2])
+
+
+def _kept_upload(label: str, key: str, state: str) -> tuple | None:
+    """An uploaded file as (sha, bytes, name), kept in the session under ``state``."""
+    file = st.file_uploader(label, type=["csv"], key=key)
+    if file is not None:
+        data = file.getvalue()
+        st.session_state[state] = (hashlib.sha256(data).hexdigest()[:16], data, file.name)
+    return st.session_state.get(state)
+
+
+def _problems_table(err: DataError) -> None:
+    rows = [{"row": p.row, "column": p.column, "value": p.value, "reason": p.reason}
+            for p in err.errors]  # fmt: skip
+    _table(pd.DataFrame(rows).astype(str))
+
+
+def load_view() -> None:
+    """Orders per outlet (an upload, or the bundled synthetic sample): figures, a map of
+    outlets sized by load and coloured by overload, the table and downloads."""
+    from locator import LocatorError
+    from locator.maps import build_map
+    from locator.outputs import csv_bytes
+
+    st.markdown(T("load.intro"))
+    c1, c2 = st.columns(2)
+    with c1:
+        orders = _kept_upload(T("load.file"), "load-file", "load-orders")
+    with c2:
+        capacity = _kept_upload(T("load.capacity_file"), "load-cap-file", "load-capacity")
+    if orders is None:
+        orders = ("sample", None, "sample-orders.csv")
+        st.warning(T("load.sample"))
+        if capacity is None and upload is None and _is_sample(net_key):
+            capacity = ("sample", None, "sample-capacity.csv")
+    else:
+        st.info(T("load.using", name=_md(orders[2])))
+    try:
+        report = _load_report(net_key, outlets, orders, capacity)
+    except DataError as err:
+        st.error(T("load.refused", name=_md(err.source or orders[2]), n=len(err.errors)))
+        _problems_table(err)
+        return
+    except (LocatorError, ValueError, UnicodeDecodeError) as err:
+        st.error(_md(err))
+        return
+    frame = report.frame()
+    m1, m2, m3 = st.columns(3)
+    m1.metric(T("load.orders"), i18n.count(report.orders_used))
+    if report.start is not None and report.end is not None:
+        m1.caption(
+            T("load.orders_of", days=report.days, start=report.start.date(), end=report.end.date())
+        )
+    m2.metric(T("load.beyond"), i18n.percent(report.share_beyond_promise, LANG))
+    m3.metric(
+        T("load.overloaded_n"),
+        i18n.count(report.outlets_overloaded) if report.has_capacity else "-",
+    )
+    m3.caption(T("load.of_outlets", n=len(frame)) if report.has_capacity else T("load.no_capacity"))
+    if report.orders_undated or report.orders_unassigned:
+        st.caption(
+            T("load.left_out", undated=report.orders_undated, unassigned=report.orders_unassigned)
+        )
+    located = frame.merge(outlets[["outlet_id", "lat", "lon"]], on="outlet_id", how="left")
+    _show_map(build_map(None, tiles=tiles, load=located, lang=LANG), key="load-map", height=520)
+    st.caption(T("load.caption") + " " + report.drive_note)
+    _table(frame)
+    d1, d2 = st.columns(2)
+    d1.download_button(
+        T("load.dl_outlets"), csv_bytes(frame), file_name="outlet-load.csv", mime="text/csv"
+    )
+    d2.download_button(
+        T("load.dl_daily"), csv_bytes(report.daily()), file_name="outlet-load-daily.csv",
+        mime="text/csv",
+    )  # fmt: skip
+
+
 if find_tab.open is not False:
     find_view()
 if coverage_tab.open:
@@ -1162,3 +1260,6 @@ if data_tab.open:
 if embed_tab.open:
     with embed_tab:
         embed_view()
+if load_tab.open:
+    with load_tab:
+        load_view()

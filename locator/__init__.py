@@ -45,6 +45,9 @@ _EXPORTS: dict[str, str] = {
     "coverage_report": "coverage",
     "suggest_sites": "coverage",
     "service_areas": "coverage",
+    # load from orders
+    "outlet_load": "load",
+    "LoadReport": "load",
     # maps and embeddable pages
     "build_map": "maps",
     "escape_text": "maps",

@@ -31,6 +31,9 @@ one short name a line). Outputs, in the package's data folder ``locator/_data/``
   polygons, the offline base layer of every map (see :mod:`locator.maps.outlines`).
 * ``outlets.csv``: a **synthetic** sample network for the fictional brand
   "ACME家电 (ACME Appliances)", generated from a fixed seed.
+* ``sample-orders.csv`` and ``sample-capacity.csv``: **synthetic** orders of that
+  network (20,000 over 8 weeks, :func:`build_orders`) and a capacity per outlet and day,
+  for ``locator load`` and the app's load view.
 
 ``build --check`` writes nothing and exits 1 when a committed file differs.
 """
@@ -373,6 +376,79 @@ def build_outlets(
     return pd.DataFrame(rows)
 
 
+#: The synthetic orders: how many, from which Monday, over how many days.
+ORDERS_TOTAL = 20_000
+ORDERS_START = "2026-03-02"
+ORDERS_DAYS = 56
+
+
+def build_orders(
+    outlets: pd.DataFrame, places: pd.DataFrame, n: int = ORDERS_TOTAL
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """**Synthetic** orders of the sample network and a capacity per outlet and day.
+
+    Seeded (:data:`SEED`), so a rebuild is identical. Each order belongs to an authorized
+    outlet drawn with a weight (service centres 3, repair points 1, times a seeded
+    log-normal "popularity" so some outlets are busy), lies at a random bearing and an
+    exponential distance (mean 12 km; 4 % of orders 60-200 km away, beyond the 2-hour
+    estimate) from it, on a day of the 8 weeks from :data:`ORDERS_START` (weekends 1.4x,
+    a two-week surge of 1.6x in the middle). Another 3 % cluster around the largest
+    place (population >= 300,000) farthest from any outlet: demand the network does not
+    reach, for ``suggest --orders``. Columns: ``order_id``, ``order_date``, ``lat``,
+    ``lon`` (WGS-84, 5 decimals). The capacity (``outlet_id``, ``capacity_per_day``) is
+    8 orders a day for a service centre and 4 for a repair point."""
+    from pyproj import Geod
+
+    rng = np.random.default_rng(SEED)
+    net = outlets[outlets["authorized"].astype(str).str.lower() == "true"].reset_index(drop=True)
+    olat = net["lat"].astype(float).to_numpy()
+    olon = net["lon"].astype(float).to_numpy()
+    weight = np.where(net["kind"] == "service_center", 3.0, 1.0)
+    weight = weight * rng.lognormal(0.0, 0.6, len(net))
+    n_far = round(n * 0.03)
+    n_net = n - n_far
+    pick = rng.choice(len(net), size=n_net, p=weight / weight.sum())
+    km = rng.exponential(12.0, n_net)
+    tail = rng.random(n_net) < 0.04
+    km[tail] = rng.uniform(60.0, 200.0, int(tail.sum()))
+    geod = Geod(ellps="WGS84")
+    lon, lat, _ = geod.fwd(olon[pick], olat[pick], rng.uniform(0, 360, n_net), km * 1000.0)
+    # The unreached cluster: the big place farthest from every outlet.
+    big = places[places["population"].astype(int) >= 300_000].reset_index(drop=True)
+    plat = big["lat"].astype(float).to_numpy()
+    plon = big["lon"].astype(float).to_numpy()
+    gap = great_circle_km(plat[:, None], plon[:, None], olat[None, :], olon[None, :]).min(axis=1)
+    far = int(np.argmax(gap))
+    flon, flat, _ = geod.fwd(
+        np.full(n_far, plon[far]),
+        np.full(n_far, plat[far]),
+        rng.uniform(0, 360, n_far),
+        rng.exponential(8.0, n_far) * 1000.0,
+    )
+    day_w = np.ones(ORDERS_DAYS)
+    dow = np.arange(ORDERS_DAYS) % 7  # day 0 is a Monday
+    day_w[dow >= 5] = 1.4
+    day_w[21:35] *= 1.6
+    days = rng.choice(ORDERS_DAYS, size=n, p=day_w / day_w.sum())
+    dates = (np.datetime64(ORDERS_START) + days.astype("timedelta64[D]")).astype(str)
+    orders = pd.DataFrame(
+        {
+            "order_date": dates,
+            "lat": np.round(np.concatenate([lat, flat]), 5),
+            "lon": np.round(np.concatenate([lon, flon]), 5),
+        }
+    )
+    orders = orders.sort_values("order_date", kind="stable").reset_index(drop=True)
+    orders.insert(0, "order_id", [f"S{i:05d}" for i in range(1, n + 1)])
+    capacity = pd.DataFrame(
+        {
+            "outlet_id": net["outlet_id"].astype(str),
+            "capacity_per_day": np.where(net["kind"] == "service_center", 8, 4),
+        }
+    )
+    return orders, capacity
+
+
 def _to_csv_text(df: pd.DataFrame) -> str:
     buf = io.StringIO()
     df.to_csv(buf, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
@@ -405,6 +481,7 @@ def build_all(listed_path: Path | None = None) -> dict[str, str | bytes]:
     polygons = build_districts_file()
     places = build_places(div=div, districts=read_districts(polygons))
     outlets = build_outlets(cities, div=div)
+    orders, capacity = build_orders(outlets, places)
     return {
         "divisions.csv": bd.to_csv_text(div),
         "division_changes.csv": bd.to_csv_text(changes),
@@ -412,6 +489,8 @@ def build_all(listed_path: Path | None = None) -> dict[str, str | bytes]:
         "cities.csv": _to_csv_text(cities),
         "places.csv": _to_csv_text(places),
         "outlets.csv": _to_csv_text(outlets),
+        "sample-orders.csv": _to_csv_text(orders),
+        "sample-capacity.csv": _to_csv_text(capacity),
         DATA_FILE: polygons,
         AREA_FILE: build_offset_area_file(polygons),
         OUTLINES_FILE: build_outlines_file(polygons),

@@ -33,8 +33,10 @@ __all__ = [
 ]
 
 #: Columns in km, shares (0..1), counts and minutes: how :func:`human_table` shows them.
-KM_COLUMNS = frozenset({"distance_km", "distance_p90_km", "nearest_km"})
-SHARE_COLUMNS = frozenset({"share_covered"})
+KM_COLUMNS = frozenset(
+    {"distance_km", "distance_p90_km", "nearest_km", "distance_p50_km", "distance_max_km"}
+)
+SHARE_COLUMNS = frozenset({"share_covered", "share_beyond_promise", "utilisation_p95"})
 COUNT_COLUMNS = frozenset(
     {
         "outlets",
@@ -47,6 +49,10 @@ COUNT_COLUMNS = frozenset(
         "places_total",
         "places_uncovered",
         "places_gained",
+        "orders_total",
+        "peak_day_orders",
+        "peak_week_orders",
+        "orders",
     }
 )
 MINUTE_COLUMNS = frozenset({"drive_minutes"})
@@ -159,8 +165,11 @@ def _categories(values: pd.Series, lang: str) -> pd.Series:
 
 
 def _yes_no(values: pd.Series, lang: str) -> pd.Series:
+    import pandas as pd
+
     yes, no = message("yes", lang), message("no", lang)
-    return values.map(lambda b: yes if bool(b) else no)
+    # A flag that does not apply (an outlet with no capacity: overloaded is NA) is blank.
+    return values.map(lambda b: "" if b is None or b is pd.NA else (yes if bool(b) else no))
 
 
 def human_table(
@@ -192,7 +201,7 @@ def human_table(
             values = _kinds(values, lang)
         elif name == "categories":
             values = _categories(values, lang)
-        elif name in ("authorized", "meets_promise"):
+        elif name in ("authorized", "meets_promise", "overloaded", "over_capacity"):
             values = _yes_no(values, lang)
         elif name == "hours_label":
             values = values.map(lambda s: one_language(s, lang))

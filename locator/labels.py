@@ -112,6 +112,59 @@ MESSAGES: dict[str, dict[str, str]] = {
     "tab.coverage": {"zh": "覆盖分析", "en": "Coverage"},
     "tab.data": {"zh": "网点数据", "en": "Network data"},
     "tab.embed": {"zh": "嵌入", "en": "Embed"},
+    "tab.load": {"zh": "网点负荷", "en": "Outlet load"},
+    # --- load view (orders per outlet)
+    "load.intro": {
+        "zh": "上传订单文件（CSV，含日期和经纬度，或 `locator assign` 的输出），查看各网点每日、"
+              "每周订单量、服务距离、超出 2 小时上门承诺的订单比例，以及是否超出日接单能力。",
+        "en": "Upload an orders file (CSV with a date and lat/lon, or the output of "
+              "`locator assign`) to see orders per outlet per day and week, service "
+              "distances, the share beyond the 2-hour on-site promise and overloaded outlets.",
+    },
+    "load.file": {"zh": "订单文件（CSV）", "en": "Orders file (CSV)"},
+    "load.capacity_file": {"zh": "日接单能力（可选：outlet_id,capacity_per_day）",
+                           "en": "Capacity per day (optional: outlet_id,capacity_per_day)"},
+    "load.sample": {
+        "zh": "正在使用内置的**合成**示例订单（虚构品牌，20,000 单，8 周）："
+              "数字不代表任何真实网络。",
+        "en": "Using the bundled **synthetic** sample orders (fictional brand, 20,000 orders "
+              "over 8 weeks): no figure describes a real network.",
+    },
+    "load.using": {"zh": "正在使用订单文件 {name}", "en": "Using the orders file {name}"},
+    "load.refused": {"zh": "订单文件 {name} 有 {n} 处问题，未使用：",
+                     "en": "{name} has {n} problem(s) and was not used:"},
+    "load.orders": {"zh": "订单", "en": "Orders"},
+    "load.orders_of": {"zh": "{days} 天（{start} 至 {end}）",
+                       "en": "{days} days ({start} to {end})"},
+    "load.beyond": {"zh": "超出 2 小时承诺", "en": "Beyond the 2-hour promise"},
+    "load.overloaded_n": {"zh": "超负荷网点", "en": "Overloaded outlets"},
+    "load.of_outlets": {"zh": "共 {n} 个网点", "en": "of {n} outlets"},
+    "load.no_capacity": {"zh": "未提供日接单能力", "en": "no capacity given"},
+    "load.left_out": {
+        "zh": "{undated} 单无日期、{unassigned} 单无网点，未计入。",
+        "en": "{undated} order(s) without a date and {unassigned} without an outlet were "
+              "left out.",
+    },
+    "load.caption": {
+        "zh": "每日指标按订单文件的整个时段计算（无订单的日子记为 0）；"
+              "超负荷 = 每日订单量的 95% 分位高于日接单能力。驾车时间为估算值。",
+        "en": "Daily figures cover the whole period of the file (days without orders count "
+              "as 0); overloaded = p95 of daily orders above capacity. Drive times are "
+              "estimates.",
+    },
+    "load.dl_outlets": {"zh": "下载网点负荷（CSV）", "en": "Download load per outlet (CSV)"},
+    "load.dl_daily": {"zh": "下载每日明细（CSV）", "en": "Download daily rows (CSV)"},
+    "load.tip_orders": {"zh": "日均 {mean} 单，95% 分位 {p95} 单",
+                        "en": "{mean} orders/day, p95 {p95}"},
+    "load.tip_capacity": {"zh": "日接单能力 {cap}，使用率 {use}%",
+                          "en": "capacity {cap}/day, {use}% used (p95)"},
+    "load.overloaded": {"zh": "超负荷", "en": "Overloaded"},
+    "load.legend_size": {"zh": "圆圈大小 = 日均订单", "en": "Circle size = orders per day"},
+    "load.legend_over": {"zh": "超负荷", "en": "Overloaded"},
+    "load.legend_busy": {"zh": "繁忙（>80% 能力）", "en": "Busy (>80% of capacity)"},
+    "load.legend_ok": {"zh": "能力范围内", "en": "Within capacity"},
+    "load.legend_none": {"zh": "未知能力", "en": "Capacity unknown"},
+    "layer.load": {"zh": "网点负荷", "en": "Outlet load"},
     # --- sign in
     "auth.heading": {"zh": "登录", "en": "Sign in"},
     "auth.token": {"zh": "API 令牌", "en": "API token"},
@@ -440,6 +493,25 @@ COLUMNS: dict[str, dict[str, str]] = {
     "closed": {"zh": "已关闭", "en": "Closed"},
     "at (UTC)": {"zh": "时间（UTC）", "en": "When (UTC)"},
     "by": {"zh": "操作人", "en": "By"},
+    "orders_total": {"zh": "订单数", "en": "Orders"},
+    "orders_per_day_mean": {"zh": "日均订单", "en": "Orders per day"},
+    "orders_per_day_p95": {"zh": "日订单 95% 分位", "en": "Orders per day (p95)"},
+    "peak_day_orders": {"zh": "单日峰值", "en": "Peak day orders"},
+    "peak_day": {"zh": "峰值日", "en": "Peak day"},
+    "orders_per_week_mean": {"zh": "周均订单", "en": "Orders per week"},
+    "peak_week_orders": {"zh": "单周峰值", "en": "Peak week orders"},
+    "peak_week": {"zh": "峰值周（周一）", "en": "Peak week (Monday)"},
+    "distance_p50_km": {"zh": "距离中位数", "en": "Median distance"},
+    "distance_max_km": {"zh": "最远距离", "en": "Farthest order"},
+    "share_beyond_promise": {"zh": "超出 2 小时承诺", "en": "Beyond 2-h promise"},
+    "capacity_per_day": {"zh": "日接单能力", "en": "Capacity per day"},
+    "overloaded_days": {"zh": "超负荷天数", "en": "Days over capacity"},
+    "utilisation_p95": {"zh": "使用率（95% 分位）", "en": "Utilisation (p95)"},
+    "overloaded": {"zh": "超负荷", "en": "Overloaded"},
+    "date": {"zh": "日期", "en": "Date"},
+    "week": {"zh": "周（周一）", "en": "Week (Monday)"},
+    "orders": {"zh": "订单数", "en": "Orders"},
+    "over_capacity": {"zh": "超出能力", "en": "Over capacity"},
 }
 # fmt: on
 

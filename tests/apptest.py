@@ -13,7 +13,13 @@ from streamlit.testing.v1 import AppTest
 from locator.labels import message
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-VIEWS = {"find": "tab.find", "coverage": "tab.coverage", "data": "tab.data", "embed": "tab.embed"}
+VIEWS = {
+    "find": "tab.find",
+    "coverage": "tab.coverage",
+    "data": "tab.data",
+    "embed": "tab.embed",
+    "load": "tab.load",
+}
 
 
 def start(lang: str | None = "en", view: str | None = None, timeout: float = 180) -> AppTest:
@@ -29,7 +35,7 @@ def start(lang: str | None = "en", view: str | None = None, timeout: float = 180
 
 
 def open_view(at: AppTest, view: str) -> AppTest:
-    """Open ``view`` (find, coverage, data, embed) and run."""
+    """Open ``view`` (find, coverage, data, embed, load) and run."""
     at.session_state["view"] = message(VIEWS[view], at.session_state["lang"])
     at.run()
     assert not at.exception, [e.value for e in at.exception]

@@ -172,3 +172,57 @@ class TestSuggestSites:
         args = {"p": 1, "radius_km": 30.0} | kwargs
         with pytest.raises(ConfigurationError, match=match):
             suggest_sites(outlets, places, args["p"], args["radius_km"])
+
+
+class TestOrderDemand:
+    """``suggest_sites(..., demand=orders)``: orders, not population, decide."""
+
+    outlets = pd.DataFrame(
+        {"outlet_id": ["O1"], "name": ["o"], "lat": [30.0], "lon": [110.0], "authorized": [True]}
+    )
+    places = pd.DataFrame(
+        {
+            "name": ["Big", "Small", "Near"],
+            "name_zh": ["大", "小", "近"],
+            "province": ["P1", "P2", "P3"],
+            "city": ["c1", "c2", "c3"],
+            "population": [10_000_000, 1_000, 500_000],
+            "lat": [40.0, 25.0, 30.1],
+            "lon": [100.0, 120.0, 110.0],
+        }
+    )
+
+    def _orders(self) -> pd.DataFrame:
+        rng = np.random.default_rng(5)
+        far = pd.DataFrame(
+            {"lat": 25.0 + rng.normal(0, 0.05, 60), "lon": 120.0 + rng.normal(0, 0.05, 60)}
+        )
+        near = pd.DataFrame({"lat": [30.05] * 500, "lon": [110.0] * 500})  # already covered
+        return pd.concat([far, near], ignore_index=True)
+
+    def test_population_picks_the_big_place(self):
+        result = suggest_sites(self.outlets, self.places, 1, 50)
+        assert result.sites[0].nearest_place == "Big"
+        assert result.demand == "population"
+
+    def test_a_far_cluster_of_orders_pulls_the_site(self):
+        """60 orders around Small (far from the one outlet) outweigh Big's population
+        and the 500 orders the outlet already reaches."""
+        result = suggest_sites(self.outlets, self.places, 1, 50, demand=self._orders())
+        site = result.sites[0]
+        assert site.nearest_place == "Small"
+        assert site.population_gained == 60  # orders, not people
+        assert result.population_total == 560
+        assert result.population_covered_before == 500
+        assert result.demand == "orders" and result.to_dict()["demand"] == "orders"
+
+    def test_order_demand_aggregates_and_checks(self):
+        from locator.coverage import order_demand
+        from locator.errors import DataError
+
+        orders = pd.DataFrame({"lat": [30.001, 30.002, 31.0], "lon": [110.001, 110.002, 111.0]})
+        cells = order_demand(orders)
+        assert sorted(cells["population"].tolist()) == [1, 2]
+        assert cells["population"].sum() == 3
+        with pytest.raises(DataError, match="row 3"):
+            order_demand(pd.DataFrame({"lat": ["30", "x"], "lon": ["110", "110"]}))

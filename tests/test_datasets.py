@@ -19,6 +19,8 @@ BUNDLED = (
     "cities.csv",
     "places.csv",
     "outlets.csv",
+    "sample-orders.csv",
+    "sample-capacity.csv",
     "districts.geojson.gz",
     "offset-area.geojson.gz",
     "outlines.geojson.gz",

@@ -71,6 +71,9 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     pd.DataFrame({"address": ["北京海淀区", "成都武侯区", "苏州工业园区"]}).to_csv(
         tmp_path / "customers.csv", index=False
     )
+    (tmp_path / "data").mkdir()
+    for name in ("sample-orders.csv", "sample-capacity.csv"):  # README: data/sample-*.csv
+        (tmp_path / "data" / name).write_bytes((DATA_DIR / name).read_bytes())
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("LOCATOR_NO_PROGRESS", "1")
     # The store examples change the store: each example gets its own (seeded) one, so

@@ -109,6 +109,26 @@ class TestHtml:
             body = page.split("/* leaflet (inlined) */")[0]
             assert raw not in body.replace("{{'", ""), raw
 
+    @pytest.mark.filterwarnings("ignore::locator.network.DataWarning")
+    def test_load_layer_shows_payloads_literally(self) -> None:
+        """The load map's tooltips (outlet name, city) and layer name carry every
+        payload escaped."""
+        import pandas as pd
+
+        from locator.load import outlet_load
+
+        net = hostile_outlets().assign(city=hostile_outlets()["address"])
+        orders = pd.DataFrame({"outlet_id": net["outlet_id"], "date": "2026-01-05"})
+        frame = outlet_load(orders, net, capacity=dict.fromkeys(net["outlet_id"], 1)).frame()
+        located = frame.merge(net[["outlet_id", "lat", "lon"]], on="outlet_id")
+        m = maps.base_map(tiles=None)
+        maps.load_layer(located, tiles=None, name=TEMPLATE[3], lang="en").add_to(m)
+        page = embed.render_html(m, title="load")
+        assert_not_evaluated(page)
+        for p in TEMPLATE + XSS:
+            assert shown(f"ACME {p}") in page, p
+            assert shown(encodable(p)) in page, p
+
     def test_district_choropleth_hover_card(self) -> None:
         """The choropleth's hover card (district names from the boundary data, outlet
         names from an uploaded network) shows every payload escaped, never evaluated;
@@ -777,6 +797,30 @@ class TestApp:
             shown("ACME {{7*7}}") in page or maps._script_json(shown("ACME {{7*7}}"))[1:-1] in page
         )
 
+    def test_load_view(self, outlets_file: Path, tmp_path: Path) -> None:
+        """The load view with the hostile network and an orders file with a hostile
+        name uploaded: no exception, nothing evaluated, names shown as data."""
+        from apptest import open_view, start
+
+        at = start(lang="en", view="data", timeout=240)
+        at.get("file_uploader")[0].set_value(
+            ("outlets.csv", outlets_file.read_bytes(), "text/csv")
+        ).run()
+        open_view(at, "load")
+        net = hostile_outlets()
+        orders = "lat,lon,date\n" + "".join(
+            f"{r.lat},{r.lon},2026-01-05\n" for r in net.itertuples()
+        )
+        uploader = next(u for u in at.get("file_uploader") if u.proto.id.endswith("load-file"))
+        uploader.set_value(("{{7*7}}<img src=x>.csv", orders.encode(), "text/csv")).run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert at.metric[0].value == f"{len(net):,}"  # the upload, not the sample
+        shown_text = "\n".join(str(m.value) for m in [*at.info, *at.markdown, *at.caption])
+        assert_not_evaluated(shown_text)
+        assert "<img" not in shown_text
+        name = next(d.value for d in at.dataframe if "Name" in d.value.columns)["Name"]
+        assert f"ACME {encodable(TEMPLATE[0])}" in name.tolist()
+
     def test_verify_box(self, outlets_file: Path) -> None:
         """The Find view's verify box with the hostile network uploaded and a payload
         checked: no exception, nothing evaluated, the messages escaped."""
@@ -1021,3 +1065,68 @@ def _sample_csv() -> Path:
     from locator.data import DATA_DIR
 
     return Path(DATA_DIR) / "outlets.csv"
+
+
+# --------------------------------------------------------------------------- load
+
+
+class TestLoad:
+    """``locator load``: outlet names and ids from the file reach the table, CSV and XLSX
+    as data."""
+
+    @pytest.fixture()
+    def orders(self, tmp_path: Path) -> Path:
+        """One raw order a day next to each hostile outlet (assigned in the command)."""
+        net = hostile_outlets()
+        path = tmp_path / "orders.csv"
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["lat", "lon", "date"])
+            for i, row in enumerate(net.itertuples()):
+                w.writerow([row.lat, row.lon, f"2026-01-{1 + i % 28:02d}"])
+        return path
+
+    def test_table_shows_data_as_text(self, outlets_file: Path, orders: Path) -> None:
+        result = run("load", str(orders), "--outlets", str(outlets_file), "--top", "500")
+        assert result.exit_code == 0, result.output[-500:]
+        assert_terminal_safe(result.output)
+        assert_not_evaluated(result.output)
+        assert "[bold red]loud[/]" in result.output
+
+    def test_csv_is_spreadsheet_safe(
+        self, outlets_file: Path, orders: Path, tmp_path: Path
+    ) -> None:
+        out = tmp_path / "load.csv"
+        result = run("load", str(orders), "--outlets", str(outlets_file), "-o", str(out))
+        assert result.exit_code == 0, result.output[-500:]
+        rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"), newline="")))
+        assert len(rows) == len(ALL) + 1
+        assert len({len(r) for r in rows}) == 1, "a row was split or shifted"
+        assert_csv_cells_safe([c for row in rows for c in row])
+
+    @pytest.mark.filterwarnings("ignore::locator.network.DataWarning")
+    def test_xlsx_is_safe_or_refused(self, tmp_path: Path) -> None:
+        """Names Excel can hold are stored as text, never formulas; a control character
+        it cannot hold is refused by row, and nothing is written."""
+        import openpyxl
+        import pandas as pd
+
+        from locator.errors import DataError
+        from locator.load import outlet_load
+
+        fine = [p for p in ALL if not any(ord(c) < 32 and c not in "\t\n\r" for c in p)]
+        net = hostile_outlets(fine)
+        orders = pd.DataFrame({"outlet_id": net["outlet_id"], "date": "2026-01-05"})
+        out = tmp_path / "load.xlsx"
+        outlet_load(orders, net).write(out)
+        ws = openpyxl.load_workbook(out).active
+        cells = [str(c.value) for row in ws.iter_rows() for c in row if c.value is not None]
+        assert_csv_cells_safe(cells)
+        assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
+        net = hostile_outlets()
+        bad = tmp_path / "bad.xlsx"
+        with pytest.raises(DataError, match="control character"):
+            outlet_load(
+                pd.DataFrame({"outlet_id": net["outlet_id"], "date": "2026-01-05"}), net
+            ).write(bad)
+        assert not bad.exists()

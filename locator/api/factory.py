@@ -28,6 +28,8 @@ from ..store import LiveNetwork, Store
 from .auth import FailureLimiter, private_guard
 from .params import _PATTERN_REASONS
 from .routes import StrictJSONResponse, _json, router
+from .routes_load import MAX_LOAD_BYTES
+from .routes_load import router as load_router
 from .routes_scenario import router as scenario_router
 from .routes_verify import _listings
 from .routes_verify import router as verify_router
@@ -271,6 +273,7 @@ def create_app(
     app.include_router(verify_router, dependencies=guard)
     app.include_router(write_router, dependencies=guard)
     app.include_router(scenario_router, dependencies=guard)
+    app.include_router(load_router, dependencies=guard)
     app.add_exception_handler(ApiError, _on_api_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
@@ -288,7 +291,10 @@ def create_app(
     app.add_middleware(
         BodySizeLimitMiddleware,
         max_bytes=max_body_bytes,
-        path_limits={"/v1/imports": max(MAX_IMPORT_BYTES, max_body_bytes)},
+        path_limits={
+            "/v1/imports": max(MAX_IMPORT_BYTES, max_body_bytes),
+            "/v1/load": max(MAX_LOAD_BYTES, max_body_bytes),
+        },
     )
     return app
 

@@ -19,6 +19,7 @@ from . import coverage as _coverage  # noqa: E402,F401
 from . import data as _data  # noqa: E402,F401
 from . import db as _db  # noqa: E402,F401
 from . import geocode as _geocode  # noqa: E402,F401
+from . import load as _load  # noqa: E402,F401
 from . import maps as _maps  # noqa: E402,F401
 from . import nearest as _nearest  # noqa: E402,F401
 from . import scenario as _scenario  # noqa: E402,F401

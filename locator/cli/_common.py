@@ -71,7 +71,16 @@ def check_output_or_fail(
         except ConfigurationError as err:
             fail(f"--out-encoding: {err}")
     try:
-        bundled = [DATA_DIR / name for name in ("outlets.csv", "places.csv", "cities.csv")]
+        bundled = [
+            DATA_DIR / name
+            for name in (
+                "outlets.csv",
+                "places.csv",
+                "cities.csv",
+                "sample-orders.csv",
+                "sample-capacity.csv",
+            )
+        ]
         return check_output(path, inputs=[*inputs, *bundled])
     except ConfigurationError as err:
         fail(str(err))

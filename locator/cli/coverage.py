@@ -319,9 +319,19 @@ def suggest_cmd(
     outlets: _OutletsOpt = None,
     database: ReadDatabaseOpt = None,
     sheet: SheetOpt = None,
+    orders: Annotated[
+        Path | None,
+        typer.Option(
+            "--orders",
+            help="Weight demand by these orders (CSV/Parquet with lat/lon, e.g. the output "
+            "of `locator assign`) instead of population: sites go where orders are out of "
+            "reach, and the figures count orders.",
+        ),
+    ] = None,
     as_json: _JsonOpt = False,
 ) -> None:
-    """Where N new outlets would newly cover the most people (greedy maximal coverage)."""
+    """Where N new outlets would newly cover the most people (greedy maximal coverage),
+    or with ``--orders`` the most orders."""
     from ..coverage import suggest_sites
     from ..errors import LocatorError
 
@@ -330,8 +340,9 @@ def suggest_cmd(
     radius = _radius(radius_km, drive_minutes)
     network = load_network(None if outlets is None else str(outlets), sheet, database)
     places, _ = _demand()
+    demand = None if orders is None else _orders(orders)
     try:
-        result = suggest_sites(network, places, sites, radius)
+        result = suggest_sites(network, places, sites, radius, demand=demand)
     except LocatorError as err:
         fail(str(err))
     if as_json:
@@ -346,13 +357,13 @@ def suggest_cmd(
         "nearest place",
         "province",
         "city",
-        "population gained",
+        f"{result.demand} gained",
         "covered after",
     ):
         t.add_column(
             col,
             justify="right"
-            if col in ("#", "lat", "lon", "population gained", "covered after")
+            if col in ("#", "lat", "lon", f"{result.demand} gained", "covered after")
             else "left",
         )
     for s in result.sites:
@@ -370,7 +381,8 @@ def suggest_cmd(
     if drive_minutes is not None:
         con.print(_reach_note(radius, drive_minutes))
     con.print(
-        f"covered before: {_int(result.population_covered_before)} "
+        ("orders " if result.demand == "orders" else "")
+        + f"covered before: {_int(result.population_covered_before)} "
         f"({_pct(result.share_before)}); after: {_int(result.population_covered_after)} "
         f"({_pct(result.share_after)})"
     )
@@ -379,6 +391,21 @@ def suggest_cmd(
             f"only {len(result.sites)} site(s) add anyone; every other place is covered "
             "or out of reach of every candidate"
         )
+
+
+def _orders(path: Path) -> Any:  # -> pd.DataFrame
+    """The orders file of ``suggest --orders`` (a clean exit 2 if unreadable)."""
+    from ..errors import LocatorError
+    from ..load import read_orders
+
+    if not path.is_file():
+        fail(f"no such file: {path}")
+    try:
+        return read_orders(path)
+    except LocatorError as err:
+        fail(f"{path.name}: {err}")
+    except (OSError, ValueError) as err:
+        fail(f"cannot read {path.name}: {err}")
 
 
 @app.command("gaps")

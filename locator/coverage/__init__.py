@@ -79,6 +79,7 @@ from .sites import (
     SuggestedSite,
     coverage_matrix,
     greedy_max_coverage,
+    order_demand,
     suggest_sites,
 )
 
@@ -101,6 +102,7 @@ __all__ = [
     "geodesic_circle",
     "geometry_to_geojson",
     "greedy_max_coverage",
+    "order_demand",
     "radius_for",
     "service_areas",
     "suggest_sites",

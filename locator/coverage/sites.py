@@ -100,6 +100,49 @@ def greedy_max_coverage(
     return chosen, gains
 
 
+def order_demand(orders: pd.DataFrame, *, grid_deg: float = 0.01) -> pd.DataFrame:
+    """Orders as demand points for :func:`suggest_sites`: one point per grid cell of
+    ``grid_deg`` degrees (0.01 deg: about 1 km) holding orders, at the orders' mean
+    position, weighted by their count (``population`` column = orders; a ``weight``
+    column, when present, is summed instead of counting 1 per order).
+
+    ``orders`` needs WGS-84 ``lat``/``lon`` (the input columns of ``locator assign``'s
+    output are kept, so assigned orders qualify); a missing or bad coordinate is a
+    :class:`~locator.errors.DataError` naming the row, never a dropped order."""
+    orders = _frame(orders, "orders")
+    lat, lon = _coords(orders, "orders")
+    if not (isinstance(grid_deg, int | float) and math.isfinite(grid_deg) and grid_deg > 0):
+        raise ConfigurationError(f"grid_deg must be a number > 0, got {grid_deg!r}")
+    if "weight" in orders.columns:
+        w = pd.to_numeric(orders["weight"], errors="coerce").to_numpy(np.float64)
+        bad = ~(np.isfinite(w) & (w >= 0))
+        if bad.any():
+            from ..errors import DataError, Problem
+
+            raise DataError(
+                [Problem(int(i) + 2, "weight", orders["weight"].iat[int(i)],
+                         "weight must be a number >= 0") for i in np.flatnonzero(bad)],
+                source="orders",
+            )  # fmt: skip
+    else:
+        w = np.ones(lat.size)
+    cells = pd.DataFrame(
+        {
+            "gy": np.floor(lat / grid_deg).astype(np.int64),
+            "gx": np.floor(lon / grid_deg).astype(np.int64),
+            "lat": lat,
+            "lon": lon,
+            "w": w,
+        }
+    )
+    out = cells.groupby(["gy", "gx"], sort=True).agg(
+        lat=("lat", "mean"), lon=("lon", "mean"), population=("w", "sum"), orders=("w", "size")
+    )
+    out = out.reset_index(drop=True)
+    out["population"] = np.round(out["population"].to_numpy()).astype(np.int64)
+    return out
+
+
 @dataclass(frozen=True)
 class SuggestedSite:
     """One suggested new outlet site and what it adds."""
@@ -134,6 +177,9 @@ class SiteSuggestion:
     share_before: float | None
     share_after: float | None
     sites: list[SuggestedSite]
+    #: What the weights are: "population" (places) or "orders" (``demand=`` orders;
+    #: then every ``population_*`` figure counts orders).
+    demand: str = "population"
 
     def to_dict(self) -> dict[str, Any]:
         out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "sites"}
@@ -156,6 +202,7 @@ def suggest_sites(
     authorized_only: bool = True,
     drive_minutes: float | None = None,
     drive_model: DriveTimeModel | None = None,
+    demand: pd.DataFrame | None = None,
 ) -> SiteSuggestion:
     """Add ``p`` sites to the existing (authorized) outlets, maximising newly covered people.
 
@@ -168,13 +215,24 @@ def suggest_sites(
 
     Give ``radius_km`` (default 50) or ``drive_minutes`` (the radius reached in that
     time by ``drive_model``, default :class:`~locator.drive.DriveTimeModel`: an estimate).
+
+    ``demand``: orders (a frame with ``lat``/``lon``, see :func:`order_demand`) to weight
+    by instead of the places' population: sites then go where the orders not yet within
+    reach are, and every ``population_*`` figure counts orders (``demand="orders"`` in
+    the result). Candidates stay the places unless ``candidates`` is given.
     """
     p = _check_count(p, "p")
     r = radius_for(radius_km, drive_minutes, drive_model)
     outlets = _frame(outlets, "outlets")
     places = _frame(places, "places")
-    plat, plon = _coords(places, "places")
-    pop = _population(places, "places")
+    if demand is None:
+        plat, plon = _coords(places, "places")
+        pop = _population(places, "places")
+    else:
+        points = order_demand(demand)
+        plat = points["lat"].to_numpy(np.float64)
+        plon = points["lon"].to_numpy(np.float64)
+        pop = points["population"].to_numpy(np.int64)
     _coords(outlets, "outlets")
     auth = _authorized_mask(outlets, authorized_only)
     if auth.any():
@@ -239,4 +297,5 @@ def suggest_sites(
         share_before=_share(before, total),
         share_after=_share(after, total),
         sites=sites,
+        demand="population" if demand is None else "orders",
     )

@@ -89,6 +89,7 @@ from .layers import (
     search_layer,
     service_areas_layer,
 )
+from .load import load_layer
 
 __all__ = [
     "CATEGORY_LABELS",
@@ -108,6 +109,7 @@ __all__ = [
     "districts_layer",
     "escape_text",
     "gaps_layer",
+    "load_layer",
     "locate_control",
     "normalize_tiles",
     "outlet_popup_html",

@@ -22,6 +22,7 @@ from .layers import (
     search_layer,
     service_areas_layer,
 )
+from .load import load_layer, load_legend_html
 
 
 def build_map(
@@ -32,6 +33,7 @@ def build_map(
     gaps: pd.DataFrame | None = None,
     cities: pd.DataFrame | None = None,
     districts: Mapping[str, Any] | Any | None = None,
+    load: pd.DataFrame | None = None,
     origin: tuple[float, float] | None = None,
     results: pd.DataFrame | None = None,
     origin_label: str = "",
@@ -47,9 +49,10 @@ def build_map(
 
     Every argument is optional data; layers are drawn bottom to top as the district
     choropleth (``districts``: see :func:`~locator.maps.choropleth.districts_layer`),
-    service areas, cities, gaps, outlets, search (origin + ``results``). All coordinates WGS-84 in;
-    converted to GCJ-02 when ``tiles="amap"``. ``locate`` adds the "nearest to me"
-    button (:func:`locate_control`) when there are outlets. ``lang`` (``"zh"``,
+    service areas, cities, gaps, outlets, outlet load (``load``: see
+    :func:`~locator.maps.load.load_layer`), search (origin + ``results``). All
+    coordinates WGS-84 in; converted to GCJ-02 when ``tiles="amap"``. ``locate`` adds
+    the "nearest to me" button (:func:`locate_control`) when there are outlets. ``lang`` (``"zh"``,
     ``"en"``) writes the legend and the layer names in that language only; by default
     they are bilingual.
     """
@@ -70,6 +73,8 @@ def build_map(
         layers.append(gaps_layer(gaps, tiles=key, name=named("gaps")))
     if outlets is not None:
         layers.append(outlets_layer(outlets, tiles=key, cluster=cluster, name=named("outlets")))
+    if load is not None:
+        layers.append(load_layer(load, tiles=key, name=named("load"), lang=lang or "zh"))
     if origin is not None:
         res = results if results is not None else pd.DataFrame(columns=["lat", "lon"])
         layers.append(
@@ -80,7 +85,7 @@ def build_map(
     if len(layers) > 1:
         folium.LayerControl(collapsed=False).add_to(m)
     if legend and layers:
-        _add_legend(m, outlets, results, gaps, cities, origin, districts, lang)
+        _add_legend(m, outlets, results, gaps, cities, origin, districts, lang, load is not None)
     if locate and outlets is not None and len(outlets):
         m.add_child(locate_control(outlets, tiles=key))
     if fit:
@@ -97,6 +102,7 @@ def _add_legend(
     origin: tuple[float, float] | None,
     districts: Any,
     lang: str | None,
+    load: bool = False,
 ) -> None:
     """The legend of what :func:`build_map` drew (the choropleth's scale first)."""
     shown = [x for x in (outlets, results) if x is not None and "authorized" in x.columns]
@@ -110,6 +116,8 @@ def _add_legend(
     )
     if districts is not None:
         html = "<br>".join(x for x in (choropleth_legend(), html) if x)
+    if load:
+        html = "<br>".join(x for x in (load_legend_html(lang or "zh"), html) if x)
     if html:
         m.add_child(_Legend(html))
 
