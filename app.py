@@ -911,6 +911,7 @@ def _coverage_tables(report: Any, cities_df: pd.DataFrame, gaps_df: pd.DataFrame
 
 # --------------------------------------------------------------------------- what-if
 _Candidate = tuple[str, float, float, str, str]  # candidate_id, lat, lon, name, city
+MAX_SCENARIO_POINTS = 50  # candidates placed by hand in one scenario
 
 
 @st.cache_resource(show_spinner=False)
@@ -991,6 +992,7 @@ def _scenario_panel(live: Any, r: float) -> None:
             if st.checkbox(text, key=f"scen-site-{row.candidate_id}"):
                 chosen.append((str(row.candidate_id), float(row.lat), float(row.lon),
                                str(place), str(row.city)))  # fmt: skip
+        chosen += _scenario_points()
         current = None
         if off or chosen:
             try:
@@ -1001,8 +1003,117 @@ def _scenario_panel(live: Any, r: float) -> None:
             res = _evaluate(current, r)
             st.markdown(f"**{T('scen.figures', added=len(chosen), removed=len(off))}**")
             _scenario_figures(res, live)
+        _scenario_map(current, r)
+        if current is not None:
             _scenario_save(current)
         _scenario_open_and_compare(live, r)
+
+
+def _scenario_points() -> list[_Candidate]:
+    """Candidates placed by the planner: a click on the scenario map or typed
+    coordinates (``lat, lon``, WGS-84); each can be unticked, all can be cleared."""
+    points: list[tuple[float, float]] = st.session_state.setdefault("scen-points", [])
+    st.markdown(f"**{T('scen.points')}**")
+    c1, c2 = st.columns([3, 1])
+    typed = c1.text_input(T("scen.coords"), key="scen-coords", placeholder="30.2741, 120.1551")
+    if c2.button(T("scen.add_point"), key="scen-add-point") and typed.strip():
+        try:
+            _add_point(*_parse_point(typed))
+        except ValueError as err:
+            st.error(_md(err))
+    chosen: list[_Candidate] = []
+    for i, (lat, lon) in enumerate(points):
+        place = _place_name(lat, lon)
+        text = T("scen.point", n=i + 1, lat=f"{lat:.5f}", lon=f"{lon:.5f}", place=_md(place[0]))
+        if st.checkbox(text, value=True, key=f"scen-point-{i}"):
+            name = T("scen.point_name", n=i + 1)
+            chosen.append((f"point-{i + 1}", lat, lon, name, place[1]))
+    if points:
+        st.button(T("scen.clear_points"), key="scen-clear-points", on_click=_clear_points)
+    if not points:
+        st.caption(T("scen.points_hint"))
+    return chosen
+
+
+def _parse_point(text: str) -> tuple[float, float]:
+    """``"30.27, 120.15"`` (also space- or full-width-comma-separated) as (lat, lon)."""
+    from locator import LocatorError
+    from locator.network import checked_coordinates
+
+    parts = [p for p in text.replace("，", ",").replace(",", " ").split() if p]
+    try:
+        lat, lon = (float(p) for p in parts)
+    except ValueError:
+        raise ValueError(T("scen.bad_coords", value=text.strip()[:60])) from None
+    try:
+        la, lo = checked_coordinates(pd.DataFrame({"lat": [lat], "lon": [lon]}), source=text)
+    except LocatorError as err:
+        raise ValueError(f"{T('scen.bad_coords', value=text.strip()[:60])} {err}") from None
+    return float(la[0]), float(lo[0])
+
+
+def _clear_points() -> None:
+    points = st.session_state.get("scen-points", [])
+    for i in range(len(points)):
+        st.session_state.pop(f"scen-point-{i}", None)
+    points.clear()
+
+
+def _add_point(lat: float, lon: float) -> None:
+    points = st.session_state.setdefault("scen-points", [])
+    point = (round(lat, 6), round(lon, 6))
+    if point not in points and len(points) < MAX_SCENARIO_POINTS:
+        points.append(point)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _place_name(lat: float, lon: float) -> tuple[str, str]:
+    """The district a point is in, and its city (``("", "")`` at sea or abroad)."""
+    from locator import LocatorError
+
+    try:
+        near = _geocoder().reverse((lat, lon))
+    except LocatorError:
+        near = None
+    if near is None:
+        return "", ""
+    return str(near.address), str((near.raw or {}).get("city") or "")
+
+
+def _scenario_map(current: Any, r: float) -> None:
+    """The scenario's network on a map, its gaps and (with the district toggle on) its
+    choropleth at the same reach; a click adds a candidate there. Behind a toggle, so a
+    radius change does not draw a second map nobody looks at."""
+    from locator import crs
+    from locator.maps import build_map
+
+    if not st.toggle(T("scen.map"), key="scen-map"):
+        return
+    listed, demand = _scenario_demand()
+    if current is not None:
+        network, model = current.network, current.model(demand, listed)
+    else:
+        network, model = outlets, _coverage_model(net_key, outlets)
+    by_district = bool(st.session_state.get("cov-district"))
+    m = build_map(
+        network,
+        tiles=tiles,
+        gaps=model.report(r, gap_limit=300).gaps_frame(),
+        districts=model.report(r, by="district", gap_limit=0) if by_district else None,
+        lang=LANG,
+    )
+    st.caption(T("scen.map_hint"))
+    out = _show_map(m, key="scen-map-view", height=460, clicks=True)
+    clicked = (out or {}).get("last_clicked")
+    if clicked and clicked.get("lat") is not None:
+        lat, lon = float(clicked["lat"]), float(clicked["lng"])
+        if tiles == "amap":  # clicks on GCJ-02 tiles are GCJ-02 coordinates
+            lon, lat = crs.gcj02_to_wgs84(lon, lat)
+        point = (round(lat, 6), round(lon, 6))
+        if point != st.session_state.get("scen-last-click"):
+            st.session_state["scen-last-click"] = point
+            _add_point(*point)
+            st.rerun()
 
 
 def _scenario_save(s: Any) -> None:

@@ -308,6 +308,26 @@ MESSAGES: dict[str, dict[str, str]] = {
                   "en": "{rank}. {place} ({city}, +{gain} people)"},
     "scen.no_sites": {"zh": "没有可增加覆盖的建议选址。",
                       "en": "No suggested site would add coverage."},
+    "scen.points": {"zh": "在地图上或按坐标加入的候选点",
+                    "en": "Candidates placed on the map or by coordinates"},
+    "scen.coords": {"zh": "坐标（纬度, 经度，WGS-84）", "en": "Coordinates (lat, lon, WGS-84)"},
+    "scen.add_point": {"zh": "加入", "en": "Add"},
+    "scen.point": {"zh": "候选点 {n}：{lat}, {lon} {place}",
+                   "en": "Candidate {n}: {lat}, {lon} {place}"},
+    "scen.point_name": {"zh": "候选点 {n}", "en": "Candidate {n}"},
+    "scen.clear_points": {"zh": "清除候选点", "en": "Clear candidates"},
+    "scen.points_hint": {"zh": "打开方案地图后点击地图，或输入坐标，即可加入候选点。",
+                         "en": "Click the scenario map (switch it on below) or type "
+                               "coordinates to add a candidate."},
+    "scen.bad_coords": {"zh": "无法识别的坐标：{value}（应为“纬度, 经度”，如 30.27, 120.15）。",
+                        "en": "Cannot read the coordinates “{value}” (expected "
+                              "'lat, lon', e.g. 30.27, 120.15)."},
+    "scen.map": {"zh": "方案地图（点击加入候选点）",
+                 "en": "Scenario map (click to add a candidate)"},
+    "scen.map_hint": {"zh": "显示方案的网点与缺口；开启“按区县着色”时显示方案的区县覆盖率。"
+                            "点击地图加入候选点。",
+                      "en": "The scenario's outlets and gaps; with 'Colour districts' on, its "
+                            "district choropleth. Click the map to add a candidate."},
     "scen.figures": {"zh": "方案：{added} 个新增，{removed} 个关闭",
                      "en": "Scenario: {added} added, {removed} switched off"},
     "scen.live_note": {"zh": "与当前网络相比（同一覆盖范围）。",

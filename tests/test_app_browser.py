@@ -175,6 +175,39 @@ class TestAppInBrowser:
         page.wait_for_timeout(1000)
         page.screenshot(path=str(artifacts_dir / "app-coverage.png"))
 
+    def test_scenario_map_click_adds_a_candidate(
+        self, offline: Offline, artifacts_dir: Path
+    ) -> None:
+        """In the What-if panel, a click on the scenario map adds a candidate there and
+        the scenario's figures appear (the network itself is not changed)."""
+        page = offline.page
+        page.goto(offline.url + "/?lang=en")
+        page.get_by_role("tab", name="Coverage").click()
+        page.get_by_test_id("stMetric").first.wait_for(timeout=60_000)
+        page.get_by_text("What-if scenarios").first.click()
+        maps = page.locator('iframe[title*="st_folium"]')
+        maps.first.wait_for(timeout=60_000)
+        before = maps.count()
+        page.get_by_text("Scenario map (click to add a candidate)").first.click()
+        page.wait_for_function(
+            f"document.querySelectorAll('iframe[title*=\"st_folium\"]').length > {before}",
+            timeout=60_000,
+        )
+        frame = page.frame_locator('iframe[title*="st_folium"]').last  # the scenario map
+        container = frame.locator(".leaflet-container")
+        container.wait_for(timeout=60_000)
+        frame.locator(".marker-cluster, .leaflet-marker-icon").first.wait_for(timeout=60_000)
+        container.scroll_into_view_if_needed()
+        page.wait_for_timeout(1000)  # let the map settle
+        box = container.bounding_box()
+        assert box is not None
+        # open sea at the bottom right, away from the clustered markers (a click on a
+        # cluster zooms instead)
+        container.click(position={"x": box["width"] * 0.93, "y": box["height"] * 0.85})
+        page.get_by_text("Candidate 1:").first.wait_for(timeout=60_000)
+        page.get_by_text("Scenario: 1 added, 0 switched off").first.wait_for(timeout=60_000)
+        page.screenshot(path=str(artifacts_dir / "app-scenario-click.png"))
+
     def test_phone_sees_the_first_result_without_scrolling(
         self, browser: Any, app_url: str, artifacts_dir: Path
     ) -> None:

@@ -71,6 +71,10 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     pd.DataFrame({"address": ["北京海淀区", "成都武侯区", "苏州工业园区"]}).to_csv(
         tmp_path / "customers.csv", index=False
     )
+    pd.DataFrame(  # README: scenario save --add-file candidates.csv
+        {"lat": [37.9867, 36.61], "lon": [106.201, 101.78], "name": ["吴忠新点", "西宁新点"],
+         "city": ["吴忠", "西宁"]}
+    ).to_csv(tmp_path / "candidates.csv", index=False)  # fmt: skip
     (tmp_path / "data").mkdir()
     for name in ("sample-orders.csv", "sample-capacity.csv"):  # README: data/sample-*.csv
         (tmp_path / "data" / name).write_bytes((DATA_DIR / name).read_bytes())
@@ -100,13 +104,20 @@ class TestReadme:
         if args[0] in LONG_RUNNING:
             assert run([*args, "--help"]).exit_code == 0
             return
+        if args[:2] in (["scenario", "show"], ["scenario", "compare"]):
+            # a saved scenario is named: the README saves it first, so do that here
+            for save in readme_commands():
+                if save[:2] == ["scenario", "save"] and save[2] in args[2:]:
+                    assert run(save).exit_code == 0
         result = run(args)
         assert result.exit_code == 0, result.output[-2000:]
 
     def test_python_example_runs(self, workdir: Path) -> None:
-        """The README's Python block runs as written, on the files it names."""
-        (code,) = blocks(README, "python")
-        exec(compile(code, "README.md", "exec"), {"__name__": "readme"})
+        """The README's Python blocks run as written, in order, on the files they name."""
+        codes = blocks(README, "python")
+        assert len(codes) >= 2  # the quick API tour and the scenario example
+        for i, code in enumerate(codes):
+            exec(compile(code, f"README.md python block {i + 1}", "exec"), {"__name__": "readme"})
 
     def test_make_targets_exist(self) -> None:
         """Every `make X` the READMEs tell a user to run is a real Makefile target."""

@@ -85,3 +85,52 @@ class TestWhatIf:
         assert rows.loc[("scenario", "", "name"), "B"] == "关银川"
         assert rows.loc[("city", "银川", "outlets"), "B"] == "0"
         assert int(rows.loc[("national", "", "population_covered"), "B-A"]) < 0
+
+    def test_candidates_by_coordinates(self, store: Any) -> None:
+        """A planner types the coordinates of a place far from every outlet: it becomes
+        a candidate (named by its district), coverage rises; unticked, the scenario is
+        gone; cleared, the list is empty. Nothing is saved."""
+        from locator import load_places
+        from locator.coverage import CoverageModel
+
+        gaps = CoverageModel(store.network().frame, load_places()).report(50).gaps_frame()
+        gap = gaps.iloc[0]
+        at = _open()
+        rev = store.revision()
+        at.text_input(key="scen-coords").input(f"{gap['lat']}, {gap['lon']}").run()
+        next(b for b in at.button if b.key == "scen-add-point").click().run()
+        assert not at.exception, [e.value for e in at.exception]
+        point = at.checkbox(key="scen-point-0")
+        assert point.value is True and "Candidate 1:" in point.label
+        assert any("Scenario: 1 added, 0 switched off" in m.value for m in at.markdown)
+        covered = _metric(at, "Population covered")
+        assert covered[1].delta is not None and covered[1].delta.startswith("+")
+        point.uncheck().run()
+        assert not any("Scenario:" in m.value for m in at.markdown)
+        next(b for b in at.button if b.key == "scen-clear-points").click().run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert not [c for c in at.checkbox if str(c.key).startswith("scen-point-")]
+        assert store.scenarios() == [] and store.revision() == rev
+
+    @pytest.mark.parametrize("typed", ["abc", "95, 120", "30.1", "30, 120, 5"])
+    def test_bad_coordinates_are_refused_by_name(self, store: Any, typed: str) -> None:
+        """Unreadable or impossible coordinates: an error that quotes them, no candidate."""
+        at = _open()
+        at.text_input(key="scen-coords").input(typed).run()
+        next(b for b in at.button if b.key == "scen-add-point").click().run()
+        assert not at.exception, [e.value for e in at.exception]
+        shown = [e.value.replace("\\", "") for e in at.error]  # markdown escapes off
+        assert any(f"Cannot read the coordinates “{typed}”" in e for e in shown), shown
+        assert not [c for c in at.checkbox if str(c.key).startswith("scen-point-")]
+
+    def test_scenario_map_with_its_choropleth(self, store: Any) -> None:
+        """The scenario map (behind its toggle) draws the scenario's network, and with
+        the district colouring on, its choropleth, with no error."""
+        at = _open()
+        maps = len(at.get("iframe")) + len(at.get("component_instance"))
+        at.multiselect(key="scen-off").set_value(_yinchuan(store)).run()
+        at.toggle(key="cov-district").set_value(True).run()
+        at.toggle(key="scen-map").set_value(True).run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert any("district choropleth" in c.value for c in at.caption)
+        assert len(at.get("iframe")) + len(at.get("component_instance")) > maps
