@@ -121,6 +121,30 @@ def start_server(port: int, workers: int, src: Path = ROOT) -> subprocess.Popen[
     return subprocess.Popen(cmd, cwd=src, env=env)
 
 
+def server_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of the server and its worker processes (Linux /proc),
+    the figure that does not depend on what else the machine runs."""
+    tick = os.sysconf("SC_CLK_TCK")
+    pids, total = [pid], 0.0
+    while pids:
+        p = pids.pop()
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            children = Path(f"/proc/{p}/task/{p}/children").read_text().split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+        pids.extend(int(c) for c in children)
+    return total
+
+
+def cpu_steal() -> tuple[int, int]:
+    """(steal, total) jiffies of the whole machine: the hypervisor's share is time the
+    VM's cores were taken away, which no change to the server can win back."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    return values[7] if len(values) > 7 else 0, sum(values[:8])
+
+
 def wait_ready(port: int, proc: subprocess.Popen[bytes], timeout: float = 300.0) -> None:
     deadline = time.monotonic() + timeout
     url = f"http://{HOST}:{port}/healthz"
@@ -418,7 +442,9 @@ def run_wrk(port: int, paths: list[str], concurrency: int, duration: float) -> d
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60).stdout
     finally:
         os.unlink(f.name)
-    pct = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)$", out, re.M))
+    pct = dict(re.findall(r"^\s+(50|75|90|99)(?:\.000)?%\s+(\S+)[ \t]*$", out, re.M))
+    if not {"50", "90", "99"} <= set(pct):
+        raise SystemExit(f"cannot read wrk's latency percentiles:\n{out}")
     total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -496,7 +522,7 @@ def main() -> None:
 
     facts = machine_facts()
     port = free_port()
-    proc = start_server(port, args.workers)
+    proc = start_server(port, args.workers, Path(args.src))
     try:
         started = time.monotonic()
         wait_ready(port, proc)
@@ -505,12 +531,18 @@ def main() -> None:
             warm = make_paths(args.warmup, args.k, args.seed + 1, args.q)
             asyncio.run(run_load(port, warm, args.concurrency, "raw"))
         paths = make_paths(args.requests, args.k, args.seed, args.q)
+        cpu0, steal0 = server_cpu_seconds(proc.pid), cpu_steal()
         if args.client == "wrk":
             figures = run_wrk(port, paths, args.concurrency, args.duration)
         else:
             figures = _timed(port, paths, args)
+        cpu1, steal1 = server_cpu_seconds(proc.pid), cpu_steal()
     finally:
         stop_server(proc)
+    served = max(int(figures["requests"]), 1)
+    figures["server_cpu_ms_per_request"] = round((cpu1 - cpu0) / served * 1e3, 3)
+    ticks = max(steal1[1] - steal0[1], 1)
+    figures["cpu_steal_percent"] = round(100 * (steal1[0] - steal0[0]) / ticks, 1)
     errors = figures["errors"]
     result = {
         "endpoint": f"/v1/nearest ({'q=city name' if args.q else 'lat/lon'}, k={args.k})",
@@ -529,7 +561,9 @@ def main() -> None:
         f"{', cold' if args.cold else ''}, ready after {result['seconds_to_ready']} s), "
         f"{args.workers} server worker(s): {result['req_per_s']} req/s, "
         f"p50 {result['p50_ms']} ms, p90 {result['p90_ms']} ms, p99 {result['p99_ms']} ms, "
-        f"max {result['max_ms']} ms, errors {errors}"
+        f"max {result['max_ms']} ms, errors {errors}; server CPU "
+        f"{result['server_cpu_ms_per_request']} ms per request, CPU steal "
+        f"{result['cpu_steal_percent']} % during the run"
     )
     print(
         f"machine: {facts['cpus']} CPUs ({facts['cpu_model']}), Python {facts['python']}, "
