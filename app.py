@@ -1264,7 +1264,9 @@ def embed_view() -> None:
 
 # --------------------------------------------------------------------------- load
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _load_report(key: str, _outlets: pd.DataFrame, orders: tuple, capacity: tuple | None) -> Any:
+def _load_report(
+    key: str, _outlets: pd.DataFrame, orders: tuple, capacity: tuple | None, coord_sys: str
+) -> Any:
     """The load report of an orders file (``orders``/``capacity``: (sha, bytes, name), or
     ``None`` bytes for the bundled synthetic sample) on the network ``key``."""
     from locator import reference
@@ -1282,7 +1284,9 @@ def _load_report(key: str, _outlets: pd.DataFrame, orders: tuple, capacity: tupl
             else read_orders(capacity[1], name=capacity[2])
         )
         cap = read_capacity(cap_source)
-    return outlet_load(frame, _outlets, capacity=cap, undated="skip", source=orders[2])
+    return outlet_load(
+        frame, _outlets, capacity=cap, undated="skip", coord_sys=coord_sys, source=orders[2]
+    )
 
 
 def _kept_upload(label: str, key: str, state: str) -> tuple | None:
@@ -1320,8 +1324,15 @@ def load_view() -> None:
             capacity = ("sample", None, "sample-capacity.csv")
     else:
         st.info(T("load.using", name=_md(orders[2])))
+    coord_sys = st.selectbox(
+        T("load.coord_sys"),
+        ["wgs84", "gcj02", "bd09"],
+        format_func=lambda c: T(f"load.cs_{c}"),
+        key="load-coord-sys",
+        help=T("load.coord_sys_help"),
+    )
     try:
-        report = _load_report(net_key, outlets, orders, capacity)
+        report = _load_report(net_key, outlets, orders, capacity, coord_sys)
     except DataError as err:
         st.error(T("load.refused", name=_md(err.source or orders[2]), n=len(err.errors)))
         _problems_table(err)

@@ -114,6 +114,14 @@ MESSAGES: dict[str, dict[str, str]] = {
     "tab.embed": {"zh": "嵌入", "en": "Embed"},
     "tab.load": {"zh": "网点负荷", "en": "Outlet load"},
     # --- load view (orders per outlet)
+    "load.coord_sys": {"zh": "订单坐标系", "en": "Coordinate system of the orders"},
+    "load.coord_sys_help": {"zh": "高德、腾讯导出的坐标为 GCJ-02，百度为 BD-09；"
+                                  "计算距离前转换为 WGS-84。",
+                            "en": "AMap and Tencent exports are GCJ-02, Baidu's BD-09; they "
+                                  "are converted to WGS-84 before distances are computed."},
+    "load.cs_wgs84": {"zh": "WGS-84（GPS、OpenStreetMap）", "en": "WGS-84 (GPS, OpenStreetMap)"},
+    "load.cs_gcj02": {"zh": "GCJ-02（高德、腾讯）", "en": "GCJ-02 (AMap, Tencent)"},
+    "load.cs_bd09": {"zh": "BD-09（百度）", "en": "BD-09 (Baidu)"},
     "load.intro": {
         "zh": "上传订单文件（CSV，含日期和经纬度，或 `locator assign` 的输出），查看各网点每日、"
               "每周订单量、服务距离、超出 2 小时上门承诺的订单比例，以及是否超出日接单能力。",

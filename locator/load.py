@@ -389,6 +389,7 @@ def outlet_load(
     undated: Literal["error", "skip"] = "error",
     lat_col: str = "lat",
     lon_col: str = "lon",
+    coord_sys: str = "wgs84",
     source: str = "orders",
 ) -> LoadReport:
     """Load per outlet from ``orders`` (see the module docstring for every rule).
@@ -398,6 +399,8 @@ def outlet_load(
     else ``outlet_id``; neither present: the orders are assigned from
     ``lat_col``/``lon_col``). ``freq``: ``"D"``/``"day"`` or ``"W"``/``"week"``, the
     grain of :meth:`LoadReport.daily`. ``capacity``: see :func:`read_capacity`.
+    ``coord_sys``: the system of ``lat_col``/``lon_col`` (``wgs84``; ``gcj02`` for
+    AMap, ``bd09`` for Baidu), converted to WGS-84 before any distance is computed.
     """
     from .network import outlets_frame
 
@@ -412,7 +415,7 @@ def outlet_load(
     net = outlets_frame(outlets)
     if "outlet_id" not in net.columns:
         raise DataError([Problem(None, "outlet_id", None, "missing column")], source="outlets")
-    orders = orders.reset_index(drop=True)
+    orders = _as_wgs84(orders.reset_index(drop=True), lat_col, lon_col, coord_sys)
     columns = [str(c) for c in orders.columns]
     dcol = _find_date_col(columns, date_col, source)
     ids = _text(net["outlet_id"])
@@ -438,6 +441,29 @@ def outlet_load(
         orders_total=len(orders), undated=int((empty & ~unassigned).sum()),
         unassigned=int(unassigned.sum()), assigned_here=assigned_here, date_col=dcol,
     )  # fmt: skip
+
+
+def _as_wgs84(orders: pd.DataFrame, lat_col: str, lon_col: str, coord_sys: str) -> pd.DataFrame:
+    """``orders`` with readable, in-range coordinates converted from ``coord_sys`` to
+    WGS-84 (a copy; the caller's frame is never changed). Unreadable values are left as
+    they are, so the coordinate check names them as written."""
+    from .crs import normalize_coord_sys, to_wgs84
+
+    system = normalize_coord_sys(coord_sys)  # a ConfigurationError naming the choices
+    if system == "wgs84" or lat_col not in orders.columns or lon_col not in orders.columns:
+        return orders
+    lat = pd.to_numeric(orders[lat_col], errors="coerce").to_numpy(np.float64, na_value=np.nan)
+    lon = pd.to_numeric(orders[lon_col], errors="coerce").to_numpy(np.float64, na_value=np.nan)
+    ok = np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90) & (np.abs(lon) <= 180)
+    if not ok.any():
+        return orders
+    wlon, wlat = to_wgs84(lon[ok], lat[ok], system)
+    out = orders.copy()
+    for col, values in ((lat_col, wlat), (lon_col, wlon)):
+        column = out[col].to_numpy(dtype=object, copy=True)
+        column[ok] = np.asarray(values, dtype=np.float64)
+        out[col] = column
+    return out
 
 
 def _served(

@@ -69,6 +69,23 @@ class TestLoadApi:
         assert top["orders_total"] == 3 and top["peak_day"] == "2026-01-05"
         assert top["city"].startswith("北京")
 
+    def test_coord_sys(self, api) -> None:
+        """``coord_sys=gcj02``: AMap coordinates are converted before distances; an
+        unknown system is a 422 naming the parameter."""
+        from locator import crs
+
+        client, tokens = api
+        door = client.get("/v1/nearest", params={"lat": 39.93, "lon": 116.40, "k": 1})
+        outlet = door.json()["results"][0]
+        lon, lat = crs.from_wgs84(outlet["lon"], outlet["lat"], "gcj02")  # AMap's reading
+        text = f"lat,lon,date\n{lat},{lon},2026-01-05\n"
+        as_wgs = post(client, text, tokens["viewer"]).json()["outlets"][0]
+        fixed = post(client, text, tokens["viewer"], coord_sys="gcj02").json()["outlets"][0]
+        assert fixed["outlet_id"] == outlet["outlet_id"]
+        assert fixed["distance_max_km"] < 0.005 < 0.3 < as_wgs["distance_max_km"]
+        bad = post(client, text, tokens["viewer"], coord_sys="utm")
+        assert bad.status_code == 422 and "coord_sys" in bad.text
+
     def test_capacity_and_week(self, api) -> None:
         client, tokens = api
         first = post(client, ORDERS, tokens["viewer"]).json()["outlets"][0]["outlet_id"]

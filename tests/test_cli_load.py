@@ -220,3 +220,20 @@ def test_parquet_orders_with_a_datetime_column(files):
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["days"] == 2 and data["date_col"] == "created_at"
+
+
+def test_coord_sys_gcj02(tmp_path: Path, files) -> None:
+    """``--coord-sys gcj02``: AMap coordinates of the Shanghai outlet's door are 0 km
+    from it; read as WGS-84 they would be ~0.5 km off. A bad system is a clean error."""
+    from locator import crs
+
+    lon, lat = crs.from_wgs84(121.5, 31.2, "gcj02")
+    raw = tmp_path / "amap-orders.csv"
+    raw.write_text(f"lat,lon,date\n{lat},{lon},2024-03-04\n", encoding="utf-8")
+    base = ("load", raw, "--outlets", files["outlets"], "--json")
+    shifted = json.loads(run(*base).output)["outlets"]
+    fixed = json.loads(run(*base, "--coord-sys", "gcj02").output)["outlets"]
+    a = next(o for o in fixed if o["outlet_id"] == "A")
+    assert a["distance_max_km"] < 0.005
+    assert next(o for o in shifted if o["outlet_id"] == "A")["distance_max_km"] > 0.3
+    assert_clean_error(run(*base, "--coord-sys", "utm"), "unknown coordinate system 'utm'")

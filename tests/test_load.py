@@ -341,3 +341,33 @@ class TestSampleOrders:
         assert 0.01 < (report.share_beyond_promise or 0) < 0.1
         readme = (Path(__file__).resolve().parent.parent / "data" / "README.md").read_text()
         assert "sample-orders.csv" in readme and "synthetic" in readme.lower()
+
+
+class TestCoordSys:
+    """Orders exported from AMap (GCJ-02) or Baidu (BD-09) systems: converted before any
+    distance, so an order at the outlet's door is 0 km away, not the ~0.5 km offset."""
+
+    @pytest.mark.parametrize("system", ["gcj02", "bd09", "AMap", "Baidu"])
+    def test_shifted_orders_are_converted(self, system: str):
+        from locator import crs
+
+        lon, lat = crs.from_wgs84(121.5, 31.2, system)  # outlet A's door, shifted
+        orders = pd.DataFrame({"lat": [float(lat)], "lon": [float(lon)], "date": ["2024-01-01"]})
+        as_wgs = _row(outlet_load(orders, _outlets()), "A")["distance_p50_km"]
+        fixed = _row(outlet_load(orders, _outlets(), coord_sys=system), "A")["distance_p50_km"]
+        assert as_wgs > 0.3  # read as WGS-84, the shift is hundreds of metres
+        assert fixed < 0.005
+        assert orders.loc[0, "lat"] == float(lat)  # the caller's frame is not changed
+
+    def test_bad_values_are_still_named_as_written(self):
+        orders = pd.DataFrame(
+            {"lat": ["31.2", "north", ""], "lon": ["121.5", "1", "2"], "date": ["2024-01-01"] * 3}
+        )
+        with pytest.raises(DataError) as err:
+            outlet_load(orders, _outlets(), coord_sys="gcj02")
+        assert sorted({p.row for p in err.value.errors}) == [3, 4]
+        assert "north" in str(err.value)
+
+    def test_unknown_system(self):
+        with pytest.raises(ConfigurationError, match=r"unknown coordinate system 'utm'"):
+            outlet_load(_assigned(), _outlets(), coord_sys="utm")

@@ -75,3 +75,27 @@ class TestUploads:
         open_view(at, "find")
         open_view(at, "load")
         assert {m.label: m.value for m in at.metric}[message("load.orders", "en")] == "1"
+
+    def test_amap_coordinates_are_converted(self) -> None:
+        """Orders exported from AMap (GCJ-02), at an outlet's door: read as WGS-84 they
+        are ~0.5 km off; with the coordinate system set to GCJ-02 they are 0 km away."""
+        import re
+
+        from locator import crs, load_network
+
+        net = load_network().frame
+        door = net[net["authorized"]].iloc[0]
+        lon, lat = crs.from_wgs84(float(door["lon"]), float(door["lat"]), "gcj02")
+        at = start("en", "load", timeout=240)
+        _upload(at, f"lat,lon,date\n{lat},{lon},2026-01-05\n")
+
+        def farthest() -> float:
+            dist, orders = column("distance_max_km", "en"), column("orders_total", "en")
+            table = next(d.value for d in at.dataframe if dist in d.value.columns)
+            row = table[table[orders].astype(str).str.strip() == "1"].iloc[0]
+            return float(re.sub(r"[^0-9.]", "", str(row[dist])))
+
+        shifted = farthest()
+        at.selectbox(key="load-coord-sys").set_value("gcj02").run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert farthest() < 0.01 < 0.3 < shifted

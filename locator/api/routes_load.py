@@ -18,6 +18,7 @@ from fastapi.responses import Response
 
 from ..errors import ConfigurationError, DataError
 from .auth import Principal, require_role
+from .params import CoordSys
 from .routes import _json, reject_unknown_params
 from .routes_write import _AUTH, _422, _data_error, _plain
 from .service import ApiError
@@ -62,9 +63,10 @@ _EXAMPLE = {
     "/v1/load",
     summary="Outlet load from an orders file (viewer)",
     description="A multipart upload: `file` (CSV or Parquet: the output of `locator assign`, "
-    "or raw orders with `lat`/`lon`; a date column named date, order_date, created_at, "
-    "日期 or 下单时间, or named by `date_col`) and optionally `capacity` (CSV: outlet_id, "
-    "capacity_per_day). Answers orders per outlet per day and week, distances, the share "
+    "or raw orders with `lat`/`lon` in `coord_sys`; a date column named date, order_date, "
+    "created_at, 日期 or 下单时间, or named by `date_col`) and optionally `capacity` (CSV: "
+    "outlet_id, capacity_per_day). Answers orders per outlet per day and week, distances, the "
+    "share "
     "beyond the 2-hour estimate and overloaded outlets, on this server's network.",
     responses={
         200: {
@@ -89,6 +91,7 @@ def load_report(
     skip_undated: Annotated[
         bool, Query(description="Leave out orders with an empty date (counted).")
     ] = False,
+    coord_sys: CoordSys = "wgs84",
 ) -> Response:
     from ..load import outlet_load, read_capacity, read_orders
 
@@ -107,6 +110,7 @@ def load_report(
             freq=freq,
             capacity=cap,
             undated="skip" if skip_undated else "error",
+            coord_sys=coord_sys,
             source="file",
         )
     except DataError as err:

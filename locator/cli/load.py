@@ -100,7 +100,7 @@ def load_cmd(
         typer.Argument(
             metavar="ORDERS.csv|.parquet",
             help="Orders: the output of `locator assign`, or raw orders with lat/lon "
-            "(WGS-84), each with a date.",
+            "(WGS-84 unless --coord-sys), each with a date.",
         ),
     ],
     outlets: Annotated[
@@ -127,6 +127,14 @@ def load_cmd(
     ] = None,
     lat_col: Annotated[str, typer.Option("--lat-col", help="Latitude column.")] = "lat",
     lon_col: Annotated[str, typer.Option("--lon-col", help="Longitude column.")] = "lon",
+    coord_sys: Annotated[
+        str,
+        typer.Option(
+            "--coord-sys",
+            help="System of the lat/lon columns: wgs84, gcj02 (AMap) or bd09 (Baidu); "
+            "converted to WGS-84 before distances are computed.",
+        ),
+    ] = "wgs84",
     freq: Annotated[
         str, typer.Option("--freq", help="Grain of the -o --daily table: day or week.")
     ] = "day",
@@ -194,6 +202,7 @@ def load_cmd(
             undated="skip" if skip_undated else "error",
             lat_col=lat_col,
             lon_col=lon_col,
+            coord_sys=coord_sys,
             source=orders.name,
         )
         if output is not None:
