@@ -143,3 +143,52 @@ class TestRead:
         r = client.get("/v1/scenarios/宁夏方案", headers=tokens["viewer"])
         assert r.status_code == 409, r.text
         assert r.json()["error"] == "scenario no longer applies" and first in r.json()["reason"]
+
+
+class TestCost:
+    """A scenario answer costs a coverage model (~0.1 s of CPU): repeated requests are
+    answered from the service's cache, bursts are refused with 503, and a replaced
+    scenario is never served stale."""
+
+    def test_repeat_is_not_recomputed_and_replaced_is_fresh(
+        self, client, tokens, monkeypatch
+    ) -> None:
+        from locator.scenario import Scenario
+
+        calls = []
+        real = Scenario.evaluate
+        monkeypatch.setattr(
+            Scenario, "evaluate", lambda self, *a, **k: calls.append(1) or real(self, *a, **k)
+        )
+        assert _save(client, tokens["editor"], radius_km=50).status_code == 201
+        url, viewer = "/v1/scenarios/宁夏方案", tokens["viewer"]
+        first = client.get(url, headers=viewer).json()
+        again = client.get(url, headers=viewer).json()
+        assert again == first and len(calls) == 1
+        assert client.get(url, params={"radius_km": 80}, headers=viewer).status_code == 200
+        assert len(calls) == 2  # another reach is another answer
+        replaced = _save(client, tokens["editor"], add=[], radius_km=50, overwrite=True)
+        assert replaced.status_code == 200
+        fresh = client.get(url, headers=viewer).json()
+        assert fresh["figures"]["outlets_added"] == 0 != first["figures"]["outlets_added"]
+        assert fresh["scenario"]["version"] == 2
+
+    def test_burst_gets_503_with_retry_after(self, client, tokens, store) -> None:
+        """While as many uncached answers as allowed are being computed, another
+        scenario request is refused at once (it would queue behind them)."""
+        assert _save(client, tokens["editor"]).status_code == 201
+        svc = client.app.state.locator
+        held = [svc._heavy.acquire(blocking=False) for _ in range(2)]
+        try:
+            assert all(held)
+            r = client.get("/v1/scenarios/宁夏方案", headers=tokens["viewer"])
+            assert r.status_code == 503 and r.headers["Retry-After"] == "2"
+            r = client.get(
+                "/v1/scenarios/compare", params={"a": "live", "b": "宁夏方案"},
+                headers=tokens["viewer"],
+            )  # fmt: skip
+            assert r.status_code == 503
+        finally:
+            for _ in held:
+                svc._heavy.release()
+        assert client.get("/v1/scenarios/宁夏方案", headers=tokens["viewer"]).status_code == 200

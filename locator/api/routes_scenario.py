@@ -144,6 +144,32 @@ def _demand(request: Request) -> tuple[Any, Any]:
     return svc.coverage_model().places, svc.cities
 
 
+def _identity(request: Request, name: str) -> str:
+    """What a scenario's answer depends on besides the reach: ``live``, or a digest of
+    the saved scenario (so a replaced or re-created one is never served stale)."""
+    import hashlib
+    import json
+
+    from ..scenario import LIVE
+
+    if name.lower() == LIVE:
+        return LIVE
+    with _errors(name):
+        saved = _store(request).scenario(name)
+    text = json.dumps(saved.to_dict(), sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _cached(request: Request, key: tuple, make: Any) -> Any:
+    """An evaluated scenario from the service's answer cache (keyed by the network's
+    revision too), computed at most :data:`~locator.api.service.MAX_HEAVY` at a time:
+    a burst of uncached scenario requests gets 503 ``busy`` instead of starving the
+    cheap endpoints."""
+    with _errors():
+        revision = _store(request).revision()
+    return request.app.state.locator.cached(("scenario", revision, *key), make)
+
+
 def _build(request: Request, name: str) -> Any:
     from ..scenario import LIVE, Scenario
 
@@ -214,11 +240,14 @@ def compare_scenarios(
 ) -> Response:
     from ..scenario import compare
 
-    sa_, sb = _build(request, a), _build(request, b)
-    places, cities = _demand(request)
-    with _errors():
-        cmp = compare(sa_, sb, places, cities, radius_km, drive_minutes)
-    return _json(cmp.to_dict(), headers={"Cache-Control": "no-store"})
+    def make() -> dict[str, Any]:
+        sa_, sb = _build(request, a), _build(request, b)
+        places, cities = _demand(request)
+        with _errors():
+            return compare(sa_, sb, places, cities, radius_km, drive_minutes).to_dict()
+
+    key = ("compare", _identity(request, a), _identity(request, b), radius_km, drive_minutes)
+    return _json(_cached(request, key, make), headers={"Cache-Control": "no-store"})
 
 
 @router.get(
@@ -244,14 +273,16 @@ def get_scenario(
     store = _store(request)
     with _errors(name):
         saved = store.scenario(name)
-    s = _build(request, name)
-    places, cities = _demand(request)
-    with _errors():
-        res = s.evaluate(places, cities, radius_km, drive_minutes, gap_limit=int(gaps))
-    return _json(
-        {"scenario": saved.to_dict(), "figures": res.to_dict()},
-        headers={"Cache-Control": "no-store"},
-    )
+
+    def make() -> dict[str, Any]:
+        s = _build(request, name)
+        places, cities = _demand(request)
+        with _errors():
+            res = s.evaluate(places, cities, radius_km, drive_minutes, gap_limit=int(gaps))
+        return {"scenario": saved.to_dict(), "figures": res.to_dict()}
+
+    key = ("show", _identity(request, name), radius_km, drive_minutes, int(gaps))
+    return _json(_cached(request, key, make), headers={"Cache-Control": "no-store"})
 
 
 @router.post(
