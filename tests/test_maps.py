@@ -48,6 +48,19 @@ OUTLET_COLUMNS = [
 ]
 
 
+def circle_rows(page: str, class_name: str) -> list[list]:
+    """The circles a page draws with CSS class ``class_name`` (gaps: ``locator-gap``,
+    listed cities: ``locator-city``): the rows of every compact circle layer."""
+    decoder, out = json.JSONDecoder(), []
+    call = f'locatorCircleRows(parent, rows, styles, "{class_name}");'
+    at = page.find(call)
+    while at >= 0:
+        start = page.rfind("var rows = ", 0, at) + len("var rows = ")
+        out += decoder.raw_decode(page, start)[0]
+        at = page.find(call, at + 1)
+    return out
+
+
 def make_outlets(text: str | None = None, n: int = 5) -> pd.DataFrame:
     """``n`` synthetic outlets around Shanghai; every text cell is ``text`` if given."""
     rows = []
@@ -457,11 +470,12 @@ class TestGapsAndCities:
     def test_gap_circles_grow_with_population(self) -> None:
         """One circle per gap; a bigger population draws a bigger circle."""
         page = render(maps.build_map(gaps=make_gaps()))
-        radii = [float(r) for r in re.findall(r'"radius": ([0-9.]+)', page)]
+        rows = circle_rows(page, "locator-gap")
+        radii = [row[2] for row in rows]
         assert len(radii) == 2
         assert radii[1] > radii[0]
-        assert "Nearest outlet 61.2 km<br>ACME浦东中心, 上海" in page
-        assert "Population 4,000,000" in page
+        assert "Nearest outlet 61.2 km<br>ACME浦东中心, 上海" in rows[0][4]
+        assert "Population 4,000,000" in rows[1][4]
 
     def test_cities_colour_by_share(self) -> None:
         """Cities are coloured from red (0) to green (1)."""
@@ -469,7 +483,12 @@ class TestGapsAndCities:
         assert maps._share_color(1.0) == "#1a9850"
         assert maps._share_color(float("nan")) == "#9e9e9e"
         page = render(maps.build_map(cities=make_cities()))
-        assert page.count("L.circleMarker(") == 2
+        rows = circle_rows(page, "locator-city")
+        assert len(rows) == 2
+        styles = json.loads(re.search(r"var styles = (\[.*?\]);", page).group(1))
+        assert [styles[r[3]]["color"] for r in rows] == [
+            maps._share_color(s) for s in make_cities()["share_covered"]
+        ]
         assert "Covered 95%" in page
         assert "Population covered 22,800,000 of 24,000,000" in page
 
@@ -733,6 +752,7 @@ class TestJavaScriptFiles:
     def test_the_files_are_there(self) -> None:
         """Each element's script is found through importlib.resources (as in a wheel)."""
         assert set(self.files()) == {
+            "fast_circles.js",
             "fast_markers.js",
             "gcj02.js",
             "legend.js",
@@ -888,6 +908,6 @@ class TestMapCommand:
         assert summary["service_areas"] > 0 and summary["cities"] > 0
         page = out.read_text(encoding="utf-8")
         assert "Synthetic sample data" in page  # the bundled network says what it is
-        assert page.count('"className": "locator-gap"') == 7
-        assert page.count('"className": "locator-city"') == summary["cities"]
+        assert len(circle_rows(page, "locator-gap")) == 7
+        assert len(circle_rows(page, "locator-city")) == summary["cities"]
         assert "L.geoJson(" in page

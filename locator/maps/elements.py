@@ -69,6 +69,40 @@ class _FastMarkers(folium.MacroElement):
         self.class_name_json = _script_json(class_name)
 
 
+class _FastCircles(folium.MacroElement):
+    """Many circle markers from one compact JSON array (coverage gaps, listed cities):
+    one element instead of a ``folium.CircleMarker`` + ``Tooltip`` per circle, each of
+    which branca compiles as a Jinja template when the page is rendered.
+
+    Each row is ``[lat, lon, radius_px, style_index, tooltip_html]``; ``styles`` are
+    Leaflet path options (numbers, booleans, colours from the layer's code); tooltips
+    were built with :func:`escape_text` and the arrays are embedded by
+    :func:`_script_json`, so nothing in them can end the script or run.
+    """
+
+    _template = folium.template.Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function() {
+            {{ this.js }}
+            var rows = {{ this.rows_json }};
+            var styles = {{ this.styles_json }};
+            var parent = {{ this._parent.get_name() }};
+            locatorCircleRows(parent, rows, styles, {{ this.class_name_json }});
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, rows: list[list[Any]], styles: list[dict[str, Any]], class_name: str):
+        super().__init__()
+        self._name = "FastCircles"
+        self.js = js_source("fast_circles.js")
+        self.rows_json = _script_json(rows)
+        self.styles_json = _script_json(styles)
+        self.class_name_json = _script_json(class_name)
+
+
 class _RefitWhenShown(folium.MacroElement):
     """Fit the bounds again once the map's container gets a real size.
 

@@ -26,7 +26,7 @@ from ..hours import UNKNOWN_LABEL, to_osm
 from ..labels import CATEGORY_LABELS, KIND_LABELS, NOT_AUTHORIZED
 from ._cells import _bool, _bounds, _coords, _float, _records, _require, _text
 from .base import _project, _project_point, _with_css, display_coord_sys
-from .elements import _FastMarkers, _LocateControl
+from .elements import _FastCircles, _FastMarkers, _LocateControl
 from .escaping import _escape_tree, escape_text
 
 
@@ -354,6 +354,7 @@ def gaps_layer(
     lat, lon = _coords(gaps, "gaps")
     plon, plat = _project(lon, lat, tiles)
     group = _with_css(folium.FeatureGroup(name=escape_text(name), show=show))
+    rows: list[list[Any]] = []
     for i, row in enumerate(_records(gaps)):
         label = " ".join(x for x in (_text(row.get("name")), _text(row.get("name_zh"))) if x)
         where = ", ".join(x for x in (_text(row.get("city")), _text(row.get("province"))) if x)
@@ -369,18 +370,12 @@ def gaps_layer(
             via = [_text(row.get(c)) for c in ("nearest_outlet_name", "nearest_outlet_city")]
             if any(via):
                 bits.append(escape_text(", ".join(x for x in via if x)))
-        folium.CircleMarker(
-            location=(float(plat[i]), float(plon[i])),
-            radius=_radius_px(pop),
-            color=color,
-            weight=0.8,
-            opacity=0.8,
-            fill=True,
-            fill_color=color,
-            fill_opacity=0.3,
-            tooltip=folium.Tooltip("<br>".join(bits), sticky=False),
-            class_name="locator-gap",
-        ).add_to(group)
+        rows.append([round(float(plat[i]), 6), round(float(plon[i]), 6),
+                     round(_radius_px(pop), 2), 0, "<br>".join(bits)])  # fmt: skip
+    style = {"color": color, "weight": 0.8, "opacity": 0.8, "fill": True,
+             "fillColor": color, "fillOpacity": 0.3}  # fmt: skip
+    if rows:
+        group.add_child(_FastCircles(rows, [style], "locator-gap"))
     group._locator_bounds = _bounds(plat, plon)  # type: ignore[attr-defined]
     return group
 
@@ -417,6 +412,8 @@ def cities_layer(
     lat, lon = _coords(cities, "cities")
     plon, plat = _project(lon, lat, tiles)
     group = _with_css(folium.FeatureGroup(name=escape_text(name), show=show))
+    rows: list[list[Any]] = []
+    styles: dict[str, int] = {}  # colour -> index in the shared styles
     for i, row in enumerate(_records(cities)):
         share = _float(row.get("share_covered"))
         colour = _share_color(share)
@@ -428,18 +425,14 @@ def cities_layer(
             bits.append(f"Population covered {covered:,.0f} of {total:,.0f}")
         if _text(row.get("outlets")):
             bits.append(f"Outlets {escape_text(_text(row.get('outlets')))}")
-        folium.CircleMarker(
-            location=(float(plat[i]), float(plon[i])),
-            radius=8,
-            color=colour,  # a ring, so cities never look like (green) outlet pins
-            weight=4,
-            opacity=0.95,
-            fill=True,
-            fill_color="#ffffff",
-            fill_opacity=0.7,
-            tooltip=folium.Tooltip("<br>".join(bits), sticky=False),
-            class_name="locator-city",
-        ).add_to(group)
+        if colour not in styles:  # a ring, so cities never look like (green) outlet pins
+            styles[colour] = len(styles)
+        rows.append([round(float(plat[i]), 6), round(float(plon[i]), 6), 8,
+                     styles[colour], "<br>".join(bits)])  # fmt: skip
+    if rows:
+        shared = [{"color": c, "weight": 4, "opacity": 0.95, "fill": True,
+                   "fillColor": "#ffffff", "fillOpacity": 0.7} for c in styles]  # fmt: skip
+        group.add_child(_FastCircles(rows, shared, "locator-city"))
     group._locator_bounds = _bounds(plat, plon)  # type: ignore[attr-defined]
     return group
 
