@@ -493,6 +493,28 @@ class TestGapsAndCities:
         assert "Population covered 22,800,000 of 24,000,000" in page
 
 
+class TestLoadLayer:
+    def test_circles_sized_by_orders_coloured_by_overload(self) -> None:
+        """One circle per outlet with orders (none for an outlet without): the busier
+        is larger, the overloaded one red with its tooltip saying so."""
+        from locator.maps.load import LOAD_COLORS
+
+        load = pd.DataFrame(
+            {"outlet_id": ["A", "B", "C"], "name": ["甲", "乙", "丙"], "city": ["上海"] * 3,
+             "lat": [31.2, 31.3, 31.4], "lon": [121.4, 121.5, 121.6],
+             "orders_total": [10, 70, 0], "orders_per_day_mean": [1.0, 9.0, 0.0],
+             "orders_per_day_p95": [2.0, 12.0, 0.0], "capacity_per_day": [5.0, 8.0, 5.0],
+             "utilisation_p95": [0.4, 1.5, 0.0], "overloaded": [False, True, False]}
+        )  # fmt: skip
+        page = render(maps.build_map(load=load, lang="en"))
+        rows = circle_rows(page, "locator-load")
+        assert len(rows) == 2 and rows[1][2] > rows[0][2]
+        styles = json.loads(re.search(r"var styles = (\[.*?\]);", page).group(1))
+        assert styles[rows[1][3]]["color"] == LOAD_COLORS["over"]
+        assert styles[rows[0][3]]["color"] == LOAD_COLORS["ok"]
+        assert "乙" in rows[1][4] and "Overloaded" in rows[1][4]
+
+
 class TestSearchLayer:
     def test_origin_results_and_lines(self) -> None:
         """An origin marker, one marker and one dashed line per result, distances shown."""

@@ -8,6 +8,7 @@ every text (outlet name, city) goes through :func:`~locator.maps.escaping.escape
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import folium
 import pandas as pd
@@ -15,6 +16,7 @@ import pandas as pd
 from ..labels import message
 from ._cells import _bounds, _coords, _float, _records, _text
 from .base import _project, _with_css
+from .elements import _FastCircles
 from .escaping import escape_text
 
 __all__ = ["LOAD_COLORS", "load_color", "load_layer", "load_legend_html"]
@@ -57,6 +59,8 @@ def load_layer(
     group = _with_css(folium.FeatureGroup(name=escape_text(name), show=show))
     per_day = frame["orders_per_day_mean"].astype(float)
     top = float(per_day.max()) if len(per_day) else 0.0
+    rows: list[list[Any]] = []
+    styles: dict[str, int] = {}  # colour -> index in the shared styles
     for i, row in enumerate(_records(frame)):
         over = row.get("overloaded")
         over = bool(over) if over is not None and not pd.isna(over) else None
@@ -78,18 +82,15 @@ def load_layer(
         if over:
             bits.append(f"<b>{message('load.overloaded', lang)}</b>")
         color = load_color(row.get("utilisation_p95"), over)
-        folium.CircleMarker(
-            location=(float(plat[i]), float(plon[i])),
-            radius=_radius(_float(row.get("orders_per_day_mean")), top),
-            color=color,
-            weight=1.0,
-            opacity=0.9,
-            fill=True,
-            fill_color=color,
-            fill_opacity=0.45,
-            tooltip=folium.Tooltip("<br>".join(bits), sticky=False),
-            class_name="locator-load",
-        ).add_to(group)
+        if color not in styles:
+            styles[color] = len(styles)
+        radius = round(_radius(_float(row.get("orders_per_day_mean")), top), 2)
+        rows.append([round(float(plat[i]), 6), round(float(plon[i]), 6), radius,
+                     styles[color], "<br>".join(bits)])  # fmt: skip
+    if rows:  # one compact element, not a templated CircleMarker + Tooltip per outlet
+        shared = [{"color": c, "weight": 1.0, "opacity": 0.9, "fill": True,
+                   "fillColor": c, "fillOpacity": 0.45} for c in styles]  # fmt: skip
+        group.add_child(_FastCircles(rows, shared, "locator-load"))
     group._locator_bounds = _bounds(plat, plon)  # type: ignore[attr-defined]
     return group
 
