@@ -206,7 +206,12 @@ class TestAppInBrowser:
         container.click(position={"x": box["width"] * 0.93, "y": box["height"] * 0.85})
         page.get_by_text("Candidate 1:").first.wait_for(timeout=60_000)
         page.get_by_text("Scenario: 1 added, 0 switched off").first.wait_for(timeout=60_000)
-        page.screenshot(path=str(artifacts_dir / "app-scenario-click.png"))
+        maps = page.frame_locator('iframe[title*="st_folium"]')
+        redrawn = maps.last.locator(".leaflet-container")
+        redrawn.wait_for(timeout=60_000)  # the scenario map is drawn again, with the candidate
+        page.get_by_text("Candidate 1:").first.scroll_into_view_if_needed()
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(artifacts_dir / "app-scenario.png"))
 
     def test_phone_sees_the_first_result_without_scrolling(
         self, browser: Any, app_url: str, artifacts_dir: Path
