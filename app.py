@@ -711,7 +711,6 @@ def _results(origin: dict[str, Any], results: pd.DataFrame, f: dict[str, Any]) -
 
 
 def _find_map(origin: dict[str, Any] | None, results: pd.DataFrame, f: dict[str, Any]) -> None:
-    from locator import crs
     from locator.maps import build_map
 
     if origin is None:  # a copy: rendering a folium map changes it
@@ -728,17 +727,25 @@ def _find_map(origin: dict[str, Any] | None, results: pd.DataFrame, f: dict[str,
             origin_label=origin["label"],
             lang=LANG,
         )
-    out = _show_map(m, key="find-map", clicks=True)
+    point = _clicked_point(_show_map(m, key="find-map", clicks=True))
+    if point is not None and point != st.session_state.get("click"):
+        st.session_state["click"] = point
+        st.session_state["click_query"] = query
+        st.rerun()
+
+
+def _clicked_point(out: Any) -> tuple[float, float] | None:
+    """The WGS-84 (lat, lon) of the map's last click, rounded to 6 decimals, or None:
+    the one reading of clicks for every map (on AMap tiles they are GCJ-02)."""
+    from locator import crs
+
     clicked = (out or {}).get("last_clicked")
-    if clicked and clicked.get("lat") is not None:
-        lat, lon = float(clicked["lat"]), float(clicked["lng"])
-        if tiles == "amap":  # clicks on GCJ-02 tiles are GCJ-02 coordinates
-            lon, lat = crs.gcj02_to_wgs84(lon, lat)
-        point = (round(lat, 6), round(lon, 6))
-        if point != st.session_state.get("click"):
-            st.session_state["click"] = point
-            st.session_state["click_query"] = query
-            st.rerun()
+    if not clicked or clicked.get("lat") is None:
+        return None
+    lat, lon = float(clicked["lat"]), float(clicked["lng"])
+    if tiles == "amap":
+        lon, lat = crs.gcj02_to_wgs84(lon, lat)
+    return round(lat, 6), round(lon, 6)
 
 
 def _verify_box() -> None:
@@ -1084,7 +1091,6 @@ def _scenario_map(current: Any, r: float) -> None:
     """The scenario's network on a map, its gaps and (with the district toggle on) its
     choropleth at the same reach; a click adds a candidate there. Behind a toggle, so a
     radius change does not draw a second map nobody looks at."""
-    from locator import crs
     from locator.maps import build_map
 
     if not st.toggle(T("scen.map"), key="scen-map"):
@@ -1103,17 +1109,11 @@ def _scenario_map(current: Any, r: float) -> None:
         lang=LANG,
     )
     st.caption(T("scen.map_hint"))
-    out = _show_map(m, key="scen-map-view", height=460, clicks=True)
-    clicked = (out or {}).get("last_clicked")
-    if clicked and clicked.get("lat") is not None:
-        lat, lon = float(clicked["lat"]), float(clicked["lng"])
-        if tiles == "amap":  # clicks on GCJ-02 tiles are GCJ-02 coordinates
-            lon, lat = crs.gcj02_to_wgs84(lon, lat)
-        point = (round(lat, 6), round(lon, 6))
-        if point != st.session_state.get("scen-last-click"):
-            st.session_state["scen-last-click"] = point
-            _add_point(*point)
-            st.rerun()
+    point = _clicked_point(_show_map(m, key="scen-map-view", height=460, clicks=True))
+    if point is not None and point != st.session_state.get("scen-last-click"):
+        st.session_state["scen-last-click"] = point
+        _add_point(*point)
+        st.rerun()
 
 
 def _scenario_save(s: Any) -> None:
