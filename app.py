@@ -753,7 +753,7 @@ def _verify_box() -> None:
         st.subheader(T("verify.heading"))
         st.caption(T("verify.caption"))
         v1, v2, v3 = st.columns(3)
-        v_phone = v1.text_input(T("verify.phone"), key="verify-phone", placeholder="400-618-9123")
+        v_phone = v1.text_input(T("verify.phone"), key="verify-phone", placeholder="400-555-0123")
         v_name = v2.text_input(T("verify.name"), key="verify-name")
         v_city = v3.text_input(T("verify.city"), key="verify-city", placeholder="桂林 · Guilin")
         if v_phone.strip() or v_name.strip():

@@ -183,6 +183,6 @@ def phone_links(phone: Any) -> list[tuple[str, str]]:
 
 
 def tel_links(phone: Any) -> list[str]:
-    """``tel:`` links for the numbers in a phone cell (``0571-8888 0000 / 400-000-0000``
+    """``tel:`` links for the numbers in a phone cell (``0571-5550 0100 / 400-000-0000``
     gives two): each the number's digits only, a leading ``+`` kept."""
     return [link for _, link in phone_links(phone)]

@@ -11,8 +11,8 @@ Decisions made here, and only here:
 
 * **Phones** (:func:`normalize_phone`) are compared on a key: the national number as
   Google's libphonenumber (the maintained ``phonenumbers`` package, region CN) parses
-  it, so ``+86 773 282 5123``, ``0086-773-2825123``, ``(0773) 2825123`` and
-  ``7732825123`` (trunk ``0`` left off) are one number; 400 numbers (shared cost) and
+  it, so ``+86 773 555 0123``, ``0086-773-5550123``, ``(0773) 5550123`` and
+  ``7735550123`` (trunk ``0`` left off) are one number; 400 numbers (shared cost) and
   800 numbers (toll free) are 10 digits without a trunk prefix; mobiles 11 digits. An
   extension (``转123``, ``ext. 5``, ``x5``, ``分机5``) is dropped for matching. A number
   libphonenumber does not consider valid (the sample's synthetic ``000-555-xxxx``) is
@@ -127,10 +127,10 @@ def normalize_phone(text: str) -> PhoneNumber | None:
     """The comparison key of a phone number as people write it; ``None`` when the
     text holds no digit.
 
-    >>> normalize_phone("+86 (773) 282-5123").key
-    '7732825123'
-    >>> normalize_phone("400-618-9123 转 8").kind, normalize_phone("400-618-9123 转 8").key
-    ('shared_cost', '4006189123')
+    >>> normalize_phone("+86 (773) 555-0123").key
+    '7735550123'
+    >>> normalize_phone("400-555-0123 转 8").kind, normalize_phone("400-555-0123 转 8").key
+    ('shared_cost', '4005550123')
     """
     raw = unicodedata.normalize("NFKC", str(text)).strip()
     extension = None
@@ -174,7 +174,7 @@ def _valid_number(compact: str) -> tuple[str, str] | None:
     return key, _KINDS.get(ntype or "", "other")
 
 
-#: Several numbers in one cell: "0773-2825123 / 13800000000", "a；b".
+#: Several numbers in one cell: "0773-5550123 / 13800000000", "a；b".
 _PHONE_LIST = re.compile(r"[,，;；/、|]|\bor\b|或")
 
 

@@ -681,7 +681,7 @@ class TestVerify:
     def test_cli_nearest_table(self, outlets_file: Path) -> None:
         """An unknown number near the hostile outlets: the nearest-outlets table shows
         their payloads as text."""
-        result = run("verify", "400-618-9123", "--lat", "30.27", "--lon", "120.15",
+        result = run("verify", "400-555-0123", "--lat", "30.27", "--lon", "120.15",
                      "--outlets", str(outlets_file))  # fmt: skip
         assert result.exit_code == 1
         assert "Nearest authorized outlets" in result.output

@@ -332,8 +332,8 @@ class TestTokens:
 
 class TestFlags:
     def test_flags_round_trip(self, store) -> None:
-        store.add_flag(phone="4006189123", kind="shared_hotline", note="12 cities", actor="audit")
-        assert [f["note"] for f in store.flags(phone="4006189123")] == ["12 cities"]
+        store.add_flag(phone="4005550123", kind="shared_hotline", note="12 cities", actor="audit")
+        assert [f["note"] for f in store.flags(phone="4005550123")] == ["12 cities"]
         assert store.flags(phone="1") == []
 
 

@@ -91,7 +91,7 @@ class TestNormalizePhone:
             assert normalize_phone(text).key == "4005550103"  # type: ignore[union-attr]
             assert normalize_phone(text).kind == "shared_cost"  # type: ignore[union-attr]
         assert normalize_phone("800 555 0199").kind == "toll_free"  # type: ignore[union-attr]
-        assert normalize_phone("4006189123").key == "4006189123"  # type: ignore[union-attr]
+        assert normalize_phone("4005550123").key == "4005550123"  # type: ignore[union-attr]
 
     def test_mobile_and_extension(self) -> None:
         """A mobile is its 11 digits (a +86 prefix dropped); the extension is kept
@@ -143,9 +143,9 @@ class TestVerifyPhone:
     ) -> None:
         """An unknown number is "not an authorized outlet of this network", with the
         nearest authorized outlets to the city given, nearest first."""
-        r = verify(network, phone="4006189123", city="桂林", geocoder=geocoder)
+        r = verify(network, phone="4005550123", city="桂林", geocoder=geocoder)
         assert not r.authorized and r.verdict == "not_listed"
-        assert r.message == "4006189123 is not an authorized outlet of this network"
+        assert r.message == "4005550123 is not an authorized outlet of this network"
         ids = [n["outlet_id"] for n in r.nearest]
         assert set(ids) == {"T01", "T02", "T04"}  # the unauthorized T03/T05 never
         assert ids[:2] in (["T01", "T02"], ["T02", "T01"]) and ids[2] == "T04"
@@ -227,7 +227,7 @@ class TestVerifyName:
     def test_name_with_a_contradicting_phone(self, network: pd.DataFrame) -> None:
         """The right name with a phone that is not that outlet's: never authorized; the
         message names the outlet and its real number."""
-        r = verify(network, name="ACME家电桂林秀峰区服务中心", phone="400-618-9123")
+        r = verify(network, name="ACME家电桂林秀峰区服务中心", phone="400-555-0123")
         assert not r.authorized and r.verdict == "mismatch"
         assert "0773-5550101" in r.message
 
@@ -256,20 +256,20 @@ class TestVerifyInput:
     def test_ambiguous_city(self, network: pd.DataFrame, geocoder: OfflineGeocoder) -> None:
         """Taizhou names two cities: the error lists both, no guess."""
         with pytest.raises(VerifyError, match=r"city: .*台州.*泰州|city: .*泰州.*台州"):
-            verify(network, phone="4006189123", city="Taizhou", geocoder=geocoder)
+            verify(network, phone="4005550123", city="Taizhou", geocoder=geocoder)
 
     def test_half_a_point(self, network: pd.DataFrame) -> None:
         with pytest.raises(VerifyError, match="lon: give lat and lon together"):
-            verify(network, phone="4006189123", lat=25.0)
+            verify(network, phone="4005550123", lat=25.0)
 
 
 class TestSample:
     def test_issue_example(self, geocoder: OfflineGeocoder) -> None:
-        """The issue's example on the bundled sample: 4006189123 in 桂林 is not
+        """The issue's example on the bundled sample: 4005550123 in 桂林 is not
         authorized, and the nearest authorized outlet is the sample's 桂林 centre."""
         from locator.data import load_outlets
 
-        r = verify(load_outlets(), phone="4006189123", city="桂林", geocoder=geocoder)
+        r = verify(load_outlets(), phone="4005550123", city="桂林", geocoder=geocoder)
         assert not r.authorized
         assert r.nearest[0]["city"] == "桂林" and r.nearest[0]["distance_km"] < 15
 
@@ -297,7 +297,7 @@ class TestCli:
     def test_not_authorized_exits_1_with_nearest(self, network_file: str) -> None:
         """The issue's example: exit 1, "not an authorized outlet", and the nearest
         authorized outlets to 桂林."""
-        r = runner.invoke(cli_app, ["verify", "4006189123", "--city", "桂林",
+        r = runner.invoke(cli_app, ["verify", "4005550123", "--city", "桂林",
                                     "--outlets", network_file])  # fmt: skip
         assert r.exit_code == 1, r.output
         assert "not an authorized outlet of this network" in r.output
@@ -317,7 +317,7 @@ class TestCli:
         """Nothing to check, or half a point: one error line, exit 2, no traceback."""
         r = runner.invoke(cli_app, ["verify", "--city", "桂林", "--outlets", network_file])
         assert r.exit_code == 2 and "give a PHONE, --name or --q" in r.output
-        r = runner.invoke(cli_app, ["verify", "4006189123", "--lat", "25", "--outlets",
+        r = runner.invoke(cli_app, ["verify", "4005550123", "--lat", "25", "--outlets",
                                     network_file])  # fmt: skip
         assert r.exit_code == 2 and "lon: give lat and lon together" in r.output
 
@@ -440,11 +440,11 @@ class TestApi:
         assert body["authorized"] is True and body["matches"][0]["by"] == ["phone", "name"]
 
     def test_not_authorized_with_nearest(self, client: Any) -> None:
-        r = client.get("/v1/verify", params={"phone": "+86 400 618 9123", "city": "桂林"})
+        r = client.get("/v1/verify", params={"phone": "+86 400 555 0123", "city": "桂林"})
         assert r.status_code == 200
         body = r.json()
         assert body["authorized"] is False
-        assert body["message"] == "+86 400 618 9123 is not an authorized outlet of this network"
+        assert body["message"] == "+86 400 555 0123 is not an authorized outlet of this network"
         assert body["nearest"][0]["outlet_id"] in ("T01", "T02")
 
     def test_one_of_phone_name_q_required(self, client: Any) -> None:
@@ -457,10 +457,10 @@ class TestApi:
         ("params", "parameter"),
         [
             ({"phone": "no digits"}, "phone"),
-            ({"phone": "4006189123", "lat": "25"}, "lon"),
-            ({"phone": "4006189123", "lat": "nan", "lon": "110"}, "lat"),
-            ({"phone": "4006189123", "city": "Taizhou"}, "city"),
-            ({"phone": "4006189123", "town": "桂林"}, "town"),
+            ({"phone": "4005550123", "lat": "25"}, "lon"),
+            ({"phone": "4005550123", "lat": "nan", "lon": "110"}, "lat"),
+            ({"phone": "4005550123", "city": "Taizhou"}, "city"),
+            ({"phone": "4005550123", "town": "桂林"}, "town"),
             ({"name": "x" * 400}, "name"),
         ],
     )
@@ -510,7 +510,7 @@ class TestApp:
         at.session_state["lang"] = "en"
         at.run()
         assert any("Verify a listing" in s.value for s in at.subheader)
-        at.text_input(key="verify-phone").input("400 618 9123").run()
+        at.text_input(key="verify-phone").input("400 555 0123").run()
         at.text_input(key="verify-city").input("桂林").run()
         assert not at.exception, [e.value for e in at.exception]
         assert any("not an authorized outlet of this network" in e.value for e in at.error)

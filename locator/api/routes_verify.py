@@ -39,7 +39,7 @@ Phone = Annotated[
         "The phone number as found, in any spelling: +86/0086, spaces, dashes, brackets, "
         "with or without the trunk 0 of an area code, 400/800 numbers, mobiles; an "
         "extension (转123, ext. 5) is ignored",
-        "400-618-9123",
+        "400-555-0123",
     ),
 ]
 Name = Annotated[
@@ -66,12 +66,12 @@ VerifyCity = Annotated[
 _EXAMPLE = {
     "authorized": False,
     "verdict": "not_listed",
-    "message": "4006189123 is not an authorized outlet of this network",
+    "message": "4005550123 is not an authorized outlet of this network",
     "query": {
-        "phone": "4006189123",
+        "phone": "4005550123",
         "phone_normalized": {
-            "text": "4006189123",
-            "key": "4006189123",
+            "text": "4005550123",
+            "key": "4005550123",
             "kind": "shared_cost",
             "extension": None,
         },
