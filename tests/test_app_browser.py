@@ -172,6 +172,11 @@ class TestAppInBrowser:
         assert "%" in metric.inner_text()
         frame = page.frame_locator('iframe[title*="st_folium"]').last  # the open view's map
         frame.locator("path.leaflet-interactive").first.wait_for(timeout=60_000)
+        # the tiles are blocked: the offline outlines of provinces and prefectures appear
+        frame.locator('.leaflet-container[data-locator-outlines="shown"]').wait_for(timeout=60_000)
+        lines = frame.locator(".leaflet-locatorOutlines-pane path")
+        assert lines.count() == 2  # province lines, prefecture lines
+        assert len(lines.first.get_attribute("d") or "") > 10_000  # real borders, not a stub
         page.wait_for_timeout(1000)
         page.screenshot(path=str(artifacts_dir / "app-coverage.png"))
 

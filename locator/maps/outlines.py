@@ -75,13 +75,27 @@ class _Outlines(folium.MacroElement):
         # a folium variable name (an identifier it made), or the JS literal null
         self.tiles_var = tile_layer.get_name() if tile_layer is not None else "null"
 
-    def render(self, **kwargs: Any) -> str:
-        from .base import _Verbatim
+    # streamlit-folium does not render the figure: it calls each element's ``script``
+    # macro itself (streamlit_folium._generate_leaflet_string), so the app's maps need
+    # the script here too. The JS and the data are values, never template source.
+    _template = folium.template.Template(
+        """
+        {% macro script(this, kwargs) %}
+        {{ this.script_for(this._parent.get_name()) }}
+        {% endmacro %}
+        """
+    )
 
-        parent = self._parent.get_name()  # type: ignore[union-attr]
-        text = (
+    def script_for(self, parent: str) -> str:
+        """The element's script, drawing on the map variable ``parent``."""
+        return (
             f"(function() {{\n{self.js}\nlocatorOutlines({parent}, {self.tiles_var}, "
             f"{self.data_json});\n}})();\n"
         )
+
+    def render(self, **kwargs: Any) -> str:
+        from .base import _Verbatim
+
+        text = self.script_for(self._parent.get_name())  # type: ignore[union-attr]
         self.get_root().script.add_child(_Verbatim(text), name=self.get_name())  # type: ignore[attr-defined]
         return ""
