@@ -189,11 +189,19 @@ class TestAppInBrowser:
         page.goto(offline.url + "/?lang=en")
         page.get_by_role("tab", name="Coverage").click()
         page.get_by_test_id("stMetric").first.wait_for(timeout=60_000)
+        cov = page.frame_locator('iframe[title*="st_folium"]').last  # the coverage map
+        cov.locator("path.leaflet-interactive").first.wait_for(timeout=60_000)
         page.get_by_text("What-if scenarios").first.click()
         maps = page.locator('iframe[title*="st_folium"]')
-        maps.first.wait_for(timeout=60_000)
         before = maps.count()
-        page.get_by_text("Scenario map (click to add a candidate)").first.click()
+        toggle = page.locator(".st-key-scen-map input")
+        for _ in range(3):  # a click during the fragment's rerun can be lost: retry
+            if toggle.is_checked():
+                break
+            page.get_by_text("Scenario map (click to add a candidate)").first.click()
+            page.wait_for_timeout(2000)
+        assert toggle.is_checked()
+        page.get_by_text("The scenario's outlets and gaps").first.wait_for(timeout=60_000)
         page.wait_for_function(
             f"document.querySelectorAll('iframe[title*=\"st_folium\"]').length > {before}",
             timeout=60_000,
